@@ -1,0 +1,40 @@
+# MSKCine. `make demo` and `make test` each do all the set-up on a fresh Debian machine.
+SHELL := /bin/bash
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages the build and the tests need: FFmpeg 5.1 headers and libraries, pkg-config,
+# and the ffmpeg/ffprobe command line the tests compare the reader with.
+APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg
+DEMO_CLIP ?= Samples/full_01.mp4
+RELEASE_BIN := .build/release/mskcine
+
+.PHONY: deps build release test demo bench clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+demo: release
+	$(RELEASE_BIN) probe $(DEMO_CLIP) --count
+
+bench: release
+	$(SWIFT) build -c release --product MSKBench
+	.build/release/MSKBench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+// MSKCine: dynamic musculoskeletal ultrasound cine analysis.
+// Layers (data flows one way): CFFmpeg -> MSKImage -> MSKReader -> ... -> mskcine (CLI).
+import PackageDescription
+
+let package = Package(
+    name: "MSKCine",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "MSKImage", targets: ["MSKImage"]),
+        .library(name: "MSKReader", targets: ["MSKReader"]),
+        .executable(name: "mskcine", targets: ["mskcine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C at the edge: FFmpeg 5.1 from the system (Debian's -dev packages).
+        .systemLibrary(
+            name: "CFFmpeg",
+            path: "Sources/CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev", "pkg-config"])]
+        ),
+        // Image value types (grey and RGB, contiguous storage). Pure Swift, no dependencies.
+        .target(name: "MSKImage"),
+        // Frame sources: video files through FFmpeg. Nothing above this sees a C pointer.
+        .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage"]),
+        // The command line: parses arguments, calls the libraries, prints.
+        .executableTarget(
+            name: "mskcine",
+            dependencies: [
+                "MSKReader",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Benchmarks for `make bench` (prints figures; never a timed unit test).
+        .executableTarget(name: "MSKBench", dependencies: ["MSKReader"]),
+        .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
+        .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

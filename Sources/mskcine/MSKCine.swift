@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import MSKReader
+
+/// The `mskcine` command: parses arguments, calls the MSKCine libraries, prints results.
+@main
+struct MSKCine: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mskcine",
+        abstract: "Analyse dynamic musculoskeletal ultrasound cine clips.",
+        version: EngineVersion.string,
+        subcommands: [Probe.self]
+    )
+
+    /// Runs the command with MSKCine's exit statuses (spec: 0 done, 2 bad usage,
+    /// 3 input unreadable or unsupported, 1 anything else) and one-line error messages.
+    static func main() {
+        let code = run(arguments: Array(CommandLine.arguments.dropFirst()))
+        Foundation.exit(code)
+    }
+
+    /// Parses and runs `arguments`; returns the exit status. Errors go to standard error.
+    static func run(arguments: [String]) -> Int32 {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version: print as ArgumentParser does.
+                print(fullMessage(for: error))
+                return 0
+            }
+            printError(fullMessage(for: error))
+            return ExitStatus.usage
+        }
+        do {
+            try command.run()
+            return 0
+        } catch let error as ReaderError {
+            printError("mskcine: \(error)")
+            return ExitStatus.unreadableInput
+        } catch let error as ExitCode {
+            return error.rawValue
+        } catch {
+            printError("mskcine: \(error)")
+            return ExitStatus.failure
+        }
+    }
+}
+
+/// Exit statuses fixed by the spec.
+enum ExitStatus {
+    static let failure: Int32 = 1
+    static let usage: Int32 = 2
+    static let unreadableInput: Int32 = 3
+}
+
+/// Writes one message to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
