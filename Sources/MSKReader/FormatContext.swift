@@ -5,6 +5,9 @@ import CFFmpeg
 /// Not Sendable: it is used by one reader at a time, from one task.
 final class FormatContext {
     private(set) var pointer: UnsafeMutablePointer<AVFormatContext>
+    /// The largest video frame size the container header states, read before FFmpeg probes the
+    /// streams (probing may reset the size of a stream whose decoder refuses it).
+    private(set) var largestDeclaredSize: (width: Int, height: Int) = (0, 0)
 
     /// Opens `path` and reads enough of it to know its streams.
     init(path: String) throws(FFmpegError) {
@@ -12,6 +15,13 @@ final class FormatContext {
         let opened = avformat_open_input(&ctx, path, nil, nil)
         guard opened >= 0, let ctx else { throw FFmpegError(operation: "open", code: opened) }
         pointer = ctx
+        for i in 0..<Int(ctx.pointee.nb_streams) {
+            guard let par = ctx.pointee.streams[i]?.pointee.codecpar?.pointee,
+                  par.codec_type == AVMEDIA_TYPE_VIDEO else { continue }
+            if Int(par.width) * Int(par.height) > largestDeclaredSize.width * largestDeclaredSize.height {
+                largestDeclaredSize = (Int(par.width), Int(par.height))
+            }
+        }
         // From here on deinit closes the context, whatever happens.
         try check(avformat_find_stream_info(ctx, nil), "read stream information")
     }

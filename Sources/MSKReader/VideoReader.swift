@@ -57,9 +57,13 @@ public final class VideoReader: FrameSource {
         do {
             format = try FormatContext(path: path)
         } catch {
-            throw VideoReader.openError(path: path, error)
+            throw VideoReader.openError(path: path, error, limit: options.maxDimension)
         }
         // FFmpeg will "open" plain text as ANSI art; that is never an ultrasound clip.
+        let declared = format.largestDeclaredSize
+        if declared.width > options.maxDimension || declared.height > options.maxDimension {
+            throw .frameTooLarge(path: path, width: declared.width, height: declared.height, limit: options.maxDimension)
+        }
         let textFormats: Set<String> = ["tty", "bin", "xbin", "adf", "idf"]
         if textFormats.contains(format.formatName) {
             throw .notAVideo(path: path, reason: "it looks like a text file")
@@ -187,6 +191,11 @@ public final class VideoReader: FrameSource {
         }
         if let declared = info.frameCount, declared > nextIndex, corruptPackets == 0 {
             warnings.append("the header declares \(declared) frames but \(nextIndex) were decoded: the file may be cut short")
+        } else if info.frameCount == nil, corruptPackets == 0, let duration = info.durationS, let last = lastTime,
+                  last + 2 * frameInterval < (info.startTimeS ?? 0) + duration {
+            // Containers without a frame count (Matroska, raw streams) still state a duration.
+            let shown = String(format: "%.3f", duration), end = String(format: "%.3f", last)
+            warnings.append("the header declares a duration of \(shown) s but the frames end at \(end) s: the file may be cut short; the \(nextIndex) frames before the cut are kept")
         }
         return nil
     }
@@ -241,11 +250,31 @@ public final class VideoReader: FrameSource {
         if size == 0 { throw .emptyFile(path: path) }
     }
 
-    private static func openError(path: String, _ error: FFmpegError) -> ReaderError {
+    private static func openError(path: String, _ error: FFmpegError, limit: Int) -> ReaderError {
+        if let (w, h) = yuv4mpegFrameSize(path), w > limit || h > limit {
+            // FFmpeg's YUV4MPEG demuxer refuses such a header with an unhelpful error code.
+            return .frameTooLarge(path: path, width: w, height: h, limit: limit)
+        }
         if looksLikeUnfinishedMP4(path) {
             return .notAVideo(path: path, reason: "an MP4/MOV whose index (moov atom) is missing: the file was cut short or never finalised")
         }
         return .notAVideo(path: path, reason: "\(error.operation): \(error.message)")
+    }
+
+    /// Width and height from a YUV4MPEG2 stream header (`YUV4MPEG2 W640 H480 ...`), if it is one.
+    private static func yuv4mpegFrameSize(_ path: String) -> (Int, Int)? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 256) else { return nil }
+        let line = String(decoding: head.prefix { $0 != 0x0A }, as: UTF8.self)
+        guard line.hasPrefix("YUV4MPEG2 ") else { return nil }
+        var width: Int?, height: Int?
+        for token in line.split(separator: " ") {
+            if token.hasPrefix("W") { width = Int(token.dropFirst()) }
+            if token.hasPrefix("H") { height = Int(token.dropFirst()) }
+        }
+        guard let width, let height else { return nil }
+        return (width, height)
     }
 
     /// An ISO-BMFF file starts with an 'ftyp' box; if FFmpeg then cannot open it, its 'moov' is missing.
