@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .library(name: "MSKImage", targets: ["MSKImage"]),
         .library(name: "MSKReader", targets: ["MSKReader"]),
+        .library(name: "MSKWriter", targets: ["MSKWriter"]),
         .executable(name: "mskcine", targets: ["mskcine"]),
     ],
     dependencies: [
@@ -26,6 +27,9 @@ let package = Package(
         .target(name: "MSKImage"),
         // Frame sources: video files through FFmpeg. Nothing above this sees a C pointer.
         .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage"]),
+        // Video (H.264, MPEG-4, MJPEG, FFV1) and PNG writing through libavcodec/libavformat,
+        // written to a temporary name and renamed when whole.
+        .target(name: "MSKWriter", dependencies: ["CFFmpeg", "MSKImage", "MSKReader"]),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
@@ -37,6 +41,7 @@ let package = Package(
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
         .executableTarget(name: "MSKBench", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
+        .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
         .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader"]),
     ],
     swiftLanguageModes: [.v6]

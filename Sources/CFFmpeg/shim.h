@@ -24,6 +24,10 @@ static inline int mskc_error_eof(void) { return AVERROR_EOF; }
 static inline int mskc_error_invaliddata(void) { return AVERROR_INVALIDDATA; }
 /// AVERROR(ENOMEM).
 static inline int mskc_error_enomem(void) { return AVERROR(ENOMEM); }
+/// AVERROR_ENCODER_NOT_FOUND.
+static inline int mskc_error_encoder_not_found(void) { return AVERROR_ENCODER_NOT_FOUND; }
+/// AVERROR(EINVAL).
+static inline int mskc_error_einval(void) { return AVERROR(EINVAL); }
 /// AV_NOPTS_VALUE: "no timestamp".
 static inline int64_t mskc_nopts_value(void) { return AV_NOPTS_VALUE; }
 /// AV_TIME_BASE as an integer (microseconds per second).

@@ -1,10 +1,10 @@
 import CFFmpeg
 
 /// Owns one `AVPacket`; frees it in deinit. Reused for every packet of a clip.
-final class Packet {
-    let pointer: UnsafeMutablePointer<AVPacket>
+package final class Packet {
+    package let pointer: UnsafeMutablePointer<AVPacket>
 
-    init() throws(FFmpegError) {
+    package init() throws(FFmpegError) {
         guard let packet = av_packet_alloc() else {
             throw FFmpegError(operation: "allocate packet", code: mskc_error_enomem())
         }
@@ -16,8 +16,8 @@ final class Packet {
         av_packet_free(&packet)
     }
 
-    var streamIndex: Int { Int(pointer.pointee.stream_index) }
+    package var streamIndex: Int { Int(pointer.pointee.stream_index) }
 
     /// Drops the packet's payload reference so the packet can be reused.
-    func unref() { av_packet_unref(pointer) }
+    package func unref() { av_packet_unref(pointer) }
 }

@@ -52,6 +52,7 @@ public final class VideoReader: FrameSource {
     /// when the file is missing, empty, a directory, not a video, or has no decodable video stream.
     public init(path: String, options: ReaderOptions = ReaderOptions()) throws(ReaderError) {
         self.path = path
+        FFmpegLogging.quietUnlessChosen()
         try VideoReader.checkIsNonEmptyFile(path)
         let format: FormatContext
         do {
