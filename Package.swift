@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "MSKImage", targets: ["MSKImage"]),
         .library(name: "MSKReader", targets: ["MSKReader"]),
         .library(name: "MSKWriter", targets: ["MSKWriter"]),
+        .library(name: "MSKImaging", targets: ["MSKImaging"]),
         .executable(name: "mskcine", targets: ["mskcine"]),
     ],
     dependencies: [
@@ -30,6 +31,8 @@ let package = Package(
         // Video (H.264, MPEG-4, MJPEG, FFV1) and PNG writing through libavcodec/libavformat,
         // written to a temporary name and renamed when whole.
         .target(name: "MSKWriter", dependencies: ["CFFmpeg", "MSKImage", "MSKReader"]),
+        // The imaging core: filters, imaging region, aponeuroses, defect, speckle tracking. Pure Swift.
+        .target(name: "MSKImaging", dependencies: ["MSKImage"]),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",

@@ -1,0 +1,99 @@
+import MSKImage
+
+/// A single-channel image of `Float` values (grey levels 0...255 unless a function says
+/// otherwise): row-major, contiguous, no padding. The working type of the imaging core; grey
+/// levels are converted exactly (no stretching), so measurements on it are in decoded grey levels.
+public struct FloatImage: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public var pixels: [Float]
+
+    public init(width: Int, height: Int, pixels: [Float]) {
+        precondition(pixels.count == width * height, "FloatImage: \(pixels.count) values for \(width)x\(height)")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+
+    public init(width: Int, height: Int, value: Float = 0) {
+        self.init(width: width, height: height, pixels: [Float](repeating: value, count: width * height))
+    }
+
+    /// The pixels of `grey` inside `rect` (clamped to the image), as floats 0...255.
+    public init(_ grey: GreyImage, cropping rect: PixelRect? = nil) {
+        let r = (rect ?? PixelRect(x: 0, y: 0, width: grey.width, height: grey.height)).clamped(width: grey.width, height: grey.height)
+        let w = r.width, h = r.height
+        let values = [Float](unsafeUninitializedCapacity: w * h) { out, initialised in
+            grey.pixels.withUnsafeBufferPointer { src in
+                for y in 0..<h {
+                    let s = (r.y + y) * grey.width + r.x
+                    for x in 0..<w { out[y * w + x] = Float(src[s + x]) }
+                }
+            }
+            initialised = w * h
+        }
+        self.init(width: w, height: h, pixels: values)
+    }
+
+    @inlinable
+    public subscript(x: Int, y: Int) -> Float {
+        get { pixels[y * width + x] }
+        set { pixels[y * width + x] = newValue }
+    }
+
+    /// Bilinear sample at (x, y) in pixel coordinates (pixel centres at integers), clamped at the border.
+    @inlinable
+    public func sample(_ x: Double, _ y: Double) -> Float {
+        let cx = min(max(x, 0), Double(width - 1)), cy = min(max(y, 0), Double(height - 1))
+        let x0 = Int(cx), y0 = Int(cy)
+        let x1 = min(x0 + 1, width - 1), y1 = min(y0 + 1, height - 1)
+        let fx = Float(cx - Double(x0)), fy = Float(cy - Double(y0))
+        let a = pixels[y0 * width + x0], b = pixels[y0 * width + x1]
+        let c = pixels[y1 * width + x0], d = pixels[y1 * width + x1]
+        return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+    }
+
+    /// Mean of the values in rows `rows` and columns `columns` (clamped); nil when empty.
+    public func mean(rows: Range<Int>, columns: Range<Int>) -> Float? {
+        let r = rows.clamped(to: 0..<height), c = columns.clamped(to: 0..<width)
+        guard !r.isEmpty, !c.isEmpty else { return nil }
+        var sum: Float = 0
+        pixels.withUnsafeBufferPointer { p in
+            for y in r { for x in c { sum += p[y * width + x] } }
+        }
+        return sum / Float(r.count * c.count)
+    }
+}
+
+/// An axis-aligned rectangle in pixels: origin top-left, y downward.
+public struct PixelRect: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var x: Int
+    public var y: Int
+    public var width: Int
+    public var height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x; self.y = y; self.width = width; self.height = height
+    }
+
+    public var maxX: Int { x + width }
+    public var maxY: Int { y + height }
+    public var area: Int { width * height }
+    public var description: String { "\(x),\(y),\(width),\(height)" }
+
+    /// The part of the rectangle inside a `width` x `height` image.
+    public func clamped(width w: Int, height h: Int) -> PixelRect {
+        let x0 = min(max(x, 0), w), y0 = min(max(y, 0), h)
+        let x1 = min(max(maxX, x0), w), y1 = min(max(maxY, y0), h)
+        return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+    }
+
+    /// Intersection over union with another rectangle (0 when disjoint).
+    public func overlap(_ other: PixelRect) -> Double {
+        let ix = max(0, min(maxX, other.maxX) - max(x, other.x))
+        let iy = max(0, min(maxY, other.maxY) - max(y, other.y))
+        let inter = Double(ix * iy)
+        let union = Double(area + other.area) - inter
+        return union > 0 ? inter / union : 0
+    }
+}
