@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "MSKImage", targets: ["MSKImage"]),
         .library(name: "MSKReader", targets: ["MSKReader"]),
+        .library(name: "MSKLabels", targets: ["MSKLabels"]),
+        .library(name: "MSKSimulator", targets: ["MSKSimulator"]),
         .executable(name: "mskcine", targets: ["mskcine"]),
     ],
     dependencies: [
@@ -26,6 +28,10 @@ let package = Package(
         .target(name: "MSKImage"),
         // Frame sources: video files through FFmpeg. Nothing above this sees a C pointer.
         .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage"]),
+        // The labels document beside a clip (`<clip>.labels.json`): Codable model and validation.
+        .target(name: "MSKLabels"),
+        // Labelled B-mode cine simulator (pure Swift): frames plus ground truth from the model.
+        .target(name: "MSKSimulator", dependencies: ["MSKImage", "MSKLabels"]),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
@@ -37,6 +43,8 @@ let package = Package(
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
         .executableTarget(name: "MSKBench", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
+        .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
+        .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader"]),
     ],
     swiftLanguageModes: [.v6]
