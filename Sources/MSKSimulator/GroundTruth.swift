@@ -59,7 +59,9 @@ extension CineSimulator {
         }
 
         // Pennation: a fascicle through mid-belly against the deep aponeurosis, both mapped.
-        let X0 = m.xc0, Ymid = (m.s(X0) + m.d(X0)) / 2
+        // The reference column is the one of 0.2, 0.5, 0.8 of the width farthest from any defect.
+        let X0 = [0.2, 0.5, 0.8].map { $0 * m.fovW }.max { abs($0 - m.xd) < abs($1 - m.xd) || !m.hasDefect && $0 > $1 } ?? m.xc0
+        let Ymid = (m.s(X0) + m.d(X0)) / 2
         let f0 = forward(X0, Ymid, st)
         let f1 = forward(X0 + 2 * cos(m.beta), Ymid + 2 * sin(m.beta), st)
         let d0 = forward(X0 - 2, m.d(X0 - 2) - 1e-9, st), d1 = forward(X0 + 2, m.d(X0 + 2) - 1e-9, st)

@@ -175,8 +175,6 @@ public enum SamplePresets {
                  pennation: 15, patient: "P001", date: "2026-01-10"),
             make("full_02", .full, seed: 102, 640, 480, mm: 0.08, frames: 90, fps: 30, canvas: true, codec: "h264",
                  pennation: 22, patient: "P002", date: "2026-01-14"),
-            make("full_03", .full, seed: 103, 560, 420, mm: 0.12, frames: 60, fps: 20, canvas: true, codec: "mpeg4",
-                 pennation: 12, patient: "P003", date: "2026-01-20") { $0.contraction = ContractionProfile(cycles: 2) },
             make("subtle_01", .fullSubtle, seed: 201, 480, 360, mm: 0.1, frames: 75, fps: 25, canvas: false,
                  codec: "h264", pennation: 18, patient: "P004", date: "2026-02-02"),
             make("subtle_02", .fullSubtle, seed: 202, 640, 480, mm: 0.09, frames: 90, fps: 30, canvas: true,
@@ -184,7 +182,10 @@ public enum SamplePresets {
             make("partial_01", .partial, seed: 301, 480, 360, mm: 0.1, frames: 75, fps: 25, canvas: false,
                  codec: "h264", pennation: 16, patient: "P006", date: "2026-02-11") { $0.partialSite = .deep },
             make("partial_02", .partial, seed: 302, 560, 420, mm: 0.11, frames: 60, fps: 20, canvas: true,
-                 codec: "ffv1", pennation: 20, patient: "P007", date: "2026-02-16") { $0.partialSite = .superficial },
+                 codec: "ffv1", pennation: 20, patient: "P007", date: "2026-02-16") {
+                $0.partialSite = .superficial
+                $0.contraction = ContractionProfile(cycles: 2)
+            },
             make("none_01", .none, seed: 401, 480, 360, mm: 0.1, frames: 60, fps: 25, canvas: false, codec: "h264",
                  pennation: 14, patient: "P008", date: "2026-03-01") { $0.distractor = .vessel },
             make("none_02", .none, seed: 402, 640, 480, mm: 0.15, frames: 75, fps: 30, canvas: true, codec: "mpeg4",

@@ -22,7 +22,7 @@ struct TissueModel: Sendable {
     let aTab: [Double]   // superficial aponeurosis outer (upper) edge
     let dTab: [Double]   // deep aponeurosis inner (upper) edge
     let bTab: [Double]   // deep aponeurosis outer (lower) edge
-    let boneTab: [Double] // bone surface, .infinity without bone
+    let boneTab: [Double] // bone surface, 1e9 without bone (finite: tables are interpolated)
 
     /// Fascicle line direction in material coordinates (radians from +X, y down).
     let beta: Double
@@ -83,7 +83,7 @@ struct TissueModel: Sendable {
             let d = s + t
             let b = d + 1.1 * p.aponeurosisThicknessMm * (1 + 0.15 * valueNoise(seeds[3], X / 5))
             sT.append(s); aT.append(a); dT.append(d); bT.append(b)
-            boneT.append(hasBone ? b + boneDepth + 1.5 * u * u + 0.1 * valueNoise(seeds[4], X / 4) : .infinity)
+            boneT.append(hasBone ? b + boneDepth + 1.5 * u * u + 0.1 * valueNoise(seeds[4], X / 4) : 1e9)
         }
         sTab = sT; aTab = aT; dTab = dT; bTab = bT; boneTab = boneT
         tauDeep = atan(tanD)
