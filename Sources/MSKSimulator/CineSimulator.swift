@@ -51,23 +51,32 @@ public final class CineSimulator: Sendable {
     public let imagingRegion: ImagingRegion
     let model: TissueModel
 
-    // Material grid (spacing = output pixel spacing).
+    // Material grid (spacing = output pixel spacing). The complex fields are already convolved
+    // with the point-spread function, so a frame only samples them through its deformation.
     let gx: Double, gy: Double
     let gX0: Double, gY0: Double
     let nx: Int, ny: Int
-    /// Per cell: incoherent P (re, im), second incoherent Q (re, im), coherent R (re, im).
-    let field: [Float]
-    /// Per cell: fluid field F1 (re, im), F2 (re, im); empty without a defect.
-    let fluid: [Float]
+    /// Incoherent echo fields P and Q (re, im interleaved; Q is the independent field blended in for
+    /// decorrelation) and the coherent (specular) field R.
+    let incP: [Float]
+    let incQ: [Float]
+    let coh: [Float]
+    /// Fluid echo fields (image-anchored), empty without a defect.
+    let fluidP: [Float]
+    let fluidQ: [Float]
     let cls: [UInt8]
     /// Round-trip attenuation per class (dB per mm), indexed by `TissueClass` raw value.
     let attenuationByClass: [Float]
-    /// Complex electronic noise table (re, im interleaved).
+    /// PSF-filtered complex electronic noise over the imaging region (re, im interleaved).
     let noise: [Float]
     let canvas: ExportCanvas?
     let activations: [Double]
     let lateralKernel: [Float]
     let axialKernel: [Float]
+    /// Correlation of the PSF-filtered field at one grid step (for variance-preserving interpolation).
+    let rhoX: Float
+    let rhoY: Float
+    let motionSeeds: [UInt64]
 
     public init(parameters p: SimulationParameters) {
         let problems = p.problems()
@@ -88,11 +97,19 @@ public final class CineSimulator: Sendable {
         ny = Int(((yMax - gY0) / gy).rounded(.up)) + 2
         let count = nx * ny
 
+        let lambda = p.wavelengthMm
+        let sigmaLat = max(0.5, p.lateralFNumber * lambda / 2.355 / p.mmPerPixelX)
+        let sigmaAx = max(0.5, p.pulseCycles * lambda / 2 / 2.355 / p.mmPerPixelY)
+        let kl = Self.gaussianKernel(sigma: sigmaLat), ka = Self.gaussianKernel(sigma: sigmaAx)
+        lateralKernel = kl; axialKernel = ka
+        rhoX = Float(exp(-1 / (4 * sigmaLat * sigmaLat)))
+        rhoY = Float(exp(-1 / (4 * sigmaAx * sigmaAx)))
+
         var rng = SplitMix64(seed: mix64(p.seed ^ 0xF1E1D))
-        var field = [Float](repeating: 0, count: 6 * count)
-        var fluid = [Float](repeating: 0, count: model.hasDefect ? 4 * count : 0)
+        var fp = [Float](repeating: 0, count: 2 * count), fq = fp, fr = fp
+        var lp = [Float](repeating: 0, count: model.hasDefect ? 2 * count : 0), lq = lp
         var cls = [UInt8](repeating: 0, count: count)
-        let coherentSeed = mix64(p.seed ^ 0xC0DE)
+        let coherentSeed = mix64(model.anatomySeed ^ 0xC0DE)
         for j in 0..<ny {
             let Y = gY0 + Double(j) * gy
             for i in 0..<nx {
@@ -104,39 +121,45 @@ public final class CineSimulator: Sendable {
                 let inc = sc.e * (1 - sc.rho * sc.rho).squareRoot() * 0.5.squareRoot()
                 let (n1, n2) = rng.normalPair(), (n3, n4) = rng.normalPair()
                 let psi = 2 * Double.pi * Double(mix64(coherentSeed ^ sc.key) >> 11) * 0x1.0p-53
-                let coh = sc.e * sc.rho
-                field[6 * k] = Float(inc * n1); field[6 * k + 1] = Float(inc * n2)
-                field[6 * k + 2] = Float(inc * n3); field[6 * k + 3] = Float(inc * n4)
-                field[6 * k + 4] = Float(coh * cos(psi)); field[6 * k + 5] = Float(coh * sin(psi))
+                let amp = sc.e * sc.rho
+                fp[2 * k] = Float(inc * n1); fp[2 * k + 1] = Float(inc * n2)
+                fq[2 * k] = Float(inc * n3); fq[2 * k + 1] = Float(inc * n4)
+                fr[2 * k] = Float(amp * cos(psi)); fr[2 * k + 1] = Float(amp * sin(psi))
                 if model.hasDefect {
                     let f = model.fluidScattering(X, Y) * 0.5.squareRoot()
                     let (f1, f2) = rng.normalPair(), (f3, f4) = rng.normalPair()
-                    fluid[4 * k] = Float(f * f1); fluid[4 * k + 1] = Float(f * f2)
-                    fluid[4 * k + 2] = Float(f * f3); fluid[4 * k + 3] = Float(f * f4)
+                    lp[2 * k] = Float(f * f1); lp[2 * k + 1] = Float(f * f2)
+                    lq[2 * k] = Float(f * f3); lq[2 * k + 1] = Float(f * f4)
                 }
             }
         }
-        self.field = field; self.fluid = fluid; self.cls = cls
+        Self.convolveSeparable(&fp, width: nx, height: ny, lateral: kl, axial: ka)
+        Self.convolveSeparable(&fq, width: nx, height: ny, lateral: kl, axial: ka)
+        Self.convolveSeparable(&fr, width: nx, height: ny, lateral: kl, axial: ka)
+        if model.hasDefect {
+            Self.convolveSeparable(&lp, width: nx, height: ny, lateral: kl, axial: ka)
+            Self.convolveSeparable(&lq, width: nx, height: ny, lateral: kl, axial: ka)
+        }
+        incP = fp; incQ = fq; coh = fr; fluidP = lp; fluidQ = lq
+        self.cls = cls
         attenuationByClass = TissueClass.allCases.map { Float(model.attenuationPerMm($0)) }
 
         var nrng = SplitMix64(seed: mix64(p.seed ^ 0x0015E))
-        let noiseCount = CineSimulator.noiseTableSize
-        var noise = [Float](repeating: 0, count: 2 * noiseCount)
+        let nw = region.width, nh = region.height
+        var noise = [Float](repeating: 0, count: 2 * nw * nh)
         let sigma = p.noiseLevel * 0.5.squareRoot()
-        for i in 0..<noiseCount {
+        for i in 0..<(nw * nh) {
             let (a, b) = nrng.normalPair()
             noise[2 * i] = Float(sigma * a); noise[2 * i + 1] = Float(sigma * b)
         }
+        Self.convolveSeparable(&noise, width: nw, height: nh, lateral: kl, axial: ka)
         self.noise = noise
+        var mrng = SplitMix64(seed: mix64(p.seed ^ 0x0A0710))
+        motionSeeds = (0..<4).map { _ in mrng.next() }
 
         canvas = p.exportCanvas ? ExportCanvas(parameters: p, region: region) : nil
         activations = (0..<p.frameCount).map { p.contraction.activation(frame: $0, frameCount: p.frameCount) }
 
-        let lambda = p.wavelengthMm
-        let sigmaLat = max(0.5, p.lateralFNumber * lambda / 2.355 / p.mmPerPixelX)
-        let sigmaAx = max(0.5, p.pulseCycles * lambda / 2 / 2.355 / p.mmPerPixelY)
-        lateralKernel = Self.gaussianKernel(sigma: sigmaLat)
-        axialKernel = Self.gaussianKernel(sigma: sigmaAx)
     }
 
     /// A Gaussian with unit energy (sum of squares 1), so unit-variance complex scatterers stay unit variance.
@@ -147,8 +170,6 @@ public final class CineSimulator: Sendable {
         return w.map { Float($0 / e) }
     }
 
-    static let noiseTableSize = 1 << 19
-
     public var frameCount: Int { parameters.frameCount }
 
     // MARK: Motion
@@ -157,7 +178,7 @@ public final class CineSimulator: Sendable {
         let p = parameters
         let c = activations[index]
         let t = Double(index) / p.fps
-        let s = model.seeds
+        let s = motionSeeds
         let f1 = 0.3 + 0.5 * Double(s[0] >> 54) / 1024, f2 = 0.9 + 0.6 * Double(s[1] >> 54) / 1024
         let p1 = Double(s[2] >> 11) * 0x1.0p-53 * 2 * .pi, p2 = Double(s[3] >> 11) * 0x1.0p-53 * 2 * .pi
         let jx = p.jitterMm * (0.6 * sin(2 * .pi * f1 * t + p1) + 0.4 * sin(2 * .pi * f2 * t + p2))

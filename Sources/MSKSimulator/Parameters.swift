@@ -72,7 +72,11 @@ public struct ContractionProfile: Codable, Sendable, Equatable {
 public struct SimulationParameters: Codable, Sendable, Equatable {
     // MARK: Clip
     public var tearCase: TearCase = .none
+    /// Seed of the speckle, noise and probe motion (and of the anatomy unless `anatomySeed` is set).
     public var seed: UInt64 = 1
+    /// Seed of the anatomy (surfaces, fascicle pattern, lesion shape); serial studies of one patient
+    /// share it while each study has its own `seed`. Nil: `seed`.
+    public var anatomySeed: UInt64? = nil
     public var frameCount: Int = 60
     public var fps: Double = 25
     /// Output frame size in pixels (the whole canvas when `exportCanvas` is on).

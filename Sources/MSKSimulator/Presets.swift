@@ -92,6 +92,7 @@ public enum SerialStudy {
             var p = base
             let days = Double(i * intervalDays)
             p.seed = mix64(seed &+ UInt64(i) &+ 1)
+            p.anatomySeed = seed
             p.distractor = .none
             p.patientId = patientId
             p.muscle = muscle

@@ -27,33 +27,49 @@ extension CineSimulator {
             colBelowShift[px] = (m.d(xq) - m.s(xq)) * (st.stretch - 1)
         }
         let fluidShift = phi(m.xd, st) - m.xd
-        let twoK = 2 * (2 * Double.pi / p.wavelengthMm)
         let cphi = Float(cos(st.phi)), sphi = Float(sin(st.phi))
         let cf = Float(cos(st.phiFluid)), sf = Float(sin(st.phiFluid))
         let dbToNeper = Float(log(10.0) / 20)
         let muscleRT = m.attenuationPerMm(.belly)
-        let noiseMask = CineSimulator.noiseTableSize - 1
-        let noiseOffset = Int(truncatingIfNeeded: mix64(p.seed ^ mix64(UInt64(index) &+ 0xAB)) >> 20) & noiseMask
+        let om = mix64(p.seed ^ mix64(UInt64(index) &+ 0xAB))
+        let nox = Int(om % UInt64(w)), noy = Int((om >> 32) % UInt64(h))
 
         var tissue = [UInt8](repeating: 0, count: w * h)
         var shadow = [Bool](repeating: false, count: w * h)
-        var buf = [Float](repeating: 0, count: 2 * w * h)
+        var env = [Float](repeating: 0, count: w * h)
         var cum = [Float](repeating: 0, count: w)
         let hasFluid = m.hasDefect
         let nx = self.nx, ny = self.ny, gX0 = self.gX0, gY0 = self.gY0, gx = self.gx, gy = self.gy
+        let rx = rhoX, ry = rhoY
 
-        field.withUnsafeBufferPointer { F in
-        fluid.withUnsafeBufferPointer { FL in
+        /// Bilinear weights and the factor that keeps the variance of the PSF-filtered incoherent
+        /// field constant whatever the sub-cell position (its correlation at one step is rx, ry).
+        @inline(__always) func weights(_ fx: Double, _ fy: Double) -> (Int, Float, Float, Float) {
+            let i = min(max(Int(fx.rounded(.down)), 0), nx - 2)
+            let j = min(max(Int(fy.rounded(.down)), 0), ny - 2)
+            let wx = Float(min(max(fx - Double(i), 0), 1)), wy = Float(min(max(fy - Double(j), 0), 1))
+            let vx = (1 - wx) * (1 - wx) + wx * wx + 2 * wx * (1 - wx) * rx
+            let vy = (1 - wy) * (1 - wy) + wy * wy + 2 * wy * (1 - wy) * ry
+            return (j * nx + i, wx, wy, 1 / (vx * vy).squareRoot())
+        }
+
+        incP.withUnsafeBufferPointer { P in
+        incQ.withUnsafeBufferPointer { Q in
+        coh.withUnsafeBufferPointer { R in
+        fluidP.withUnsafeBufferPointer { FP in
+        fluidQ.withUnsafeBufferPointer { FQ in
         cls.withUnsafeBufferPointer { C in
         noise.withUnsafeBufferPointer { N in
         attenuationByClass.withUnsafeBufferPointer { AT in
-        buf.withUnsafeMutableBufferPointer { B in
+        env.withUnsafeMutableBufferPointer { E in
         tissue.withUnsafeMutableBufferPointer { T in
         shadow.withUnsafeMutableBufferPointer { SH in
         cum.withUnsafeMutableBufferPointer { CUM in
             for py in 0..<h {
                 let yq = (Double(py) + 0.5) * sy - st.jy
                 let depth = (Double(py) + 0.5) * sy
+                let gain = Float(pow(10, p.tgcCompensation * muscleRT * depth / 20))
+                let nrow = ((py + noy) % h) * w
                 for px in 0..<w {
                     let X: Double, Y: Double
                     var layer: TissueClass? = nil
@@ -64,12 +80,8 @@ extension CineSimulator {
                     else { X = colXo[px]; Y = yq - colBelowShift[px] }
 
                     let fx = (X - gX0) / gx, fy = (Y - gY0) / gy
-                    let i = min(max(Int(fx.rounded(.down)), 0), nx - 2)
-                    let j = min(max(Int(fy.rounded(.down)), 0), ny - 2)
-                    let wx = Float(min(max(fx - Double(i), 0), 1)), wy = Float(min(max(fy - Double(j), 0), 1))
                     let ni = Int((fx + 0.5).rounded(.down)), nj = Int((fy + 0.5).rounded(.down))
-                    let near = min(max(nj, 0), ny - 1) * nx + min(max(ni, 0), nx - 1)
-                    var c = TissueClass(rawValue: C[near]) ?? .gel
+                    var c = TissueClass(rawValue: C[min(max(nj, 0), ny - 1) * nx + min(max(ni, 0), nx - 1)]) ?? .gel
                     switch layer {
                     case .belly?: if c != .defect && c != .vessel { c = .belly }
                     case .some(let l): c = l
@@ -77,74 +89,47 @@ extension CineSimulator {
                         if yq < colA[px] { if c.rawValue > TissueClass.fat.rawValue { c = .fat } }
                         else if c.rawValue < TissueClass.deepMuscle.rawValue { c = .deepMuscle }
                     }
-                    let w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy
-                    let norm = 1 / (w00 * w00 + w10 * w10 + w01 * w01 + w11 * w11).squareRoot()
                     var zr: Float, zi: Float
-                    var u = yq - Y
                     if c == .defect && hasFluid {
-                        // Fluid does not strain with the muscle: sample the fluid field in image coordinates.
-                        u = 0
-                        let ffx = (colXo[px] - fluidShift - gX0) / gx, ffy = (yq - gY0) / gy
-                        let fi = min(max(Int(ffx.rounded(.down)), 0), nx - 2)
-                        let fj = min(max(Int(ffy.rounded(.down)), 0), ny - 2)
-                        let vx = Float(min(max(ffx - Double(fi), 0), 1)), vy = Float(min(max(ffy - Double(fj), 0), 1))
-                        let v00 = (1 - vx) * (1 - vy), v10 = vx * (1 - vy), v01 = (1 - vx) * vy, v11 = vx * vy
-                        let vn = 1 / (v00 * v00 + v10 * v10 + v01 * v01 + v11 * v11).squareRoot()
-                        let k0 = 4 * (fj * nx + fi), k1 = k0 + 4, k2 = k0 + 4 * nx, k3 = k2 + 4
-                        let ar = v00 * FL[k0] + v10 * FL[k1] + v01 * FL[k2] + v11 * FL[k3]
-                        let ai = v00 * FL[k0 + 1] + v10 * FL[k1 + 1] + v01 * FL[k2 + 1] + v11 * FL[k3 + 1]
-                        let br = v00 * FL[k0 + 2] + v10 * FL[k1 + 2] + v01 * FL[k2 + 2] + v11 * FL[k3 + 2]
-                        let bi = v00 * FL[k0 + 3] + v10 * FL[k1 + 3] + v01 * FL[k2 + 3] + v11 * FL[k3 + 3]
+                        // Fluid does not strain with the muscle: its field is sampled in image coordinates.
+                        let (k0, wx, wy, vn) = weights((colXo[px] - fluidShift - gX0) / gx, (yq - gY0) / gy)
+                        let w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy
+                        let a = 2 * k0, b = a + 2, cc = a + 2 * nx, d = cc + 2
+                        let ar = w00 * FP[a] + w10 * FP[b] + w01 * FP[cc] + w11 * FP[d]
+                        let ai = w00 * FP[a + 1] + w10 * FP[b + 1] + w01 * FP[cc + 1] + w11 * FP[d + 1]
+                        let br = w00 * FQ[a] + w10 * FQ[b] + w01 * FQ[cc] + w11 * FQ[d]
+                        let bi = w00 * FQ[a + 1] + w10 * FQ[b + 1] + w01 * FQ[cc + 1] + w11 * FQ[d + 1]
                         zr = vn * (cf * ar + sf * br); zi = vn * (cf * ai + sf * bi)
                     } else {
-                        let k0 = 6 * (j * nx + i), k1 = k0 + 6, k2 = k0 + 6 * nx, k3 = k2 + 6
-                        let pr = w00 * F[k0] + w10 * F[k1] + w01 * F[k2] + w11 * F[k3]
-                        let pi = w00 * F[k0 + 1] + w10 * F[k1 + 1] + w01 * F[k2 + 1] + w11 * F[k3 + 1]
-                        let qr = w00 * F[k0 + 2] + w10 * F[k1 + 2] + w01 * F[k2 + 2] + w11 * F[k3 + 2]
-                        let qi = w00 * F[k0 + 3] + w10 * F[k1 + 3] + w01 * F[k2 + 3] + w11 * F[k3 + 3]
-                        let rr = w00 * F[k0 + 4] + w10 * F[k1 + 4] + w01 * F[k2 + 4] + w11 * F[k3 + 4]
-                        let ri = w00 * F[k0 + 5] + w10 * F[k1 + 5] + w01 * F[k2 + 5] + w11 * F[k3 + 5]
-                        zr = norm * (cphi * pr + sphi * qr) + rr
-                        zi = norm * (cphi * pi + sphi * qi) + ri
+                        let (k0, wx, wy, vn) = weights(fx, fy)
+                        let w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy
+                        let a = 2 * k0, b = a + 2, cc = a + 2 * nx, d = cc + 2
+                        let pr = w00 * P[a] + w10 * P[b] + w01 * P[cc] + w11 * P[d]
+                        let pi = w00 * P[a + 1] + w10 * P[b + 1] + w01 * P[cc + 1] + w11 * P[d + 1]
+                        let qr = w00 * Q[a] + w10 * Q[b] + w01 * Q[cc] + w11 * Q[d]
+                        let qi = w00 * Q[a + 1] + w10 * Q[b + 1] + w01 * Q[cc + 1] + w11 * Q[d + 1]
+                        let rr = w00 * R[a] + w10 * R[b] + w01 * R[cc] + w11 * R[d]
+                        let ri = w00 * R[a + 1] + w10 * R[b + 1] + w01 * R[cc + 1] + w11 * R[d + 1]
+                        zr = vn * (cphi * pr + sphi * qr) + rr
+                        zi = vn * (cphi * pi + sphi * qi) + ri
                     }
-                    // Axial displacement turns the phase of the echo (baseband model of the carrier).
-                    let ph = -twoK * u
-                    let cr = Float(cos(ph)), ci = Float(sin(ph))
                     let amp = exp(-CUM[px] * dbToNeper)
                     let idx = py * w + px
-                    let nk = 2 * ((noiseOffset + idx) & noiseMask)
-                    B[2 * idx] = amp * (zr * cr - zi * ci) + N[nk]
-                    B[2 * idx + 1] = amp * (zr * ci + zi * cr) + N[nk + 1]
+                    let nk = 2 * (nrow + (px + nox) % w)
+                    let re = amp * zr + N[nk], im = amp * zi + N[nk + 1]
+                    E[idx] = gain * (re * re + im * im).squareRoot()
                     T[idx] = c.rawValue
                     SH[idx] = Double(CUM[px]) - muscleRT * depth > 10
                     CUM[px] += AT[Int(c.rawValue)] * Float(sy)
                 }
             }
-        }}}}}}}}}
-
-        convolveSeparable(&buf, width: w, height: h)
-
-        // TGC, then envelope.
-        var env = [Float](repeating: 0, count: w * h)
-        buf.withUnsafeBufferPointer { B in
-            env.withUnsafeMutableBufferPointer { E in
-                for py in 0..<h {
-                    let depth = (Double(py) + 0.5) * sy
-                    let g = Float(pow(10, p.tgcCompensation * muscleRT * depth / 20))
-                    let row = py * w
-                    for px in 0..<w {
-                        let re = B[2 * (row + px)], im = B[2 * (row + px) + 1]
-                        E[row + px] = g * (re * re + im * im).squareRoot()
-                    }
-                }
-            }
-        }
+        }}}}}}}}}}}}
         return EnvelopeFrame(width: w, height: h, envelope: env, tissue: tissue, shadow: shadow)
     }
 
-    /// Separable convolution of interleaved complex pixels with the (real) lateral and axial kernels.
-    func convolveSeparable(_ buf: inout [Float], width w: Int, height h: Int) {
-        let kl = lateralKernel, ka = axialKernel
+    /// Separable convolution of interleaved complex samples (`width` x `height`) with real kernels,
+    /// edges replicated.
+    static func convolveSeparable(_ buf: inout [Float], width w: Int, height h: Int, lateral kl: [Float], axial ka: [Float]) {
         let rl = kl.count / 2, ra = ka.count / 2
         var tmp = [Float](repeating: 0, count: 2 * w * h)
         var padded = [Float](repeating: 0, count: 2 * (w + 2 * rl))

@@ -52,13 +52,16 @@ struct TissueModel: Sendable {
     let band: (cx: Double, halfWidth: Double, slope: Double)?
 
     let seeds: [UInt64]
+    /// Seed of everything anatomical (surfaces, fascicle pattern, lesion shape, specular phases).
+    let anatomySeed: UInt64
 
     init(parameters p: SimulationParameters, imagingWidthMm: Double, imagingHeightMm: Double) {
         self.p = p
         fovW = imagingWidthMm
         fovH = imagingHeightMm
         xc0 = imagingWidthMm / 2
-        var rng = SplitMix64(seed: mix64(p.seed ^ 0x5EED_0A0A))
+        anatomySeed = p.anatomySeed ?? p.seed
+        var rng = SplitMix64(seed: mix64(anatomySeed ^ 0x5EED_0A0A))
         seeds = (0..<16).map { _ in rng.next() }
 
         // Surfaces.
