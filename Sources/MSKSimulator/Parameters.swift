@@ -96,7 +96,7 @@ public struct SimulationParameters: Codable, Sendable, Equatable {
     /// Lateral beam width as an f-number: FWHM = fNumber * wavelength.
     public var lateralFNumber: Double = 3.5
     /// Soft-tissue attenuation, dB/cm/MHz one way.
-    public var attenuationDbPerCmMHz: Double = 0.5
+    public var attenuationDbPerCmMHz: Double = 0.4
     /// Share of the mean soft-tissue attenuation the TGC gives back (1 = all).
     public var tgcCompensation: Double = 0.92
     /// Displayed dynamic range of the log compression.

@@ -20,6 +20,7 @@ extension SimulationParameters {
         p.dynamicRangeDb = (r.uniform(50...60)).rounded()
         p.gainDb = r.uniform(-3...3)
         p.noiseLevel = r.uniform(0.003...0.008)
+        p.attenuationDbPerCmMHz = r.uniform(0.3...0.5)
         p.skinThicknessMm = r.uniform(1.2...2)
         p.fatThicknessMm = r.uniform(2...6)
         p.aponeurosisThicknessMm = r.uniform(0.8...1.4)
@@ -57,7 +58,7 @@ extension SimulationParameters {
         case .fullSubtle:
             p.restGapMm = r.uniform(1...2)
             p.gapWideningMm = r.uniform(3...5)
-            p.faceRaggedness = r.uniform(0.08...0.12)
+            p.faceRaggedness = r.uniform(0.1...0.15)
             p.debris = r.uniform(0.2...0.4)
         case .partial:
             p.restGapMm = r.uniform(4...8)

@@ -14,13 +14,22 @@ extension CineSimulator {
         let m = model
 
         // Per-column geometry of this frame.
-        var colXo = [Double](repeating: 0, count: w), colXm = colXo, colA = colXo, colS = colXo
+        var colXo = [Double](repeating: 0, count: w), colXm = colXo, colXt = colXo, colA = colXo, colS = colXo
+        // Inside the opening gap the tissue field is sampled from the nearer stump's rigid map, clamped
+        // to mid-gap, so the stumps' blurred edges move with them instead of being smeared across the gap.
+        let q0 = phi(m.zoneD0, st), q1 = phi(m.zoneD1, st), midZone = (m.zoneD0 + m.zoneD1) / 2
+        let kShort = 1 - st.shortening
         var colBellyEnd = colXo, colDeepEnd = colXo, colDeepShift = colXo, colBelowShift = colXo
         for px in 0..<w {
             let xq = (Double(px) + 0.5) * sx - st.jx
             let xm = phiInverse(xq, st)
             let sM = m.s(xm), dM = m.d(xm), bM = m.b(xm)
             colXo[px] = xq; colXm[px] = xm; colA[px] = m.a(xm); colS[px] = sM
+            colXt[px] = xm
+            if st.h > 0 && xq > q0 && xq < q1 {
+                colXt[px] = xq - q0 < q1 - xq ? min(m.zoneD0 + (xq - q0) / kShort, midZone)
+                    : max(m.zoneD1 - (q1 - xq) / kShort, midZone)
+            }
             colBellyEnd[px] = sM + (dM - sM) * st.stretch
             colDeepShift[px] = (dM - sM) * (st.stretch - 1)
             colDeepEnd[px] = bM + colDeepShift[px]
@@ -89,9 +98,21 @@ extension CineSimulator {
                         if yq < colA[px] { if c.rawValue > TissueClass.fat.rawValue { c = .fat } }
                         else if c.rawValue < TissueClass.deepMuscle.rawValue { c = .deepMuscle }
                     }
-                    var zr: Float, zi: Float
+                    // Tissue field through the deformation (near a stump face it carries the
+                    // blurred edge of the stump, so faces are as soft as the PSF makes them).
+                    let (k0, wx, wy, vn) = weights(layer == .belly ? (colXt[px] - gX0) / gx : fx, fy)
+                    let w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy
+                    let a = 2 * k0, b = a + 2, cc = a + 2 * nx, d = cc + 2
+                    let pr = w00 * P[a] + w10 * P[b] + w01 * P[cc] + w11 * P[d]
+                    let pi = w00 * P[a + 1] + w10 * P[b + 1] + w01 * P[cc + 1] + w11 * P[d + 1]
+                    let qr = w00 * Q[a] + w10 * Q[b] + w01 * Q[cc] + w11 * Q[d]
+                    let qi = w00 * Q[a + 1] + w10 * Q[b + 1] + w01 * Q[cc + 1] + w11 * Q[d + 1]
+                    let rr = w00 * R[a] + w10 * R[b] + w01 * R[cc] + w11 * R[d]
+                    let ri = w00 * R[a + 1] + w10 * R[b + 1] + w01 * R[cc + 1] + w11 * R[d + 1]
+                    var zr = vn * (cphi * pr + sphi * qr) + rr
+                    var zi = vn * (cphi * pi + sphi * qi) + ri
                     if c == .defect && hasFluid {
-                        // Fluid does not strain with the muscle: its field is sampled in image coordinates.
+                        // Fluid does not strain with the muscle: its debris field is sampled in image coordinates.
                         let (k0, wx, wy, vn) = weights((colXo[px] - fluidShift - gX0) / gx, (yq - gY0) / gy)
                         let w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy
                         let a = 2 * k0, b = a + 2, cc = a + 2 * nx, d = cc + 2
@@ -99,19 +120,7 @@ extension CineSimulator {
                         let ai = w00 * FP[a + 1] + w10 * FP[b + 1] + w01 * FP[cc + 1] + w11 * FP[d + 1]
                         let br = w00 * FQ[a] + w10 * FQ[b] + w01 * FQ[cc] + w11 * FQ[d]
                         let bi = w00 * FQ[a + 1] + w10 * FQ[b + 1] + w01 * FQ[cc + 1] + w11 * FQ[d + 1]
-                        zr = vn * (cf * ar + sf * br); zi = vn * (cf * ai + sf * bi)
-                    } else {
-                        let (k0, wx, wy, vn) = weights(fx, fy)
-                        let w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy
-                        let a = 2 * k0, b = a + 2, cc = a + 2 * nx, d = cc + 2
-                        let pr = w00 * P[a] + w10 * P[b] + w01 * P[cc] + w11 * P[d]
-                        let pi = w00 * P[a + 1] + w10 * P[b + 1] + w01 * P[cc + 1] + w11 * P[d + 1]
-                        let qr = w00 * Q[a] + w10 * Q[b] + w01 * Q[cc] + w11 * Q[d]
-                        let qi = w00 * Q[a + 1] + w10 * Q[b + 1] + w01 * Q[cc + 1] + w11 * Q[d + 1]
-                        let rr = w00 * R[a] + w10 * R[b] + w01 * R[cc] + w11 * R[d]
-                        let ri = w00 * R[a + 1] + w10 * R[b + 1] + w01 * R[cc + 1] + w11 * R[d + 1]
-                        zr = vn * (cphi * pr + sphi * qr) + rr
-                        zi = vn * (cphi * pi + sphi * qi) + ri
+                        zr += vn * (cf * ar + sf * br); zi += vn * (cf * ai + sf * bi)
                     }
                     let amp = exp(-CUM[px] * dbToNeper)
                     let idx = py * w + px

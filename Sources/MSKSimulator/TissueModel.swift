@@ -230,7 +230,8 @@ struct TissueModel: Sendable {
         case .fat: alpha = 0.9 * am
         case .superficialAponeurosis, .deepAponeurosis: alpha = 1.8 * am
         case .belly, .deepMuscle: alpha = am
-        case .defect, .vessel: alpha = 0.01 * am
+        case .defect: alpha = 0.25 * am   // hematoma with clot and debris, not clear fluid
+        case .vessel: alpha = 0.05 * am
         case .bone: alpha = 30
         }
         return alpha * p.frequencyMHz * 2 / 10
@@ -292,7 +293,8 @@ struct TissueModel: Sendable {
             }
             return (e, 0.6 * line / (bg + line), (deep ? 0x700 : 0x600) &+ UInt64(bitPattern: Int64(k)))
         case .defect:
-            return (p.fluidEchogenicity, 0, 0)
+            // Most of the fluid's echo comes from the image-anchored fluid field (`fluidScattering`).
+            return (0.5 * p.fluidEchogenicity, 0, 0)
         case .vessel:
             guard let v = vessel else { return (0.02, 0, 0) }
             let dx = X - v.cx, dy = Y - v.cy - v.tilt * dx
