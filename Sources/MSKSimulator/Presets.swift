@@ -16,9 +16,12 @@ extension SimulationParameters {
         p.frameCount = frameCount; p.fps = fps
         p.exportCanvas = exportCanvas
 
-        p.frequencyMHz = (r.uniform(7.5...12) * 2).rounded() / 2
+        p.frequencyMHz = (r.uniform(6...12) * 2).rounded() / 2
+        p.lateralFNumber = r.uniform(3.5...6)
+        p.pulseCycles = r.uniform(2.5...4)
+        p.fascicleContrast = r.uniform(2...4)
         p.dynamicRangeDb = (r.uniform(50...60)).rounded()
-        p.gainDb = r.uniform(-3...3)
+        p.gainDb = r.uniform(-6...2)
         p.noiseLevel = r.uniform(0.003...0.008)
         p.attenuationDbPerCmMHz = r.uniform(0.3...0.5)
         p.skinThicknessMm = r.uniform(1.2...2)
@@ -26,7 +29,7 @@ extension SimulationParameters {
         p.aponeurosisThicknessMm = r.uniform(0.8...1.4)
         p.pennationDeg = r.uniform(12...25)
         p.fascicleDirection = r.unit() < 0.5 ? 1 : -1
-        p.fascicleSpacingMm = r.uniform(1.0...1.6)
+        p.fascicleSpacingMm = r.uniform(1.0...2.2)
         p.axisTiltDeg = r.uniform(-3...4)
         p.aponeurosisCurvatureMm = r.uniform(0...1.5)
         p.bone = r.unit() < 0.7

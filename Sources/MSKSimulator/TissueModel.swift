@@ -291,7 +291,7 @@ struct TissueModel: Sendable {
                     }
                 }
             }
-            return (e, 0.6 * line / (bg + line), (deep ? 0x700 : 0x600) &+ UInt64(bitPattern: Int64(k)))
+            return (e, 0.35 * line / (bg + line), (deep ? 0x700 : 0x600) &+ UInt64(bitPattern: Int64(k)))
         case .defect:
             // Most of the fluid's echo comes from the image-anchored fluid field (`fluidScattering`).
             return (0.5 * p.fluidEchogenicity, 0, 0)
