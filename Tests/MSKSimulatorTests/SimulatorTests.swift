@@ -236,3 +236,23 @@ func contractionIsNormalised(_ c: TearCase) {
     let raised = CineSimulator(parameters: p).renderFrame(0).truth.echoIntensity!
     #expect(abs(raised - base - 12) < 3, "rise \(raised - base)")
 }
+
+@Test func echoIntensityIsStableThroughContraction() {
+    var p = small(.none, seed: 44, frames: 12)
+    p.distractor = .none
+    let sim = CineSimulator(parameters: p)
+    let (rest, peak) = restAndPeak(sim)
+    let values = [rest, peak, (rest + peak) / 2].map { sim.renderFrame($0).truth.echoIntensity! }
+    #expect(values.max()! - values.min()! < 2.5, "echo intensity \(values)")
+}
+
+@Test func badParametersAreNamed() {
+    var p = SimulationParameters()
+    p.tearCase = .full
+    p.restGapMm = 0
+    p.width = 10
+    let problems = p.problems()
+    #expect(problems.count == 2)
+    #expect(problems.contains { $0.contains("restGapMm") } && problems.contains { $0.contains("smaller than 64x48") })
+    #expect(SimulationParameters().problems().isEmpty)
+}
