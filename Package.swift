@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "MSKReader", targets: ["MSKReader"]),
         .library(name: "MSKWriter", targets: ["MSKWriter"]),
         .library(name: "MSKImaging", targets: ["MSKImaging"]),
+        .library(name: "MSKLabels", targets: ["MSKLabels"]),
+        .library(name: "MSKSimulator", targets: ["MSKSimulator"]),
         .executable(name: "mskcine", targets: ["mskcine"]),
     ],
     dependencies: [
@@ -33,6 +35,10 @@ let package = Package(
         .target(name: "MSKWriter", dependencies: ["CFFmpeg", "MSKImage", "MSKReader"]),
         // The imaging core: filters, imaging region, aponeuroses, defect, speckle tracking. Pure Swift.
         .target(name: "MSKImaging", dependencies: ["MSKImage"]),
+        // The labels document beside a clip (`<clip>.labels.json`): Codable model and validation.
+        .target(name: "MSKLabels"),
+        // Labelled B-mode cine simulator (pure Swift): frames plus ground truth from the model.
+        .target(name: "MSKSimulator", dependencies: ["MSKImage", "MSKLabels"]),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
@@ -45,6 +51,8 @@ let package = Package(
         .executableTarget(name: "MSKBench", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
+        .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
+        .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader"]),
     ],
     swiftLanguageModes: [.v6]
