@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "MSKReader", targets: ["MSKReader"]),
         .library(name: "MSKWriter", targets: ["MSKWriter"]),
         .library(name: "MSKImaging", targets: ["MSKImaging"]),
+        .library(name: "MSKAnalysis", targets: ["MSKAnalysis"]),
         .library(name: "MSKLabels", targets: ["MSKLabels"]),
         .library(name: "MSKSimulator", targets: ["MSKSimulator"]),
         .executable(name: "mskcine", targets: ["mskcine"]),
@@ -39,6 +40,8 @@ let package = Package(
         .target(name: "MSKLabels"),
         // Labelled B-mode cine simulator (pure Swift): frames plus ground truth from the model.
         .target(name: "MSKSimulator", dependencies: ["MSKImage", "MSKLabels"]),
+        // Analysis: per-frame measurements, tracking and fusion, contraction, per-clip summary.
+        .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader"]),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
         .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
+        .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Pixel spacing used to size windows in millimetres. Measurements report lengths in mm only
 /// when the clip is calibrated; an uncalibrated clip gets a nominal spacing for window sizes
 /// alone (and its lengths are reported in pixels).
@@ -75,5 +77,21 @@ public struct Quadratic: Sendable, Equatable, Codable {
         // Expand (t = x - mx) back to x.
         let b0 = b[0], b1 = m > 1 ? b[1] : 0, b2 = m > 2 ? b[2] : 0
         return Quadratic(c0: b0 - b1 * mx + b2 * mx * mx, c1: b1 - 2 * b2 * mx, c2: b2)
+    }
+}
+
+/// Grey levels of a log-compressed B-mode image against echo amplitude. Edges are located where
+/// the echo *amplitude* is half-way between two tissues, which on log-compressed grey levels is
+/// not the grey-level midpoint (that one lies towards the darker side). MSKCine assumes a
+/// nominal display dynamic range (`Params`-level default 60 dB) when the file does not say.
+public struct LogCompression: Sendable, Equatable {
+    public var dynamicRangeDb: Double
+    public init(dynamicRangeDb: Double = 60) { self.dynamicRangeDb = dynamicRangeDb }
+
+    /// The grey level whose amplitude is the mean of the amplitudes of grey levels a and b.
+    public func amplitudeMidpoint(_ a: Float, _ b: Float) -> Float {
+        let k = dynamicRangeDb / (20 * 255)
+        let amplitude = (pow(10, Double(a) * k) + pow(10, Double(b) * k)) / 2
+        return Float(log10(amplitude) / k)
     }
 }

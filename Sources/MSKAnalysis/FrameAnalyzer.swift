@@ -1,0 +1,64 @@
+import Foundation
+import MSKImage
+import MSKImaging
+
+/// What one frame shows, before the clip-level tracking and smoothing: in imaging-region pixels
+/// and, where a spacing is known, in mm.
+public struct FrameObservation: Sendable {
+    public var index: Int
+    public var timeS: Double
+    public var aponeuroses: AponeurosisPair?
+    public var defect: DefectObservation?
+    public var rejected: [RejectedStructure]
+    /// Muscle thickness per the spec, in mm on the working spacing (nil when no muscle found).
+    public var thicknessMm: Double?
+    /// Mean grey level of the intact belly.
+    public var echoIntensity: Double?
+    /// Tissue displacement from the previous frame (region pixels), median over belly blocks.
+    public var motion: SIMD2<Double>?
+    /// Motion near each end face from the previous frame (pixels), for tracking.
+    public var leftFaceMotion: SIMD2<Double>?
+    public var rightFaceMotion: SIMD2<Double>?
+}
+
+/// Per-frame detection: aponeuroses, defect, thickness and echo intensity.
+public struct FrameAnalyzer: Sendable {
+    public var aponeurosisDetector = AponeurosisDetector()
+    public var defectDetector = DefectDetector()
+    public let spacing: Spacing
+
+    public init(spacing: Spacing) { self.spacing = spacing }
+
+    public func observe(_ region: FloatImage, index: Int, timeS: Double) -> FrameObservation {
+        var obs = FrameObservation(index: index, timeS: timeS, aponeuroses: nil, defect: nil, rejected: [])
+        guard let apo = aponeurosisDetector.detect(region, spacing: spacing) else { return obs }
+        obs.aponeuroses = apo
+        let found = defectDetector.detect(region, aponeuroses: apo, spacing: spacing)
+        obs.defect = found.defect
+        obs.rejected = found.rejected
+        obs.thicknessMm = thickness(apo, width: region.width, excluding: found.defect)
+        var sum = 0.0, count = 0
+        region.pixels.withUnsafeBufferPointer { p in
+            for i in 0..<p.count where found.bellyMask[i] { sum += Double(p[i]); count += 1 }
+        }
+        obs.echoIntensity = count > 0 ? sum / Double(count) : nil
+        return obs
+    }
+
+    /// Per column: vertical inner-edge distance in mm times the cosine of the local axis angle
+    /// (so it is measured perpendicular to the muscle axis); the median over columns clear of
+    /// the defect (and 2 mm either side of it).
+    func thickness(_ apo: AponeurosisPair, width: Int, excluding defect: DefectObservation?) -> Double? {
+        var values: [Double] = []
+        let clear = 2.0 / spacing.mmPerPixelX
+        for x in 0..<width {
+            let xd = Double(x)
+            if let d = defect, xd >= Double(d.box.x) - clear, xd <= Double(d.box.maxX) + clear { continue }
+            let vertical = apo.verticalThickness(at: xd) * spacing.mmPerPixelY
+            let slopePx = (apo.superficialInner.slope(xd) + apo.deepInner.slope(xd)) / 2
+            let slopeMm = slopePx * spacing.mmPerPixelY / spacing.mmPerPixelX
+            values.append(vertical * cos(atan(slopeMm)))
+        }
+        return Stats.median(values)
+    }
+}

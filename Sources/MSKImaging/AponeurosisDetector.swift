@@ -1,0 +1,279 @@
+import Foundation
+
+/// The superficial and deep aponeuroses of the muscle in one frame, as curves y(x) in the
+/// imaging region's pixel coordinates.
+public struct AponeurosisPair: Sendable, Equatable {
+    /// Centre line of the superficial bright band.
+    public var superficialCentre: Quadratic
+    /// Its lower (inner) edge: where the band's brightness falls half-way to the belly's.
+    public var superficialInner: Quadratic
+    /// Centre line of the deep bright band.
+    public var deepCentre: Quadratic
+    /// Its upper (inner) edge.
+    public var deepInner: Quadratic
+    /// Median grey level of the belly between the inner edges.
+    public var bellyLevel: Float
+    /// Band contrast above the belly (grey levels), superficial and deep.
+    public var superficialContrast: Float
+    public var deepContrast: Float
+    /// Fraction of column bands in which both inner edges were located directly.
+    public var coverage: Double
+
+    /// Vertical inner-edge distance at column x, in pixels.
+    public func verticalThickness(at x: Double) -> Double { deepInner.y(x) - superficialInner.y(x) }
+}
+
+/// Finds the aponeuroses as long, roughly horizontal bright bands.
+///
+/// Method. The region is cut into column bands about `Params.bandWidthMm` wide; each band's
+/// mean vertical profile is smoothed and its ridges (local maxima standing above their
+/// surroundings) are candidates. Candidates are linked across bands into paths by dynamic
+/// programming that allows only a small slope between neighbouring bands, which keeps the
+/// oblique fascicle striations (pennation 10-30 degrees) from forming paths. Paths are ranked by
+/// median ridge contrast. Among the strong paths, sorted by depth, the muscle is the first pair
+/// of consecutive paths whose separation is at least half the largest such separation and at
+/// least `Params.minThicknessMm`: this picks the upper muscle when a second one lies below (as
+/// in a gastrocnemius over soleus view), and skips skin and fat septa above. Each band's inner
+/// edge is then located at the half-level crossing between the band peak and the belly level
+/// (sub-pixel), and a quadratic is fitted robustly across bands.
+public struct AponeurosisDetector: Sendable {
+    public struct Params: Sendable {
+        /// Width of a column band (mm).
+        public var bandWidthMm: Double = 2.0
+        /// Vertical smoothing of band profiles (mm, Gaussian sigma).
+        public var profileSigmaMm: Double = 0.15
+        /// A ridge must stand this many grey levels above the profile's local background.
+        public var minContrast: Float = 6
+        /// Largest slope between neighbouring bands for a path (tan of the angle): ~11 degrees.
+        public var maxSlope: Double = 0.2
+        /// Paths weaker than this fraction of the strongest are ignored when choosing the muscle.
+        public var strongFraction: Double = 0.35
+        /// Thinnest muscle accepted (mm).
+        public var minThicknessMm: Double = 4
+        /// Log compression assumed when converting grey levels to amplitude for edge location.
+        public var compression = LogCompression()
+        public init() {}
+    }
+
+    public var params: Params
+    public init(params: Params = Params()) { self.params = params }
+
+    struct Candidate { var y: Double; var contrast: Float }
+    struct Path { var ys: [Double?]; var contrast: Float; var meanY: Double }
+
+    /// The aponeurosis pair in `image` (the imaging region), or nil when no muscle is found.
+    public func detect(_ image: FloatImage, spacing: Spacing) -> AponeurosisPair? {
+        let w = image.width, h = image.height
+        let bandW = min(max(4, spacing.px(x: params.bandWidthMm)), max(4, w / 6))
+        let bands = max(1, w / bandW)
+        guard h >= 20, bands >= 3 else { return nil }
+        let sigma = params.profileSigmaMm / spacing.mmPerPixelY
+        let backgroundRadius = spacing.px(y: 2.0)
+
+        // Band profiles and their ridges.
+        var profiles: [[Float]] = []
+        var centres: [Double] = []
+        var candidates: [[Candidate]] = []
+        for b in 0..<bands {
+            let x0 = b * w / bands, x1 = (b + 1) * w / bands
+            centres.append(Double(x0 + x1 - 1) / 2)
+            var profile = [Float](repeating: 0, count: h)
+            image.pixels.withUnsafeBufferPointer { p in
+                for y in 0..<h {
+                    var s: Float = 0
+                    for x in x0..<x1 { s += p[y * w + x] }
+                    profile[y] = s / Float(x1 - x0)
+                }
+            }
+            profile = Self.smooth(profile, sigma: sigma)
+            profiles.append(profile)
+            candidates.append(ridges(profile, backgroundRadius: backgroundRadius))
+        }
+
+        // Link ridges into paths, strongest first, each ridge used once.
+        let paths = linkPaths(candidates, centres: centres, height: h)
+        guard let strongest = paths.map(\.contrast).max(), strongest > 0 else { return nil }
+        let strong = paths.filter { $0.contrast >= Float(params.strongFraction) * strongest && $0.coverage >= 0.5 }
+            .sorted { $0.meanY < $1.meanY }
+        guard strong.count >= 2 else { return nil }
+        var separations: [(Int, Double)] = []
+        for i in 0..<(strong.count - 1) {
+            separations.append((i, (strong[i + 1].meanY - strong[i].meanY) * spacing.mmPerPixelY))
+        }
+        let largest = separations.map(\.1).max() ?? 0
+        guard let pick = separations.first(where: { $0.1 >= max(params.minThicknessMm, 0.5 * largest) }) else { return nil }
+        let upper = strong[pick.0], lower = strong[pick.0 + 1]
+
+        // Belly level: median of band profiles between the two paths (away from the bands).
+        var bellyValues: [Float] = []
+        let margin = spacing.px(y: 1.0)
+        for b in 0..<bands {
+            guard let u = upper.ys[b] ?? upper.interpolated(b), let l = lower.ys[b] ?? lower.interpolated(b) else { continue }
+            let a = Int(u) + margin, z = Int(l) - margin
+            if a < z { bellyValues.append(contentsOf: profiles[b][a..<z]) }
+        }
+        guard let belly = Stats.quantile(bellyValues, 0.5) else { return nil }
+
+        // Inner edges per band.
+        var supX: [Double] = [], supY: [Double] = [], supC: [Double] = []
+        var deepX: [Double] = [], deepY: [Double] = [], deepC: [Double] = []
+        var supContrast: [Float] = [], deepContrast: [Float] = []
+        var both = 0
+        for b in 0..<bands {
+            let p = profiles[b]
+            var found = 0
+            if let u = upper.ys[b], let e = halfCrossing(p, peak: u, level: belly, downward: true) {
+                supX.append(centres[b]); supY.append(e); supC.append(u); found += 1
+                supContrast.append(p[Int(u.rounded())] - belly)
+            }
+            if let l = lower.ys[b], let e = halfCrossing(p, peak: l, level: belly, downward: false) {
+                deepX.append(centres[b]); deepY.append(e); deepC.append(l); found += 1
+                deepContrast.append(p[Int(l.rounded())] - belly)
+            }
+            if found == 2 { both += 1 }
+        }
+        guard supX.count >= 3, deepX.count >= 3,
+              let sInner = Quadratic.fit(x: supX, y: supY), let dInner = Quadratic.fit(x: deepX, y: deepY),
+              let sCentre = Quadratic.fit(x: supX, y: supC), let dCentre = Quadratic.fit(x: deepX, y: deepC) else { return nil }
+        let mid = Double(w) / 2
+        guard dInner.y(mid) - sInner.y(mid) > 0 else { return nil }
+        return AponeurosisPair(superficialCentre: sCentre, superficialInner: sInner, deepCentre: dCentre, deepInner: dInner,
+                               bellyLevel: belly,
+                               superficialContrast: Stats.quantile(supContrast, 0.5) ?? 0,
+                               deepContrast: Stats.quantile(deepContrast, 0.5) ?? 0,
+                               coverage: Double(both) / Double(bands))
+    }
+
+    /// Local maxima of `profile` standing `minContrast` above the mean within +-backgroundRadius.
+    func ridges(_ profile: [Float], backgroundRadius r: Int) -> [Candidate] {
+        let h = profile.count
+        var prefix = [Float](repeating: 0, count: h + 1)
+        for i in 0..<h { prefix[i + 1] = prefix[i] + profile[i] }
+        var out: [Candidate] = []
+        guard h > 2 else { return out }
+        for y in 1..<(h - 1) where profile[y] >= profile[y - 1] && profile[y] > profile[y + 1] {
+            let a = max(0, y - r), b = min(h, y + r + 1)
+            let background = (prefix[b] - prefix[a]) / Float(b - a)
+            let contrast = profile[y] - background
+            guard contrast >= params.minContrast else { continue }
+            // Sub-pixel peak by parabola.
+            let l = profile[y - 1], c = profile[y], rr = profile[y + 1]
+            let denom = l - 2 * c + rr
+            let offset = denom < 0 ? Double((l - rr) / (2 * denom)) : 0
+            out.append(Candidate(y: Double(y) + max(-0.5, min(0.5, offset)), contrast: contrast))
+        }
+        return out
+    }
+
+    /// Dynamic programming over bands: repeatedly extract the best-scoring path of ridges with a
+    /// bounded slope, allowing a band to be skipped (a gap in the band costs nothing but scores nothing).
+    func linkPaths(_ candidates: [[Candidate]], centres: [Double], height: Int) -> [Path] {
+        var used = candidates.map { [Bool](repeating: false, count: $0.count) }
+        var paths: [Path] = []
+        let bands = candidates.count
+        let step = bands > 1 ? centres[1] - centres[0] : 1
+        for _ in 0..<8 {
+            // score[b][i]: best sum of contrasts of a path ending at candidate i of band b.
+            var score = candidates.map { [Float](repeating: 0, count: $0.count) }
+            var back = candidates.map { [(Int, Int)?](repeating: nil, count: $0.count) }
+            var best: (Float, Int, Int)? = nil
+            for b in 0..<bands {
+                for (i, c) in candidates[b].enumerated() where !used[b][i] {
+                    var s = c.contrast
+                    var from: (Int, Int)? = nil
+                    // Look back up to 3 bands (gaps allowed).
+                    for gap in 1...3 where b - gap >= 0 {
+                        let limit = params.maxSlope * step * Double(gap) + 1.5
+                        for (j, p) in candidates[b - gap].enumerated() where !used[b - gap][j] && abs(p.y - c.y) <= limit {
+                            if score[b - gap][j] + c.contrast > s { s = score[b - gap][j] + c.contrast; from = (b - gap, j) }
+                        }
+                    }
+                    score[b][i] = s
+                    back[b][i] = from
+                    if best == nil || s > best!.0 { best = (s, b, i) }
+                }
+            }
+            guard let (_, eb, ei) = best else { break }
+            var ys = [Double?](repeating: nil, count: bands)
+            var contrasts: [Float] = []
+            var node: (Int, Int)? = (eb, ei)
+            while let (b, i) = node {
+                ys[b] = candidates[b][i].y
+                contrasts.append(candidates[b][i].contrast)
+                used[b][i] = true
+                node = back[b][i]
+            }
+            // Also retire ridges lying on this path's line in bands it skipped or crossed.
+            let present = ys.compactMap { $0 }
+            guard !present.isEmpty else { break }
+            // Median contrast over all bands (missing bands count as 0): a short path is weak.
+            var all = contrasts
+            all.append(contentsOf: [Float](repeating: 0, count: bands - contrasts.count))
+            let median = Stats.quantile(all, 0.5) ?? 0
+            let path = Path(ys: ys, contrast: median, meanY: present.reduce(0, +) / Double(present.count))
+
+            paths.append(path)
+            if contrasts.count < 2 { break }
+        }
+        return paths
+    }
+
+    /// Sub-pixel position where the profile, walking from the peak towards the belly, first falls
+    /// to half-way between the peak value and `level`.
+    func halfCrossing(_ p: [Float], peak: Double, level: Float, downward: Bool) -> Double? {
+        let h = p.count
+        var y = Int(peak.rounded())
+        guard y >= 0, y < h else { return nil }
+        // Climb to the local maximum near the path position.
+        for _ in 0..<3 {
+            let n = downward ? y + 1 : y - 1
+            if n >= 0, n < h, p[n] > p[y] { y = n } else { break }
+        }
+        let top = p[y]
+        guard top > level else { return nil }
+        let half = params.compression.amplitudeMidpoint(top, level)
+        var k = y
+        while true {
+            let n = downward ? k + 1 : k - 1
+            guard n >= 0, n < h else { return nil }
+            if p[n] <= half {
+                let t = Double((p[k] - half) / (p[k] - p[n]))
+                return Double(k) + (downward ? t : -t)
+            }
+            k = n
+            if abs(k - y) > h / 4 { return nil }
+        }
+    }
+
+    static func smooth(_ v: [Float], sigma: Double) -> [Float] {
+        guard sigma > 0.3 else { return v }
+        let r = Int(3 * sigma)
+        let kernel = (-r...r).map { Float(exp(-Double($0 * $0) / (2 * sigma * sigma))) }
+        var out = [Float](repeating: 0, count: v.count)
+        for i in 0..<v.count {
+            var s: Float = 0, ws: Float = 0
+            for k in -r...r where i + k >= 0 && i + k < v.count {
+                s += kernel[k + r] * v[i + k]; ws += kernel[k + r]
+            }
+            out[i] = s / ws
+        }
+        return out
+    }
+}
+
+extension AponeurosisDetector.Path {
+    var coverage: Double { Double(ys.compactMap { $0 }.count) / Double(max(1, ys.count)) }
+
+    /// Linear interpolation of y at band b from the nearest present bands.
+    func interpolated(_ b: Int) -> Double? {
+        if let y = ys[b] { return y }
+        let before = (0..<b).last { ys[$0] != nil }, after = ((b + 1)..<ys.count).first { ys[$0] != nil }
+        switch (before, after) {
+        case let (i?, j?): return ys[i]! + (ys[j]! - ys[i]!) * Double(b - i) / Double(j - i)
+        case let (i?, nil): return ys[i]
+        case let (nil, j?): return ys[j]
+        default: return nil
+        }
+    }
+
+}
