@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
         .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
-        .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage"]),
+        .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage", "MSKReader"]),
         .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader"]),
     ],
     swiftLanguageModes: [.v6]

@@ -30,7 +30,7 @@ public struct AponeurosisPair: Sendable, Equatable {
 /// surroundings) are candidates. Candidates are linked across bands into paths by dynamic
 /// programming that allows only a small slope between neighbouring bands, which keeps the
 /// oblique fascicle striations (pennation 10-30 degrees) from forming paths. Paths are ranked by
-/// median ridge contrast. Among the strong paths, sorted by depth, the muscle is the first pair
+/// lower-quartile ridge contrast across all bands. Among the strong paths, sorted by depth, the muscle is the first pair
 /// of consecutive paths whose separation is at least half the largest such separation and at
 /// least `Params.minThicknessMm`: this picks the upper muscle when a second one lies below (as
 /// in a gastrocnemius over soleus view), and skips skin and fat septa above. Each band's inner
@@ -52,6 +52,8 @@ public struct AponeurosisDetector: Sendable {
         public var minThicknessMm: Double = 4
         /// Log compression assumed when converting grey levels to amplitude for edge location.
         public var compression = LogCompression()
+        /// Where the inner edge lies between belly and band peak, as a fraction of the amplitude step.
+        public var edgeFraction: Double = 0.4
         public init() {}
     }
 
@@ -206,10 +208,11 @@ public struct AponeurosisDetector: Sendable {
             // Also retire ridges lying on this path's line in bands it skipped or crossed.
             let present = ys.compactMap { $0 }
             guard !present.isEmpty else { break }
-            // Median contrast over all bands (missing bands count as 0): a short path is weak.
+            // Lower-quartile contrast over all bands (missing bands count as 0): a path that spans
+            // only part of the width (a vessel wall, a septum) is weak.
             var all = contrasts
             all.append(contentsOf: [Float](repeating: 0, count: bands - contrasts.count))
-            let median = Stats.quantile(all, 0.5) ?? 0
+            let median = Stats.quantile(all, 0.25) ?? 0
             let path = Path(ys: ys, contrast: median, meanY: present.reduce(0, +) / Double(present.count))
 
             paths.append(path)
@@ -231,7 +234,7 @@ public struct AponeurosisDetector: Sendable {
         }
         let top = p[y]
         guard top > level else { return nil }
-        let half = params.compression.amplitudeMidpoint(top, level)
+        let half = params.compression.amplitudeLevel(from: level, to: top, fraction: params.edgeFraction)
         var k = y
         while true {
             let n = downward ? k + 1 : k - 1

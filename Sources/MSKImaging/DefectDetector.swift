@@ -68,6 +68,8 @@ public struct DefectDetector: Sendable {
         public var minAreaMm2: Double = 2.5
         public var minHeightMm: Double = 1.2
         public var vesselAspect: Double = 2.5
+        /// A region reaching neither aponeurosis must be at least this large (mm^2).
+        public var minIsolatedAreaMm2: Double = 12
         public var vesselMaxHeightMm: Double = 3.5
         /// A region within this distance of an inner edge touches that aponeurosis (mm).
         public var touchMm: Double = 1.0
@@ -96,7 +98,8 @@ public struct DefectDetector: Sendable {
         let light = Filters.boxMean(image, radiusX: 1, radiusY: 1)
         var inBelly = [Bool](repeating: false, count: w * h)
         var top = [Int](repeating: 0, count: w), bottom = [Int](repeating: 0, count: w)
-        let inset = 0.0
+        // Keep the blurred inner edge of each aponeurosis out of the belly.
+        let inset = 0.1 / spacing.mmPerPixelY
         var bellyValues: [Float] = []
         bellyValues.reserveCapacity(w * h / 4)
         for x in 0..<w {
@@ -150,6 +153,14 @@ public struct DefectDetector: Sendable {
             let box = PixelRect(x: r.minX, y: r.minY, width: r.maxX - r.minX + 1, height: r.maxY - r.minY + 1)
             if !r.touchTop && !r.touchBottom && lengthMm / heightMm > params.vesselAspect && heightMm < params.vesselMaxHeightMm {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "long thin dark structure (%.1f x %.1f mm) along the muscle, not reaching an aponeurosis: a vessel, not a fibre discontinuity", lengthMm, heightMm)))
+                continue
+            }
+            if r.minX == 0 || r.maxX == w - 1 {
+                rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%.1f x %.1f mm) at the side edge of the image: cannot be told from a margin or measured", lengthMm, heightMm)))
+                continue
+            }
+            if !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2 {
+                rejected.append(RejectedStructure(box: box, reason: String(format: "small dark patch (%.1f x %.1f mm) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity", lengthMm, heightMm)))
                 continue
             }
             let inside = r.pixels.map { light.pixels[$0] }

@@ -89,9 +89,14 @@ public struct LogCompression: Sendable, Equatable {
     public init(dynamicRangeDb: Double = 60) { self.dynamicRangeDb = dynamicRangeDb }
 
     /// The grey level whose amplitude is the mean of the amplitudes of grey levels a and b.
-    public func amplitudeMidpoint(_ a: Float, _ b: Float) -> Float {
+    public func amplitudeMidpoint(_ a: Float, _ b: Float) -> Float { amplitudeLevel(from: b, to: a, fraction: 0.5) }
+
+    /// The grey level whose amplitude lies `fraction` of the way from grey level `low`'s amplitude
+    /// to grey level `high`'s.
+    public func amplitudeLevel(from low: Float, to high: Float, fraction: Double) -> Float {
         let k = dynamicRangeDb / (20 * 255)
-        let amplitude = (pow(10, Double(a) * k) + pow(10, Double(b) * k)) / 2
+        let lo = pow(10, Double(low) * k), hi = pow(10, Double(high) * k)
+        let amplitude = lo + fraction * (hi - lo)
         return Float(log10(amplitude) / k)
     }
 }

@@ -18,6 +18,8 @@ public struct ImagingRegionDetector: Sendable {
         public var temporalThreshold: Float = 1.5
         /// A pixel whose RGB channels differ by more than this is a coloured marker.
         public var colourThreshold: Int = 40
+        /// Mean grey level at or below which a pixel counts as black margin when trimming the edges.
+        public var blackLevel: Float = 12
         /// Fraction of a column (row) that must be image for the column (row) to belong to it.
         public var fraction: Double = 0.5
         /// Row gaps up to this fraction of the height are joined.
@@ -87,10 +89,34 @@ public struct ImagingRegionDetector: Sendable {
             guard let rows = Self.longestRun(rowFrac, threshold: params.fraction, maxGap: Int(Double(h) * params.maxRowGap)) else { return nil }
             rect = PixelRect(x: cols.lowerBound, y: rows.lowerBound, width: cols.count, height: rows.count)
         }
+        rect = trimmed(rect, meanGrey: sum.map { $0 / k }, width: w)
         guard Double(rect.width) >= params.minimumSide * Double(w), Double(rect.height) >= params.minimumSide * Double(h) else {
             return nil
         }
         return rect
+    }
+
+    /// `rect` with edge columns and rows dropped while they are mostly not image: black, or a
+    /// flat line (a ruler or frame line runs unchanged along itself, speckle does not). The texture
+    /// measure spreads a couple of pixels into the margins, and a ruler next to the image can join it.
+    func trimmed(_ rect: PixelRect, meanGrey m: [Float], width w: Int) -> PixelRect {
+        var r = rect
+        let black = params.blackLevel
+        func image(column x: Int) -> Double {
+            var c = 0
+            for y in r.y..<(r.maxY - 1) where m[y * w + x] > black && abs(m[(y + 1) * w + x] - m[y * w + x]) > 0.5 { c += 1 }
+            return Double(c) / Double(max(1, r.height - 1))
+        }
+        func image(row y: Int) -> Double {
+            var c = 0
+            for x in r.x..<(r.maxX - 1) where m[y * w + x] > black && abs(m[y * w + x + 1] - m[y * w + x]) > 0.5 { c += 1 }
+            return Double(c) / Double(max(1, r.width - 1))
+        }
+        while r.width > 16, image(column: r.x) < params.fraction { r.x += 1; r.width -= 1 }
+        while r.width > 16, image(column: r.maxX - 1) < params.fraction { r.width -= 1 }
+        while r.height > 16, image(row: r.y) < params.fraction { r.y += 1; r.height -= 1 }
+        while r.height > 16, image(row: r.maxY - 1) < params.fraction { r.height -= 1 }
+        return r
     }
 
     /// The longest run of indices whose value is at least `threshold`, joining runs separated by

@@ -2,6 +2,8 @@ import Foundation
 import MSKAnalysis
 import MSKImaging
 import MSKSimulator
+import MSKReader
+import MSKLabels
 import Testing
 
 @Test(.enabled(if: ProcessInfo.processInfo.environment["MSK_DEV"] != nil))
@@ -74,5 +76,48 @@ func devDump() throws {
         var data = Data("P6\n\(region.width) \(region.height)\n255\n".utf8); data.append(contentsOf: rgb)
         try data.write(to: URL(fileURLWithPath: "/tmp/dev_\(preset.name).ppm"))
         print(preset.name, "truth", f.truth.muscleThicknessMm ?? -1, f.truth.gapWidthMm ?? -1, "obs", obs.thicknessMm ?? -1, obs.defect.map { ($0.midRightX - $0.midLeftX) * p.mmPerPixelX } ?? 0, obs.rejected.map(\.reason))
+    }
+}
+
+@Test(.enabled(if: ProcessInfo.processInfo.environment["MSK_DEV_CLIP"] != nil))
+func devClip() throws {
+    let names = ProcessInfo.processInfo.environment["MSK_DEV_CLIP"]!.split(separator: ",").map(String.init)
+    for preset in SamplePresets.all where names.contains(preset.name) || names == ["all"] {
+        let sim = CineSimulator(parameters: preset.parameters)
+        let p = preset.parameters
+        let analyzer = ClipAnalyzer(path: preset.name, options: AnalysisOptions(mmPerPixel: Spacing(mmPerPixelX: p.mmPerPixelX, mmPerPixelY: p.mmPerPixelY)))
+        var truths: [FrameLabel] = []
+        for f in sim.frames() {
+            try analyzer.add(Frame(index: f.truth.index, timeS: Double(f.truth.index) / 30, grey: f.grey, rgb: f.rgb))
+            truths.append(f.truth)
+        }
+        let info = ClipInfo(path: preset.name, container: "sim", containerLongName: "sim", codec: "sim", width: 1, height: 1, pixelFormat: "gray", fps: 30, frameCount: truths.count, durationS: nil, startTimeS: nil, rotationDegrees: 0)
+        let a = try analyzer.finish(info: info, warnings: [])
+        func mae(_ k: (FrameMeasurement) -> Double?, _ t: (FrameLabel) -> Double?) -> String {
+            var e: [Double] = []
+            for (m, l) in zip(a.frames, truths) { if let x = k(m), let y = t(l) { e.append(x - y) } }
+            guard !e.isEmpty else { return "-" }
+            return String(format: "%.2f/%+.2f", e.map(abs).reduce(0, +) / Double(e.count), e.reduce(0, +) / Double(e.count))
+        }
+        let r = Stats.correlation(a.frames.map(\.contraction), truths.map { $0.contraction ?? 0 }) ?? .nan
+        print(preset.name.padding(toLength: 20, withPad: " ", startingAt: 0),
+              "thick", mae({ $0.muscleThickness?.value }, { $0.muscleThicknessMm }),
+              "echo", mae({ $0.echoIntensity }, { $0.echoIntensity }),
+              "gap", mae({ $0.gapWidth.value }, { $0.gapWidthMm }),
+              "sep", mae({ $0.endSeparation.value }, { $0.endSeparationMm }),
+              "frac", mae({ $0.defectDepthFraction }, { $0.defectDepthFraction }),
+              String(format: "r %.3f", r), a.finding.classification.rawValue, "truth", preset.parameters.tearCase.rawValue,
+              String(format: "widen %.2f", a.summary.gapWidening?.value ?? .nan), "region", a.imagingRegion, "sim", sim.imagingRegion, "defectFrames", a.frames.filter(\.defectDetected).count)
+        if ProcessInfo.processInfo.environment["MSK_DEV_EVIDENCE"] != nil { print(a.finding.evidence, a.warnings) }
+    }
+}
+
+@Test(.enabled(if: ProcessInfo.processInfo.environment["MSK_DEV_PX"] != nil))
+func devPixels() throws {
+    let name = ProcessInfo.processInfo.environment["MSK_DEV_PX"]!
+    let preset = SamplePresets.all.first { $0.name == name }!
+    let f = CineSimulator(parameters: preset.parameters).renderFrame(0)
+    for y in [70, 150, 250, 350] {
+        print(y, (70..<92).map { String(f.grey[$0, y]) }.joined(separator: " "))
     }
 }

@@ -1,0 +1,101 @@
+import Foundation
+import MSKImaging
+import MSKReader
+
+/// The unit a length is in: millimetres when the clip is calibrated, pixels when it is not.
+public enum LengthUnit: String, Sendable, Codable {
+    case mm, px
+    /// Suffix of the result document's field names (`gapWidthMm`, `gapWidthPx`).
+    public var fieldSuffix: String { self == .mm ? "Mm" : "Px" }
+}
+
+/// A length and its unit; pixels never pass for millimetres.
+public struct Length: Sendable, Equatable, CustomStringConvertible {
+    public var value: Double
+    public var unit: LengthUnit
+    public init(_ value: Double, _ unit: LengthUnit) { self.value = value; self.unit = unit }
+    public var description: String { String(format: "%.2f %@", value, unit.rawValue) }
+}
+
+/// One frame's measurements (spec: per-frame measurements).
+public struct FrameMeasurement: Sendable, Equatable {
+    public var index: Int
+    public var timeS: Double
+    public var gapWidth: Length
+    public var endSeparation: Length
+    public var defectDepthFraction: Double
+    /// Nil when the muscle was not found in this frame and could not be carried from neighbours.
+    public var muscleThickness: Length?
+    public var echoIntensity: Double?
+    public var contraction: Double
+    /// Whether both aponeuroses were detected in this frame (not only carried by tracking).
+    public var muscleDetected: Bool
+    /// Whether the defect was detected in this frame (not only carried by tracking).
+    public var defectDetected: Bool
+}
+
+/// Spec: per-clip summary.
+public struct ClipSummary: Sendable, Equatable {
+    public var restGapWidth: Length?
+    public var peakGapWidth: Length?
+    public var gapWidening: Length?
+    public var restEndSeparation: Length?
+    public var peakEndSeparation: Length?
+    public var endSeparationChange: Length?
+    public var meanMuscleThickness: Length?
+    public var meanEchoIntensity: Double?
+    public var maxDefectDepthFraction: Double
+    public var restFrameCount: Int
+    public var peakFrameCount: Int
+}
+
+public enum Classification: String, Sendable, Codable, CaseIterable {
+    case fullThicknessTear = "full-thickness-tear"
+    case partialTear = "partial-tear"
+    case noTear = "no-tear"
+    case indeterminate
+}
+
+/// The call on a clip and the evidence that produced it.
+public struct Finding: Sendable, Equatable {
+    public var classification: Classification
+    public var suspectedFullThicknessTear: Bool { classification == .fullThicknessTear }
+    public var confidence: Double
+    public var evidence: [String]
+}
+
+/// Everything the analysis of one clip produced.
+public struct ClipAnalysis: Sendable {
+    public var info: ClipInfo
+    public var calibration: Spacing?
+    public var calibrationSource: CalibrationSource
+    public var unit: LengthUnit
+    public var imagingRegion: PixelRect
+    /// "detected", "cli", or why the whole frame was used.
+    public var imagingRegionSource: String
+    public var frames: [FrameMeasurement]
+    public var summary: ClipSummary
+    public var finding: Finding
+    /// Non-fatal problems (from the reader and the analysis).
+    public var warnings: [String]
+    /// Whether a contraction was seen (thickness range above the method's noise).
+    public var contractionSeen: Bool
+    /// Range of the muscle thickness over the clip (fused), in `unit`.
+    public var thicknessRange: Length?
+    /// Where a defect was found: its bounding box in imaging-region pixels, in a representative frame.
+    public var defectBox: PixelRect?
+    /// Per-frame detected structures (imaging-region pixels), for overlays: aponeurosis inner
+    /// edges and the defect's faces where detected.
+    public var overlays: [FrameOverlay]
+}
+
+/// What to draw over a frame to check the analysis by eye (imaging-region pixels).
+public struct FrameOverlay: Sendable, Equatable {
+    public var superficialInner: Quadratic?
+    public var deepInner: Quadratic?
+    public var leftFace: SIMD2<Double>?
+    public var rightFace: SIMD2<Double>?
+    public var midY: Double?
+    public var midLeftX: Double?
+    public var midRightX: Double?
+}

@@ -1,0 +1,200 @@
+import Foundation
+import MSKImage
+import MSKImaging
+import MSKReader
+
+/// Where a clip's mm-per-pixel came from.
+public enum CalibrationSource: String, Sendable, Codable {
+    case dicom, cli, none
+}
+
+/// How to analyse a clip.
+public struct AnalysisOptions: Sendable {
+    /// Calibration (mm per pixel, x and y). Nil: lengths are reported in pixels.
+    public var mmPerPixel: Spacing?
+    public var calibrationSource: CalibrationSource
+    /// The imaging region, when the user gives it (`--roi`); otherwise it is detected.
+    public var roi: PixelRect?
+    /// Frames buffered at the start of the clip to find the imaging region.
+    public var regionFrames: Int = 12
+    /// Image depth assumed to set the detectors' scale when the clip is uncalibrated (mm over
+    /// the imaging region's height). Only the scale of the filters depends on it; results are
+    /// then reported in pixels.
+    public var assumedDepthMm: Double = 40
+
+    public init(mmPerPixel: Spacing? = nil, calibrationSource: CalibrationSource? = nil, roi: PixelRect? = nil) {
+        self.mmPerPixel = mmPerPixel
+        self.calibrationSource = calibrationSource ?? (mmPerPixel == nil ? .none : .cli)
+        self.roi = roi
+    }
+}
+
+/// Errors of the analysis itself (reading errors stay `ReaderError`).
+public enum AnalysisError: Error, Sendable, CustomStringConvertible, Equatable {
+    case noFrames(path: String)
+    case roiOutsideFrame(roi: PixelRect, width: Int, height: Int)
+    case frameSizeChanged(path: String, index: Int)
+
+    public var description: String {
+        switch self {
+        case .noFrames(let path):
+            return "\(path): the clip has no decodable frames; check the file plays in a video player"
+        case .roiOutsideFrame(let roi, let w, let h):
+            return "--roi \(roi) does not fit inside the \(w)x\(h) frame; give x,y,width,height within the frame"
+        case .frameSizeChanged(let path, let index):
+            return "\(path): the frame size changes at frame \(index); export the clip at one size"
+        }
+    }
+}
+
+/// Streams a clip's frames through detection and tracking, then fuses them into per-frame
+/// measurements and a per-clip summary. Holds only the few frames needed to find the imaging
+/// region, the previous frame, and small per-frame records.
+public final class ClipAnalyzer {
+    public let options: AnalysisOptions
+    let path: String
+    private var pending: [Frame] = []
+    private var region: PixelRect?
+    private var regionSource: String = "detected"
+    private var spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+    private var analyzer: FrameAnalyzer?
+    private var previous: FloatImage?
+    private var records: [FrameRecord] = []
+    private var lastAponeuroses: AponeurosisPair?
+    private var faceEstimate: (left: SIMD2<Double>, right: SIMD2<Double>)?
+    private var frameSize: (Int, Int)?
+
+    /// What is kept of each frame.
+    struct FrameRecord {
+        var observation: FrameObservation
+        /// Tracked change of the superficial and deep inner edge rows (pixels) since the previous frame.
+        var superficialDy: Double?
+        var deepDy: Double?
+        /// Tracked motion of the left and right stump faces (pixels) since the previous frame.
+        var leftMotion: SIMD2<Double>?
+        var rightMotion: SIMD2<Double>?
+        /// Median tissue motion of the belly (pixels) since the previous frame.
+        var bellyMotion: SIMD2<Double>?
+    }
+
+    public init(path: String, options: AnalysisOptions) {
+        self.path = path
+        self.options = options
+    }
+
+    /// Feeds the next decoded frame (decode order).
+    public func add(_ frame: Frame) throws(AnalysisError) {
+        if let (w, h) = frameSize {
+            guard frame.grey.width == w, frame.grey.height == h else { throw .frameSizeChanged(path: path, index: frame.index) }
+        } else {
+            frameSize = (frame.grey.width, frame.grey.height)
+        }
+        if region == nil {
+            pending.append(frame)
+            if pending.count < max(1, options.regionFrames) { return }
+            try settleRegion()
+        }
+        process(frame)
+    }
+
+    /// Finishes the clip: fusion, contraction, summary, finding.
+    public func finish(info: ClipInfo, warnings: [String]) throws(AnalysisError) -> ClipAnalysis {
+        if region == nil {
+            guard !pending.isEmpty else { throw .noFrames(path: path) }
+            try settleRegion()
+        }
+        return ClipFusion(records: records, spacing: spacing, calibrated: options.mmPerPixel != nil).result(
+            info: info, warnings: warnings, options: options, region: region!, regionSource: regionSource)
+    }
+
+    private func settleRegion() throws(AnalysisError) {
+        guard let first = pending.first else { return }
+        let w = first.grey.width, h = first.grey.height
+        if let roi = options.roi {
+            guard roi.x >= 0, roi.y >= 0, roi.width >= 16, roi.height >= 16, roi.maxX <= w, roi.maxY <= h else {
+                throw .roiOutsideFrame(roi: roi, width: w, height: h)
+            }
+            region = roi
+            regionSource = "cli"
+        } else {
+            let detected = ImagingRegionDetector().detect(frames: pending.map(\.grey), rgb: pending.compactMap(\.rgb))
+            region = detected ?? PixelRect(x: 0, y: 0, width: w, height: h)
+            regionSource = detected == nil ? "whole frame (no imaging region found)" : "detected"
+        }
+        if let s = options.mmPerPixel {
+            spacing = s
+        } else {
+            let mm = options.assumedDepthMm / Double(max(1, region!.height))
+            spacing = Spacing(mmPerPixelX: mm, mmPerPixelY: mm)
+        }
+        analyzer = FrameAnalyzer(spacing: spacing)
+        let buffered = pending
+        pending = []
+        for frame in buffered { process(frame) }
+    }
+
+    private func process(_ frame: Frame) {
+        guard let analyzer, let region else { return }
+        let image = FloatImage(frame.grey, cropping: region)
+        let observation = analyzer.observe(image, index: frame.index, timeS: frame.timeS)
+        var record = FrameRecord(observation: observation)
+        if let previous, let apo = lastAponeuroses {
+            track(previous: previous, next: image, aponeuroses: apo, into: &record)
+        }
+        // The current estimate of the stump faces, for tracking into the next frame.
+        if var faces = faceEstimate {
+            if let m = record.leftMotion { faces.left += m }
+            if let m = record.rightMotion { faces.right += m }
+            faceEstimate = faces
+        }
+        if let d = observation.defect, let l = d.leftFaceCentroid, let r = d.rightFaceCentroid {
+            faceEstimate = (l, r)
+        }
+        if let apo = observation.aponeuroses { lastAponeuroses = apo }
+        previous = image
+        records.append(record)
+    }
+
+    /// Speckle tracking from the previous frame to this one: the aponeurosis inner edges
+    /// (vertical motion), the stump faces, and the belly at mid-depth.
+    private func track(previous: FloatImage, next: FloatImage, aponeuroses apo: AponeurosisPair, into record: inout FrameRecord) {
+        let w = next.width
+        let hx = max(3, spacing.px(x: 1.0)), hy = max(3, spacing.px(y: 0.6))
+        let matcher = BlockMatcher(halfWidth: hx, halfHeight: hy,
+                                   searchX: max(2, spacing.px(x: 0.6)), searchY: max(2, spacing.px(y: 0.4)), minCorrelation: 0.4)
+        let columns = 6
+        var supDy: [Double] = [], deepDy: [Double] = [], belly: [SIMD2<Double>] = []
+        for c in 0..<columns {
+            let x = Double(w) * (Double(c) + 0.5) / Double(columns)
+            let xi = Int(x)
+            if let d = faceEstimate, x > d.left.x - 2 * Double(hx), x < d.right.x + 2 * Double(hx) { continue }
+            let sup = apo.superficialInner.y(x), deep = apo.deepInner.y(x)
+            if let m = matcher.match(previous: previous, next: next, cx: xi, cy: Int(sup.rounded())) { supDy.append(m.displacement.y) }
+            if let m = matcher.match(previous: previous, next: next, cx: xi, cy: Int(deep.rounded())) { deepDy.append(m.displacement.y) }
+            if let m = matcher.match(previous: previous, next: next, cx: xi, cy: Int(((sup + deep) / 2).rounded())) { belly.append(m.displacement) }
+        }
+        if supDy.count >= 2 { record.superficialDy = Stats.median(supDy) }
+        if deepDy.count >= 2 { record.deepDy = Stats.median(deepDy) }
+        if belly.count >= 2, let mx = Stats.median(belly.map(\.x)), let my = Stats.median(belly.map(\.y)) {
+            record.bellyMotion = SIMD2(mx, my)
+        }
+        if let faces = faceEstimate {
+            // Blocks just inside each stump, beside its face.
+            let left = SIMD2(faces.left.x - Double(hx) - 1, faces.left.y)
+            let right = SIMD2(faces.right.x + Double(hx) + 1, faces.right.y)
+            record.leftMotion = matcher.match(previous: previous, next: next, cx: Int(left.x.rounded()), cy: Int(left.y.rounded()))?.displacement
+            record.rightMotion = matcher.match(previous: previous, next: next, cx: Int(right.x.rounded()), cy: Int(right.y.rounded()))?.displacement
+        }
+    }
+}
+
+extension ClipAnalyzer {
+    /// Reads `source` to the end and analyses it.
+    public static func analyze(source: FrameSource, options: AnalysisOptions) throws -> ClipAnalysis {
+        let analyzer = ClipAnalyzer(path: source.info.path, options: options)
+        while let frame = try source.nextFrame() {
+            try analyzer.add(frame)
+        }
+        return try analyzer.finish(info: source.info, warnings: source.warnings)
+    }
+}
