@@ -41,12 +41,13 @@ let package = Package(
         // Labelled B-mode cine simulator (pure Swift): frames plus ground truth from the model.
         .target(name: "MSKSimulator", dependencies: ["MSKImage", "MSKLabels"]),
         // Analysis: per-frame measurements, tracking and fusion, contraction, per-clip summary.
-        .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader"]),
+        .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader", "MSKLabels"]),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
             dependencies: [
                 "MSKReader",
+                "MSKAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,7 +58,7 @@ let package = Package(
         .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage", "MSKReader"]),
-        .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader"]),
+        .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader", "MSKAnalysis"]),
     ],
     swiftLanguageModes: [.v6]
 )

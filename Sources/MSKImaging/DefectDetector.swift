@@ -77,6 +77,8 @@ public struct DefectDetector: Sendable {
         public var profileHalfHeightMm: Double = 0.3
         /// Log compression assumed when converting grey levels to amplitude for edge location.
         public var compression = LogCompression()
+        /// Where a stump face lies between the fluid and the belly, as a fraction of the amplitude step.
+        public var edgeFraction: Double = 0.65
         public init() {}
     }
 
@@ -205,7 +207,7 @@ public struct DefectDetector: Sendable {
 
         // Edge profiles on a lightly smoothed image.
         let fine = Filters.boxMean(image, radiusX: max(0, spacing.px(x: 0.2) / 2), radiusY: max(1, spacing.px(y: params.profileHalfHeightMm)))
-        let half = params.compression.amplitudeMidpoint(fluid, belly)
+        let half = params.compression.amplitudeLevel(from: fluid, to: belly, fraction: params.edgeFraction)
         let slope = (apo.superficialInner.slope(centreX) + apo.deepInner.slope(centreX)) / 2
         func edges(atY y: Double, fromX x0: Double) -> (Double, Double)? {
             guard y >= 0, y < Double(h) else { return nil }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MSKAnalysis
 import MSKReader
 
 /// The `mskcine` command: parses arguments, calls the MSKCine libraries, prints results.
@@ -9,7 +10,7 @@ struct MSKCine: ParsableCommand {
         commandName: "mskcine",
         abstract: "Analyse dynamic musculoskeletal ultrasound cine clips.",
         version: EngineVersion.string,
-        subcommands: [Probe.self]
+        subcommands: [Probe.self, Analyze.self, Regress.self]
     )
 
     /// Runs the command with MSKCine's exit statuses (spec: 0 done, 2 bad usage,
@@ -40,6 +41,13 @@ struct MSKCine: ParsableCommand {
         } catch let error as ReaderError {
             printError("mskcine: \(error)")
             return ExitStatus.unreadableInput
+        } catch let error as AnalysisError {
+            printError("mskcine: \(error)")
+            if case .roiOutsideFrame = error { return ExitStatus.usage }
+            return ExitStatus.unreadableInput
+        } catch let error as RegressionError {
+            printError("mskcine: \(error)")
+            return ExitStatus.usage
         } catch let error as ExitCode {
             return error.rawValue
         } catch {

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import MSKAnalysis
+import MSKReader
+
+extension MSKCine {
+    /// `mskcine regress DIR`: the analysis against every labelled clip under DIR.
+    struct Regress: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the analysis over every labelled clip under DIR and compare with the labels.",
+            discussion: "Prints per clip and overall: MAE and bias of each labelled measurement, the gap-widening error, contraction correlation, and the classification confusion. Exits 1 when a threshold (from --thresholds, default DIR/thresholds.json, or the --max/--min options) is broken.")
+
+        @Argument(help: "Folder with clips and their <clip>.labels.json files (searched recursively).")
+        var directory: String
+
+        @Option(help: ArgumentHelp("Thresholds file (default: DIR/thresholds.json when present).", valueName: "FILE"))
+        var thresholds: String?
+
+        @Option(help: "Largest gap width MAE allowed (mm).") var maxGapMae: Double?
+        @Option(help: "Largest end separation MAE allowed (mm).") var maxSeparationMae: Double?
+        @Option(help: "Largest gap widening error allowed (mm, mean absolute over clips).") var maxWideningError: Double?
+        @Option(help: "Largest muscle thickness MAE allowed (mm).") var maxThicknessMae: Double?
+        @Option(help: "Largest echo intensity MAE allowed (grey levels).") var maxEchoMae: Double?
+        @Option(help: "Smallest contraction correlation allowed (any clip).") var minContractionR: Double?
+        @Option(help: "Smallest sensitivity for full-thickness tears allowed (0-1).") var minSensitivity: Double?
+        @Option(help: "Smallest specificity for full-thickness tears allowed (0-1).") var minSpecificity: Double?
+
+        func run() throws {
+            FFmpegLogging.setVerbose(false)
+            let files = try Regression.labelFiles(in: directory)
+            var limits = RegressionThresholds()
+            let defaultFile = URL(fileURLWithPath: directory).appendingPathComponent("thresholds.json").path
+            if let file = thresholds ?? (FileManager.default.fileExists(atPath: defaultFile) ? defaultFile : nil) {
+                limits = try Regression.readThresholds(file)
+            }
+            limits.maxGapWidthMaeMm = maxGapMae ?? limits.maxGapWidthMaeMm
+            limits.maxEndSeparationMaeMm = maxSeparationMae ?? limits.maxEndSeparationMaeMm
+            limits.maxGapWideningErrorMm = maxWideningError ?? limits.maxGapWideningErrorMm
+            limits.maxThicknessMaeMm = maxThicknessMae ?? limits.maxThicknessMaeMm
+            limits.maxEchoIntensityMae = maxEchoMae ?? limits.maxEchoIntensityMae
+            limits.minContractionR = minContractionR ?? limits.minContractionR
+            limits.minSensitivity = minSensitivity ?? limits.minSensitivity
+            limits.minSpecificity = minSpecificity ?? limits.minSpecificity
+
+            var report = RegressionReport(clips: [], failures: [])
+            print(RegressText.header)
+            for file in files {
+                do {
+                    let (row, _) = try Regression.run(labels: file)
+                    report.clips.append(row)
+                    print(RegressText.row(row))
+                } catch {
+                    report.failures.append((file.lastPathComponent, "\(error)"))
+                    printError("mskcine: \(file.path): \(error)")
+                }
+            }
+            print(RegressText.overall(report))
+            var broken = limits.failures(of: report)
+            if !report.failures.isEmpty { broken.append("\(report.failures.count) clip(s) could not be analysed") }
+            if broken.isEmpty {
+                print("regress: all thresholds met")
+            } else {
+                for b in broken { printError("regress: FAIL: \(b)") }
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+enum RegressText {
+    static func cell(_ e: ErrorStats?, _ digits: Int = 2) -> String {
+        guard let e else { return "-".padding(toLength: 13, withPad: " ", startingAt: 0) }
+        return String(format: "%.\(digits)f/%+.\(digits)f", e.mae, e.bias).padding(toLength: 13, withPad: " ", startingAt: 0)
+    }
+
+    static let header = "clip                      labelled            found               gap mm       sep mm       thick mm     echo         depth frac   widen err  r(contr)\n" +
+        "                                                                  (MAE/bias)"
+
+    static func row(_ r: ClipRegression) -> String {
+        r.clip.padding(toLength: 26, withPad: " ", startingAt: 0)
+            + r.labelled.padding(toLength: 20, withPad: " ", startingAt: 0)
+            + r.found.padding(toLength: 20, withPad: " ", startingAt: 0)
+            + cell(r.gapWidth) + cell(r.endSeparation) + cell(r.muscleThickness) + cell(r.echoIntensity) + cell(r.defectDepthFraction)
+            + (r.gapWideningError.map { String(format: "%+.2f", $0) } ?? "-").padding(toLength: 11, withPad: " ", startingAt: 0)
+            + (r.contractionR.map { String(format: "%.3f", $0) } ?? "-")
+    }
+
+    static func overall(_ report: RegressionReport) -> String {
+        var lines = ["", "overall (\(report.clips.count) clips, pooled over labelled frames):"]
+        func line(_ name: String, _ e: ErrorStats?, _ unit: String) {
+            lines.append("  " + name.padding(toLength: 22, withPad: " ", startingAt: 0)
+                         + (e.map { String(format: "MAE %.3f %@, bias %+.3f (%d frames)", $0.mae, unit, $0.bias, $0.count) } ?? "not labelled"))
+        }
+        line("gap width", report.gapWidth, "mm")
+        line("end separation", report.endSeparation, "mm")
+        line("muscle thickness", report.muscleThickness, "mm")
+        line("echo intensity", report.echoIntensity, "grey")
+        line("defect depth fraction", report.defectDepthFraction, "")
+        lines.append("  gap widening error    " + (report.gapWideningMae.map { String(format: "mean |error| %.3f mm", $0) } ?? "not labelled"))
+        lines.append("  contraction r         " + (report.minContractionR.map { String(format: "lowest %.3f, mean %.3f", $0, report.meanContractionR ?? .nan) } ?? "not labelled"))
+        lines.append("  confusion (labelled -> found):")
+        for (labelled, found) in report.confusion.sorted(by: { $0.key < $1.key }) {
+            lines.append("    " + labelled.padding(toLength: 20, withPad: " ", startingAt: 0)
+                         + found.sorted(by: { $0.key < $1.key }).map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+        }
+        lines.append("  full-thickness tears: sensitivity " + (report.sensitivity.map { String(format: "%.2f", $0) } ?? "n/a")
+                     + ", specificity " + (report.specificity.map { String(format: "%.2f", $0) } ?? "n/a"))
+        return lines.joined(separator: "\n")
+    }
+}
