@@ -68,6 +68,10 @@ public struct DefectDetector: Sendable {
         public var minAreaMm2: Double = 2.5
         public var minHeightMm: Double = 1.2
         public var vesselAspect: Double = 2.5
+        /// A tear interrupts the fibres across the muscle: a region that does not span the thickness
+        /// and is longer along the muscle than this many times its height is taken for a dark space
+        /// between fascicles (real bellies show them; simulated defects are at most ~1.2).
+        public var maxAlongAspect: Double = 1.6
         /// A region reaching neither aponeurosis must be at least this large (mm^2).
         public var minIsolatedAreaMm2: Double = 12
         public var vesselMaxHeightMm: Double = 3.5
@@ -163,6 +167,10 @@ public struct DefectDetector: Sendable {
             }
             if !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2 {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "small dark patch (%.1f x %.1f mm) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity", lengthMm, heightMm)))
+                continue
+            }
+            if !(r.touchTop && r.touchBottom) && lengthMm / heightMm > params.maxAlongAspect {
+                rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%.1f x %.1f mm) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres", lengthMm, heightMm)))
                 continue
             }
             let inside = r.pixels.map { light.pixels[$0] }

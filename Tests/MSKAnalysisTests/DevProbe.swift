@@ -4,6 +4,7 @@ import MSKImaging
 import MSKSimulator
 import MSKReader
 import MSKLabels
+import MSKImage
 import Testing
 
 @Test(.enabled(if: ProcessInfo.processInfo.environment["MSK_DEV"] != nil))
@@ -120,4 +121,40 @@ func devPixels() throws {
     for y in [70, 150, 250, 350] {
         print(y, (70..<92).map { String(f.grey[$0, y]) }.joined(separator: " "))
     }
+}
+
+@Test(.enabled(if: ProcessInfo.processInfo.environment["MSK_DEV_REAL"] != nil))
+func devReal() throws {
+    let path = ProcessInfo.processInfo.environment["MSK_DEV_REAL"]!
+    let want = Int(ProcessInfo.processInfo.environment["MSK_DEV_FRAME"] ?? "0") ?? 0
+    let reader = try VideoReader(path: path)
+    var frames: [GreyImage] = []
+    var target: GreyImage?
+    while let f = try reader.nextFrame() {
+        if frames.count < 12 { frames.append(f.grey) }
+        if f.index == want { target = f.grey }
+        if frames.count >= 12, target != nil { break }
+    }
+    let rect = ImagingRegionDetector().detect(frames: frames)!
+    let region = FloatImage(target!, cropping: rect)
+    let mm = 40.0 / Double(rect.height)
+    let obs = FrameAnalyzer(spacing: Spacing(mmPerPixelX: mm, mmPerPixelY: mm)).observe(region, index: 0, timeS: 0)
+    var rgb = [UInt8](repeating: 0, count: region.width * region.height * 3)
+    for i in 0..<(region.width * region.height) { let v = UInt8(region.pixels[i]); rgb[3*i] = v; rgb[3*i+1] = v; rgb[3*i+2] = v }
+    func put(_ x: Double, _ y: Double, _ c: (UInt8, UInt8, UInt8)) {
+        let xi = Int(x.rounded()), yi = Int(y.rounded())
+        guard xi >= 0, yi >= 0, xi < region.width, yi < region.height else { return }
+        let k = 3 * (yi * region.width + xi); rgb[k] = c.0; rgb[k+1] = c.1; rgb[k+2] = c.2
+    }
+    if let a = obs.aponeuroses {
+        for x in stride(from: 0, to: region.width, by: 2) { put(Double(x), a.superficialInner.y(Double(x)), (255, 0, 0)); put(Double(x), a.deepInner.y(Double(x)), (0, 255, 0)) }
+    }
+    if let d = obs.defect {
+        for x in d.box.x..<d.box.maxX { put(Double(x), Double(d.box.y), (255, 0, 255)); put(Double(x), Double(d.box.maxY), (255, 0, 255)) }
+        for y in d.box.y..<d.box.maxY { put(Double(d.box.x), Double(y), (255, 0, 255)); put(Double(d.box.maxX), Double(y), (255, 0, 255)) }
+        print("defect", d.box, d.depthFraction, d.fluidLevel, d.bellyLevel)
+    }
+    var data = Data("P6\n\(region.width) \(region.height)\n255\n".utf8); data.append(contentsOf: rgb)
+    try data.write(to: URL(fileURLWithPath: "/tmp/dev_real.ppm"))
+    print("region", rect, obs.rejected.map(\.reason))
 }
