@@ -18,6 +18,10 @@ public struct ImagingRegionDetector: Sendable {
         public var temporalThreshold: Float = 1.5
         /// A pixel whose RGB channels differ by more than this is a coloured marker.
         public var colourThreshold: Int = 40
+        /// Rows below the textured run are still image down to where fewer than this fraction of
+        /// their pixels are textured: deep rows under a muscle can be dark (a hypoechoic muscle
+        /// below, an acoustic shadow).
+        public var rowFraction: Double = 0.2
         /// Mean grey level at or below which a pixel counts as black margin when trimming the edges.
         public var blackLevel: Float = 12
         /// Fraction of a column (row) that must be image for the column (row) to belong to it.
@@ -86,7 +90,9 @@ public struct ImagingRegionDetector: Sendable {
                 for x in cols where image[y * w + x] { c += 1 }
                 rowFrac[y] = Double(c) / Double(max(1, cols.count))
             }
-            guard let rows = Self.longestRun(rowFrac, threshold: params.fraction, maxGap: Int(Double(h) * params.maxRowGap)) else { return nil }
+            guard var rows = Self.longestRun(rowFrac, threshold: params.fraction, maxGap: Int(Double(h) * params.maxRowGap)) else { return nil }
+            // Deep rows may be dark (a hypoechoic muscle below, a shadow) and still be image.
+            while rows.upperBound < h, rowFrac[rows.upperBound] >= params.rowFraction { rows = rows.lowerBound..<(rows.upperBound + 1) }
             rect = PixelRect(x: cols.lowerBound, y: rows.lowerBound, width: cols.count, height: rows.count)
         }
         rect = trimmed(rect, meanGrey: sum.map { $0 / k }, width: w)
@@ -115,7 +121,7 @@ public struct ImagingRegionDetector: Sendable {
         while r.width > 16, image(column: r.x) < params.fraction { r.x += 1; r.width -= 1 }
         while r.width > 16, image(column: r.maxX - 1) < params.fraction { r.width -= 1 }
         while r.height > 16, image(row: r.y) < params.fraction { r.y += 1; r.height -= 1 }
-        while r.height > 16, image(row: r.maxY - 1) < params.fraction { r.height -= 1 }
+        while r.height > 16, image(row: r.maxY - 1) < params.rowFraction { r.height -= 1 }
         return r
     }
 
