@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "MSKImage", targets: ["MSKImage"]),
+        .library(name: "MSKDICOM", targets: ["MSKDICOM"]),
         .library(name: "MSKReader", targets: ["MSKReader"]),
         .library(name: "MSKWriter", targets: ["MSKWriter"]),
         .library(name: "MSKImaging", targets: ["MSKImaging"]),
@@ -29,6 +30,8 @@ let package = Package(
         ),
         // Image value types (grey and RGB, contiguous storage). Pure Swift, no dependencies.
         .target(name: "MSKImage"),
+        // DICOM Part 10 parser (pure Swift): data sets, pixel module, calibration, native/RLE frames.
+        .target(name: "MSKDICOM"),
         // Frame sources: video files through FFmpeg. Nothing above this sees a C pointer.
         .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage"]),
         // Video (H.264, MPEG-4, MJPEG, FFV1) and PNG writing through libavcodec/libavformat,
