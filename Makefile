@@ -3,8 +3,10 @@ SHELL := /bin/bash
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the build and the tests need: FFmpeg 5.1 headers and libraries, pkg-config,
-# and the ffmpeg/ffprobe command line the tests compare the reader with.
-APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg
+# and the ffmpeg/ffprobe command line the tests compare the reader with; pydicom (with Pillow and
+# numpy, for /usr/bin/python3) and dcmtk's dcmdump, the references the DICOM tests compare with.
+APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg \
+	dcmtk python3-pydicom python3-pil python3-numpy
 DEMO_CLIP ?= Samples/full_01.mp4
 RELEASE_BIN := .build/release/mskcine
 

@@ -32,8 +32,9 @@ let package = Package(
         .target(name: "MSKImage"),
         // DICOM Part 10 parser (pure Swift): data sets, pixel module, calibration, native/RLE frames.
         .target(name: "MSKDICOM"),
-        // Frame sources: video files through FFmpeg. Nothing above this sees a C pointer.
-        .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage"]),
+        // Frame sources: video files through FFmpeg, DICOM through MSKDICOM (compressed DICOM
+        // frames through libavcodec). Nothing above this sees a C pointer.
+        .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage", "MSKDICOM"]),
         // Video (H.264, MPEG-4, MJPEG, FFV1) and PNG writing through libavcodec/libavformat,
         // written to a temporary name and renamed when whole.
         .target(name: "MSKWriter", dependencies: ["CFFmpeg", "MSKImage", "MSKReader"]),
@@ -50,12 +51,14 @@ let package = Package(
             name: "mskcine",
             dependencies: [
                 "MSKReader",
+                "MSKDICOM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
         .executableTarget(name: "MSKBench", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
+        .testTarget(name: "MSKDICOMTests", dependencies: ["MSKDICOM", "MSKReader", "mskcine"], exclude: ["Scripts"]),
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
         .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
