@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MSKDICOM
 import MSKReader
 
 /// The `mskcine` command: parses arguments, calls the MSKCine libraries, prints results.
@@ -38,6 +39,9 @@ struct MSKCine: ParsableCommand {
             try command.run()
             return 0
         } catch let error as ReaderError {
+            printError("mskcine: \(error)")
+            return ExitStatus.unreadableInput
+        } catch let error as DICOMError {
             printError("mskcine: \(error)")
             return ExitStatus.unreadableInput
         } catch let error as ExitCode {
