@@ -74,8 +74,8 @@ public final class DICOMFrameSource: FrameSource {
             codec: syntax.shortName, width: module.columns, height: module.rows,
             pixelFormat: DICOMFrameSource.pixelFormatName(module),
             fps: timing.source == .assumed ? nil : timing.fps,
-            frameCount: syntax.isVideo ? nil : frames,
-            durationS: timing.source == .assumed || syntax.isVideo ? nil : timing.time(ofFrame: frames - 1) + timing.frameIntervalS,
+            frameCount: frames,
+            durationS: timing.source == .assumed ? nil : timing.time(ofFrame: frames - 1) + timing.frameIntervalS,
             startTimeS: 0, rotationDegrees: 0,
             calibration: calibration.map {
                 ClipCalibration(mmPerPixel: $0.mmPerPixel, source: "dicom", detail: $0.source.rawValue, region: $0.region)

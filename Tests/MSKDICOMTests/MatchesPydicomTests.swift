@@ -147,4 +147,23 @@ struct MatchesPydicomTests {
         #expect(times == [0, 0.04, 0.08, 0.12])
         #expect(try source.nextFrame() == nil)
     }
+
+    @Test("H.264 fragments decode as ffmpeg decodes the same elementary stream")
+    func h264MatchesFFmpeg() throws {
+        let path = try Reference.fixture("h264.dcm")
+        let stream = try Reference.fixture("h264.h264")
+        let expected = try Reference.run("/usr/bin/ffmpeg", ["-v", "error", "-i", stream, "-fps_mode", "passthrough",
+                                                             "-pix_fmt", "gray", "-f", "rawvideo", "-"])
+        let source = try DICOMFrameSource(path: path)
+        #expect(source.info.codec == "h264" && source.info.frameCount == 8)
+        var grey = Data()
+        var times: [Double] = []
+        while let frame = try source.nextFrame() {
+            grey.append(contentsOf: frame.grey.pixels)
+            times.append(frame.timeS)
+        }
+        #expect(times.count == 8)
+        #expect(grey == expected, "H.264 grey differs from ffmpeg's decode")
+        #expect(abs((times.last ?? 0) - 0.28) < 1e-9)
+    }
 }

@@ -151,3 +151,22 @@ def jpeg(name, fragments_per_frame=1, bot=True):
 jpeg("jpeg_baseline.dcm")
 jpeg("jpeg_baseline_2frag.dcm", fragments_per_frame=2, bot=True)
 jpeg("jpeg_baseline_nobot.dcm", bot=False)
+
+# H.264 (MPEG-4 AVC High Profile): one elementary stream over two fragments of arbitrary size;
+# the stream is kept beside it (h264.h264) so the test can compare with ffmpeg's own decode.
+raw = os.path.join(out, "frames.rgb")
+rgb(8).tofile(raw)
+stream = os.path.join(out, "h264.h264")
+subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", "25", "-i", raw,
+                "-c:v", "libx264", "-pix_fmt", "yuv420p", "-bf", "2", "-f", "h264", stream], check=True)
+os.remove(raw)
+data = open(stream, "rb").read()
+ds = base("1.2.840.10008.1.2.4.102", frames=8)
+colour(ds, rgb(8), 0, "YBR_PARTIAL_420")
+cut = len(data) // 3 * 2 // 2 * 2
+item = lambda b: b"\xfe\xff\x00\xe0" + len(b).to_bytes(4, "little") + b
+odd = data + (b"\x00" if len(data) % 2 else b"")
+ds.PixelData = item(b"") + item(odd[:cut]) + item(odd[cut:])  # pydicom adds the sequence delimiter
+ds["PixelData"].is_undefined_length = True
+ds["PixelData"].VR = "OB"
+save(ds, "h264.dcm")
