@@ -157,7 +157,7 @@ public enum DisplayConversion {
                 for i in v.indices {
                     let x = value(v[i])
                     let y: Double = x <= c - w / 2 ? 0 : x > c + w / 2 ? 255 : ((x - c) / w + 0.5) * 255
-                    out[i] = UInt8(max(0, min(255, y.rounded())))
+                    out[i] = y.isNaN ? 0 : UInt8(max(0, min(255, y.rounded())))
                 }
             } else {
                 let shift = max(0, bits - 8)

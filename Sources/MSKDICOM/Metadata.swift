@@ -202,7 +202,7 @@ extension DICOMFile {
     public func calibration(columns: Int, rows: Int) -> (DICOMCalibration?, notes: [String]) {
         var notes: [String] = []
         for (i, r) in ultrasoundRegions().enumerated() where r.isTissue2DInCentimetres {
-            guard r.physicalDeltaX > 0, r.physicalDeltaY > 0, r.physicalDeltaX.isFinite, r.physicalDeltaY.isFinite else {
+            guard r.physicalDeltaX > 0, r.physicalDeltaY > 0, r.physicalDeltaX < 1e6, r.physicalDeltaY < 1e6 else {
                 notes.append("ultrasound region \(i + 1) (2D tissue) has PhysicalDelta \(r.physicalDeltaX), \(r.physicalDeltaY): not a usable calibration")
                 continue
             }
@@ -218,7 +218,7 @@ extension DICOMFile {
             return (DICOMCalibration(mmPerPixel: [r.physicalDeltaX * 10, r.physicalDeltaY * 10], source: .ultrasoundRegion, region: rect), notes)
         }
         if let spacing = dataSet.decimals(Tag(0x0028, 0x0030)), spacing.count == 2,
-           spacing.allSatisfy({ $0 > 0 && $0.isFinite }) {
+           spacing.allSatisfy({ $0 > 0 && $0 < 1e6 }) {
             // Pixel Spacing is row spacing (y) \ column spacing (x).
             return (DICOMCalibration(mmPerPixel: [spacing[1], spacing[0]], source: .pixelSpacing, region: nil), notes)
         }
@@ -229,11 +229,14 @@ extension DICOMFile {
     /// else Recommended Display Frame Rate (fps), else 25 fps marked as assumed.
     public func frameTiming(frameCount: Int) -> FrameTiming {
         let ds = dataSet
-        if let ms = ds.decimal(Tag(0x0018, 0x1063)), ms > 0, ms.isFinite {
+        // Intervals outside 1 microsecond .. 1 day are corrupt values, not timing.
+        let plausibleMs = { (ms: Double) in ms >= 1e-3 && ms <= 86_400_000 }
+        let plausibleFps = { (fps: Double) in fps >= 1.0 / 86_400 && fps <= 1e6 }
+        if let ms = ds.decimal(Tag(0x0018, 0x1063)), plausibleMs(ms) {
             return FrameTiming(frameIntervalS: ms / 1000, source: .frameTime, timesS: nil)
         }
         if let vector = ds.decimals(Tag(0x0018, 0x1065)), vector.count >= 2,
-           vector.dropFirst().allSatisfy({ $0 > 0 && $0.isFinite }) {
+           vector.dropFirst().allSatisfy(plausibleMs) {
             // The first entry is 0 (the first frame); each next one is the increment to that frame.
             var times: [Double] = []
             var t = 0.0
@@ -246,7 +249,7 @@ extension DICOMFile {
         }
         for (tag, source) in [(Tag(0x0018, 0x0040), FrameTiming.Source.cineRate),
                               (Tag(0x0008, 0x2144), .recommendedDisplayFrameRate)] {
-            if let fps = ds.decimal(tag), fps > 0, fps.isFinite {
+            if let fps = ds.decimal(tag), plausibleFps(fps) {
                 return FrameTiming(frameIntervalS: 1 / fps, source: source, timesS: nil)
             }
         }

@@ -118,9 +118,11 @@ extension DICOMFile {
             palette = try readPalette()
         }
         var window: (Double, Double)?
-        if let c = ds.decimal(Tag(0x0028, 0x1050)), let w = ds.decimal(Tag(0x0028, 0x1051)), w >= 1 { window = (c, w) }
-        let slope = ds.decimal(Tag(0x0028, 0x1053)) ?? 1
-        let intercept = ds.decimal(Tag(0x0028, 0x1052)) ?? 0
+        // Only finite values: DS text may say "NaN" or "1e999", which Double() accepts.
+        if let c = ds.decimal(Tag(0x0028, 0x1050)), let w = ds.decimal(Tag(0x0028, 0x1051)),
+           c.isFinite, w.isFinite, w > 1, abs(c) < 1e12, w < 1e12 { window = (c, w) }
+        let slope = ds.decimal(Tag(0x0028, 0x1053)).flatMap { $0.isFinite && abs($0) < 1e12 && $0 != 0 ? $0 : nil } ?? 1
+        let intercept = ds.decimal(Tag(0x0028, 0x1052)).flatMap { $0.isFinite && abs($0) < 1e12 ? $0 : nil } ?? 0
 
         var frames = declaredFrames
         let storage: PixelModule.Storage
