@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "MSKImage", targets: ["MSKImage"]),
+        .library(name: "MSKDICOM", targets: ["MSKDICOM"]),
         .library(name: "MSKReader", targets: ["MSKReader"]),
         .library(name: "MSKWriter", targets: ["MSKWriter"]),
         .library(name: "MSKImaging", targets: ["MSKImaging"]),
@@ -29,8 +30,11 @@ let package = Package(
         ),
         // Image value types (grey and RGB, contiguous storage). Pure Swift, no dependencies.
         .target(name: "MSKImage"),
-        // Frame sources: video files through FFmpeg. Nothing above this sees a C pointer.
-        .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage"]),
+        // DICOM Part 10 parser (pure Swift): data sets, pixel module, calibration, native/RLE frames.
+        .target(name: "MSKDICOM"),
+        // Frame sources: video files through FFmpeg, DICOM through MSKDICOM (compressed DICOM
+        // frames through libavcodec). Nothing above this sees a C pointer.
+        .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage", "MSKDICOM"]),
         // Video (H.264, MPEG-4, MJPEG, FFV1) and PNG writing through libavcodec/libavformat,
         // written to a temporary name and renamed when whole.
         .target(name: "MSKWriter", dependencies: ["CFFmpeg", "MSKImage", "MSKReader"]),
@@ -48,12 +52,14 @@ let package = Package(
             dependencies: [
                 "MSKReader",
                 "MSKAnalysis",
+                "MSKDICOM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
         .executableTarget(name: "MSKBench", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
+        .testTarget(name: "MSKDICOMTests", dependencies: ["MSKDICOM", "MSKReader", "mskcine"], exclude: ["Scripts"]),
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
         .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),

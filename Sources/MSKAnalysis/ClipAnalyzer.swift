@@ -190,7 +190,19 @@ public final class ClipAnalyzer {
 
 extension ClipAnalyzer {
     /// Reads `source` to the end and analyses it.
-    public static func analyze(source: FrameSource, options: AnalysisOptions) throws -> ClipAnalysis {
+    /// Calibration the file gives (DICOM) is used unless the options carry one (`--mm-per-pixel`
+    /// overrides the file); the file's calibrated region is the imaging region unless `--roi` gives one.
+    public static func analyze(source: FrameSource, options given: AnalysisOptions) throws -> ClipAnalysis {
+        var options = given
+        if let file = source.info.calibration, file.mmPerPixel.count == 2, file.mmPerPixel.allSatisfy({ $0 > 0 && $0.isFinite }) {
+            if options.mmPerPixel == nil {
+                options.mmPerPixel = Spacing(mmPerPixelX: file.mmPerPixel[0], mmPerPixelY: file.mmPerPixel[1])
+                options.calibrationSource = .dicom
+            }
+            if options.roi == nil, let r = file.region, r.width >= 16, r.height >= 16 {
+                options.roi = PixelRect(x: r.x, y: r.y, width: r.width, height: r.height)
+            }
+        }
         let analyzer = ClipAnalyzer(path: source.info.path, options: options)
         while let frame = try source.nextFrame() {
             try analyzer.add(frame)

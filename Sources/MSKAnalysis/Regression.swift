@@ -161,11 +161,11 @@ public enum Regression {
         let labels = try LabelsDocument.read(from: url)
         let clipPath = url.deletingLastPathComponent().appendingPathComponent(labels.clip).path
         var options = base
-        if options.mmPerPixel == nil, let m = labels.mmPerPixel, m.count >= 1 {
+        let reader = try openClip(path: clipPath)
+        if options.mmPerPixel == nil, reader.info.calibration == nil, let m = labels.mmPerPixel, m.count >= 1 {
             options.mmPerPixel = Spacing(mmPerPixelX: m[0], mmPerPixelY: m.count > 1 ? m[1] : m[0])
             options.calibrationSource = .cli
         }
-        let reader = try VideoReader(path: clipPath)
         let analysis = try ClipAnalyzer.analyze(source: reader, options: options)
         return (compare(analysis, with: labels), analysis)
     }

@@ -1,3 +1,4 @@
+import MSKDICOM
 import MSKImage
 
 /// What a clip is, as read from its header (no full decode).
@@ -26,10 +27,15 @@ public struct ClipInfo: Sendable, Codable, Equatable {
     public var startTimeS: Double?
     /// Clockwise rotation the file asks a player to apply (0, 90, 180, 270); frames come out rotated.
     public var rotationDegrees: Int
+    /// Calibration the file itself gives (DICOM), nil for video and uncalibrated DICOM.
+    public var calibration: ClipCalibration?
+    /// Patient and study identity, for DICOM files (nil for video).
+    public var dicom: DICOMIdentity?
 
     public init(path: String, container: String, containerLongName: String, codec: String,
                 width: Int, height: Int, pixelFormat: String, fps: Double?, frameCount: Int?,
-                durationS: Double?, startTimeS: Double?, rotationDegrees: Int) {
+                durationS: Double?, startTimeS: Double?, rotationDegrees: Int,
+                calibration: ClipCalibration? = nil, dicom: DICOMIdentity? = nil) {
         self.path = path
         self.container = container
         self.containerLongName = containerLongName
@@ -42,6 +48,27 @@ public struct ClipInfo: Sendable, Codable, Equatable {
         self.durationS = durationS
         self.startTimeS = startTimeS
         self.rotationDegrees = rotationDegrees
+        self.calibration = calibration
+        self.dicom = dicom
+    }
+}
+
+/// Millimetres per pixel for a clip, and where they came from.
+public struct ClipCalibration: Sendable, Codable, Equatable {
+    /// [x, y], mm per pixel.
+    public var mmPerPixel: [Double]
+    /// "dicom" (from the file) or "cli" (from --mm-per-pixel), as in the result document.
+    public var source: String
+    /// Which part of the file: "dicom-us-region" (Sequence of Ultrasound Regions) or "dicom-pixel-spacing".
+    public var detail: String?
+    /// The calibrated 2D tissue region's bounds (the imaging region), where the file gives them.
+    public var region: PixelRect?
+
+    public init(mmPerPixel: [Double], source: String, detail: String? = nil, region: PixelRect? = nil) {
+        self.mmPerPixel = mmPerPixel
+        self.source = source
+        self.detail = detail
+        self.region = region
     }
 }
 

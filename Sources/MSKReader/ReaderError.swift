@@ -1,3 +1,5 @@
+import MSKDICOM
+
 /// Why a clip could not be read. Every case names the file; `description` is one line saying
 /// what failed, on which file, and what to do.
 public enum ReaderError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -11,6 +13,8 @@ public enum ReaderError: Error, Equatable, CustomStringConvertible, Sendable {
     case frameTooLarge(path: String, width: Int, height: Int, limit: Int)
     case noFramesDecoded(path: String, reason: String)
     case decodingFailed(path: String, frameIndex: Int, reason: String)
+    /// A DICOM file that cannot be parsed or decoded; the DICOM error says what and where.
+    case dicom(DICOMError)
 
     public var path: String {
         switch self {
@@ -18,6 +22,8 @@ public enum ReaderError: Error, Equatable, CustomStringConvertible, Sendable {
              .notAVideo(let p, _), .noVideoStream(let p, _), .unsupportedCodec(let p, _),
              .frameTooLarge(let p, _, _, _), .noFramesDecoded(let p, _), .decodingFailed(let p, _, _):
             return p
+        case .dicom(let error):
+            return error.path
         }
     }
 
@@ -43,6 +49,8 @@ public enum ReaderError: Error, Equatable, CustomStringConvertible, Sendable {
             return "cannot read '\(p)': no frame could be decoded (\(reason)); the file is corrupt or cut short, export it again"
         case .decodingFailed(let p, let index, let reason):
             return "cannot read '\(p)': decoding failed at frame \(index) (\(reason)); the file is corrupt, export it again"
+        case .dicom(let error):
+            return error.description
         }
     }
 }

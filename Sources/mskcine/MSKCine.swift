@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MSKAnalysis
+import MSKDICOM
 import MSKReader
 
 /// The `mskcine` command: parses arguments, calls the MSKCine libraries, prints results.
@@ -48,6 +49,9 @@ struct MSKCine: ParsableCommand {
         } catch let error as RegressionError {
             printError("mskcine: \(error)")
             return ExitStatus.usage
+        } catch let error as DICOMError {
+            printError("mskcine: \(error)")
+            return ExitStatus.unreadableInput
         } catch let error as ExitCode {
             return error.rawValue
         } catch {

@@ -34,7 +34,7 @@ extension MSKCine {
             FFmpegLogging.setVerbose(verbose)
             let spacing = try mmPerPixel.map(CLIParsing.spacing)
             let options = AnalysisOptions(mmPerPixel: spacing, roi: try roi.map(CLIParsing.rect))
-            let reader = try VideoReader(path: clip)
+            let reader = try openClip(path: clip)
             let analysis = try ClipAnalyzer.analyze(source: reader, options: options)
             for warning in analysis.warnings { printError("mskcine: warning: \(clip): \(warning)") }
             if let json {
