@@ -15,6 +15,8 @@ public struct AnalysisOptions: Sendable {
     public var calibrationSource: CalibrationSource
     /// The imaging region, when the user gives it (`--roi`); otherwise it is detected.
     public var roi: PixelRect?
+    /// Where `roi` came from ("cli", or "dicom" for the file's calibrated region).
+    public var roiSource = "cli"
     /// Frames buffered at the start of the clip to find the imaging region.
     public var regionFrames: Int = 12
     /// Image depth assumed to set the detectors' scale when the clip is uncalibrated (mm over
@@ -115,7 +117,7 @@ public final class ClipAnalyzer {
                 throw .roiOutsideFrame(roi: roi, width: w, height: h)
             }
             region = roi
-            regionSource = "cli"
+            regionSource = options.roiSource
         } else {
             let detected = ImagingRegionDetector().detect(frames: pending.map(\.grey), rgb: pending.compactMap(\.rgb))
             region = detected ?? PixelRect(x: 0, y: 0, width: w, height: h)
@@ -201,6 +203,7 @@ extension ClipAnalyzer {
             }
             if options.roi == nil, let r = file.region, r.width >= 16, r.height >= 16 {
                 options.roi = PixelRect(x: r.x, y: r.y, width: r.width, height: r.height)
+                options.roiSource = "dicom"
             }
         }
         let analyzer = ClipAnalyzer(path: source.info.path, options: options)

@@ -1,0 +1,158 @@
+import Foundation
+import MSKAnalysis
+import MSKImage
+import MSKImaging
+import Testing
+
+/// Image operations on known inputs with known outputs.
+@Suite struct ImagingOperationTests {
+    /// A deterministic speckle-like texture.
+    static func texture(width: Int, height: Int, seed: UInt64) -> FloatImage {
+        var state = seed
+        var raw = [Float](repeating: 0, count: width * height)
+        for i in raw.indices {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            raw[i] = Float(state >> 40 & 0xff)
+        }
+        // Blur a little so the texture has a grain of a few pixels, as speckle does.
+        return Filters.gaussian(FloatImage(width: width, height: height, pixels: raw), sigmaX: 1.2, sigmaY: 0.8)
+    }
+
+    static func shifted(_ image: FloatImage, dx: Int, dy: Int) -> FloatImage {
+        var out = FloatImage(width: image.width, height: image.height)
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let sx = min(max(x - dx, 0), image.width - 1), sy = min(max(y - dy, 0), image.height - 1)
+                out.pixels[y * image.width + x] = image[sx, sy]
+            }
+        }
+        return out
+    }
+
+    @Test(arguments: [(0, 0), (3, -2), (-4, 1), (2, 2)])
+    func blockMatcherFindsAKnownShift(dx: Int, dy: Int) throws {
+        let a = Self.texture(width: 120, height: 90, seed: 7)
+        let b = Self.shifted(a, dx: dx, dy: dy)
+        let matcher = BlockMatcher(halfWidth: 8, halfHeight: 6, searchX: 5, searchY: 4)
+        let m = try #require(matcher.match(previous: a, next: b, cx: 60, cy: 45))
+        #expect(abs(m.displacement.x - Double(dx)) < 0.25)
+        #expect(abs(m.displacement.y - Double(dy)) < 0.25)
+        #expect(m.correlation > 0.95)
+    }
+
+    @Test func blockMatcherRefusesFlatBlocksAndTheEdge() {
+        let flat = FloatImage(width: 80, height: 60, value: 40)
+        let matcher = BlockMatcher(halfWidth: 6, halfHeight: 4, searchX: 4, searchY: 3)
+        #expect(matcher.match(previous: flat, next: flat, cx: 40, cy: 30) == nil)
+        let t = Self.texture(width: 80, height: 60, seed: 3)
+        #expect(matcher.match(previous: t, next: t, cx: 5, cy: 30) == nil)
+    }
+
+    @Test func boxMeanOfAConstantIsTheConstantAndOfAStepIsLinear() {
+        let c = Filters.boxMean(FloatImage(width: 31, height: 17, value: 9), radiusX: 3, radiusY: 2)
+        #expect(c.pixels.allSatisfy { abs($0 - 9) < 1e-4 })
+        var step = FloatImage(width: 21, height: 5)
+        for y in 0..<5 { for x in 10..<21 { step.pixels[y * 21 + x] = 70 } }
+        let m = Filters.boxMean(step, radiusX: 2, radiusY: 0)
+        // Window [x-2, x+2] over the step at 10: 0, 14, 28, 42, 56, 70 from x = 7 to 12.
+        for (x, expected) in zip(7...12, [Float(0), 14, 28, 42, 56, 70]) {
+            #expect(abs(m[x, 2] - expected) < 1e-3, "x = \(x)")
+        }
+    }
+
+    @Test func robustQuadraticFitIgnoresAnOutlier() throws {
+        let xs = (0..<20).map(Double.init)
+        var ys = xs.map { 5 + 0.3 * $0 - 0.01 * $0 * $0 }
+        ys[7] += 40
+        let q = try #require(Quadratic.fit(x: xs, y: ys))
+        #expect(abs(q.y(10) - (5 + 3 - 1)) < 0.2)
+    }
+
+    @Test func amplitudeLevelsLieBetweenTheirEnds() {
+        let c = LogCompression()
+        let mid = c.amplitudeMidpoint(200, 60)
+        #expect(mid > 130 && mid < 200)   // the amplitude mean sits near the brighter end on a log scale
+        #expect(abs(c.amplitudeLevel(from: 60, to: 200, fraction: 0) - 60) < 1e-3)
+        #expect(abs(c.amplitudeLevel(from: 60, to: 200, fraction: 1) - 200) < 1e-3)
+    }
+
+    /// Two bright horizontal bands on speckle: the detector must find their inner edges where the
+    /// bands were drawn, and a thickness equal to the drawn distance.
+    @Test func aponeurosesOfADrawnMuscle() throws {
+        let w = 200, h = 160
+        var image = Self.texture(width: w, height: h, seed: 11)
+        for i in image.pixels.indices { image.pixels[i] = 30 + 0.3 * image.pixels[i] }
+        // Bands: rows 30..<38 and 120..<128, grey 200 (inner edges at 38 and 120).
+        for y in 0..<h where (30..<38).contains(y) || (120..<128).contains(y) {
+            for x in 0..<w { image.pixels[y * w + x] = 200 }
+        }
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let pair = try #require(AponeurosisDetector().detect(image, spacing: spacing))
+        #expect(abs(pair.superficialInner.y(100) - 37.5) < 1.5)
+        #expect(abs(pair.deepInner.y(100) - 119.5) < 1.5)
+        let obs = FrameAnalyzer(spacing: spacing).observe(image, index: 0, timeS: 0)
+        let thickness = try #require(obs.thicknessMm)
+        #expect(abs(thickness - 8.2) < 0.3)
+        #expect(obs.defect == nil)
+    }
+
+    /// The same muscle with an anechoic gap across its whole thickness: a full-depth defect whose
+    /// mid-depth width is the drawn width.
+    @Test func aDrawnFullThicknessGap() throws {
+        let w = 240, h = 160
+        var image = Self.texture(width: w, height: h, seed: 5)
+        for i in image.pixels.indices { image.pixels[i] = 40 + 0.4 * image.pixels[i] }
+        for y in 0..<h where (30..<38).contains(y) || (120..<128).contains(y) {
+            for x in 0..<w { image.pixels[y * w + x] = 200 }
+        }
+        for y in 38..<120 { for x in 100..<150 { image.pixels[y * w + x] = 2 } }
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let obs = FrameAnalyzer(spacing: spacing).observe(image, index: 0, timeS: 0)
+        let d = try #require(obs.defect)
+        #expect(d.depthFraction > 0.95)
+        #expect(abs((d.midRightX - d.midLeftX) - 50) < 2.5)
+    }
+}
+
+@Suite struct TrackSmootherTests {
+    /// A ramp observed with noise, tracked exactly: the fused series follows the ramp more closely
+    /// than the detections, and an outlier is gated out.
+    @Test func fusionBeatsDetectionAndRejectsOutliers() throws {
+        let n = 100
+        let truth = (0..<n).map { 10 + 0.05 * Double($0) }
+        var state: UInt64 = 1
+        func noise() -> Double { state = state &* 6364136223846793005 &+ 1; return (Double(state >> 11) / Double(1 << 53) - 0.5) * 0.6 }
+        var detections: [Double?] = truth.map { $0 + noise() }
+        detections[50] = 30
+        detections[10] = nil
+        let motion: [Double?] = (0..<n).map { $0 == 0 ? nil : 0.05 }
+        let r = try #require(TrackSmoother(motionNoise: 0.01, detectionNoise: 0.2).smooth(motion: motion, detections: detections))
+        #expect(r.rejected == 1)
+        let fusedError = zip(r.values, truth).map { abs($0 - $1) }.max()!
+        #expect(fusedError < 0.1)
+        #expect(abs(r.values[0] - truth[0]) < 0.1)   // the backward pass fixes the start
+    }
+
+    @Test func nothingDetectedMeansNothingToSay() {
+        #expect(TrackSmoother(motionNoise: 1, detectionNoise: 1).smooth(motion: [nil, 1], detections: [nil, nil]) == nil)
+    }
+}
+
+@Suite struct DocumentTests {
+    @Test func sha256MatchesKnownDigests() throws {
+        var h = SHA256()
+        h.update(Array("abc".utf8))
+        #expect(h.finalize() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        var e = SHA256()
+        e.update([UInt8]())
+        #expect(e.finalize() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        var long = SHA256()
+        long.update(Array(String(repeating: "a", count: 1_000_000).utf8))
+        #expect(long.finalize() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func jsonNumbersAndStrings() {
+        let v: JSONValue = .object([("a", .number(1)), ("b", .number(0.125)), ("c", .string("q\"\n")), ("d", .null), ("e", .number(.nan))])
+        #expect(v.serialized() == #"{"a":1,"b":0.125,"c":"q\"\n","d":null,"e":null}"#)
+    }
+}
