@@ -114,7 +114,8 @@ public enum SynthError: Error, Equatable, CustomStringConvertible, Sendable {
 /// holds a partial clip or labels file, and a clip never lacks its labels.
 ///
 /// Output is reproducible byte for byte on one platform: the simulator is deterministic for its
-/// parameters, and the writer runs one encoder thread with bit-exact containers.
+/// parameters, and the writer runs in its reproducible mode (one encoder thread, no libx264
+/// macroblock tree, bit-exact containers).
 public enum Synthesizer {
     /// Creates `directory` (with parents) when missing; checks it is a writable folder.
     public static func prepareOutputFolder(_ directory: String) throws(SynthError) {
@@ -146,7 +147,7 @@ public enum Synthesizer {
         let simulator = CineSimulator(parameters: p)
         let options = VideoWriterOptions(codec: job.codec, fps: p.fps,
                                          pixels: job.pixels ?? (p.exportCanvas ? .rgb : .grey),
-                                         quality: job.quality ?? SynthJob.defaultQuality(job.codec), threads: 1)
+                                         quality: job.quality ?? SynthJob.defaultQuality(job.codec), reproducible: true)
         var truth: [FrameLabel] = []
         truth.reserveCapacity(p.frameCount)
         let writer: VideoWriter

@@ -55,21 +55,25 @@ public struct VideoWriterOptions: Sendable {
     public var preset: String
     /// Frames between key frames (default 2 seconds' worth).
     public var keyFrameInterval: Int?
-    /// Encoder threads: 0 lets FFmpeg choose (fastest); 1 makes the bytes independent of the
-    /// machine's core count (libx264 and MPEG-4 split work differently with more threads).
+    /// Same frames, same bytes: on any machine and run after run. Encodes on one thread (libx264
+    /// and MPEG-4 split work differently with more) and turns off libx264's macroblock-tree rate
+    /// control, which in x264 core 164 reads uninitialised memory when B-frames are on (the
+    /// output then changed with the heap's contents, even from the ffmpeg command line with
+    /// `-threads 1`). Without it, at the same CRF, speckle clips come out about 20 % smaller.
+    /// Off (default): FFmpeg chooses the thread count, fastest.
     /// Containers and encoders are always written bit-exact (no library version strings, no
-    /// random Matroska segment UID, no creation time), so one thread gives the same file run after run.
-    public var threads: Int
+    /// random Matroska segment UID, no creation time).
+    public var reproducible: Bool
 
     public init(codec: VideoCodec = .h264, fps: Double = 25, pixels: WriterPixels = .grey, quality: Int? = nil,
-                preset: String = "medium", keyFrameInterval: Int? = nil, threads: Int = 0) {
+                preset: String = "medium", keyFrameInterval: Int? = nil, reproducible: Bool = false) {
         self.codec = codec
         self.fps = fps
         self.pixels = pixels
         self.quality = quality
         self.preset = preset
         self.keyFrameInterval = keyFrameInterval
-        self.threads = threads
+        self.reproducible = reproducible
     }
 }
 
@@ -115,9 +119,6 @@ public final class VideoWriter {
         guard options.fps > 0, options.fps.isFinite else {
             throw .cannotCreate(path: path, reason: "the frame rate \(options.fps) is not positive")
         }
-        guard options.threads >= 0 else {
-            throw .cannotCreate(path: path, reason: "the thread count \(options.threads) is negative")
-        }
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
@@ -150,7 +151,7 @@ public final class VideoWriter {
         case .h264:
             privateOptions["crf"] = "\(options.quality ?? 20)"
             privateOptions["preset"] = options.preset
-            privateOptions["x264-params"] = "log=-1"
+            privateOptions["x264-params"] = options.reproducible ? "log=-1:mbtree=0" : "log=-1"
         case .mpeg4, .mjpeg:
             qscale = options.quality ?? 3
         case .ffv1:
@@ -167,7 +168,7 @@ public final class VideoWriter {
                 pixelFormat: encoderPixelFormat, colorRange: fullRange ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG,
                 timeBase: timeBase, globalHeader: output.needsGlobalHeader,
                 gopSize: options.keyFrameInterval ?? max(1, Int((options.fps * 2).rounded())),
-                qscale: qscale, threads: options.threads, options: privateOptions)
+                qscale: qscale, threads: options.reproducible ? 1 : 0, options: privateOptions)
             stream = try output.addStream(from: encoder)
             picture = try EncoderPicture(width: width, height: height, pixelFormat: encoderPixelFormat,
                                          colorRange: fullRange ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG)
