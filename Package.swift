@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MSKAnalysis", targets: ["MSKAnalysis"]),
         .library(name: "MSKLabels", targets: ["MSKLabels"]),
         .library(name: "MSKSimulator", targets: ["MSKSimulator"]),
+        .library(name: "MSKSynth", targets: ["MSKSynth"]),
         .executable(name: "mskcine", targets: ["mskcine"]),
     ],
     dependencies: [
@@ -44,6 +45,8 @@ let package = Package(
         .target(name: "MSKLabels"),
         // Labelled B-mode cine simulator (pure Swift): frames plus ground truth from the model.
         .target(name: "MSKSimulator", dependencies: ["MSKImage", "MSKLabels"]),
+        // Simulated clips to files: simulator frames through the writer, labels beside each clip.
+        .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKLabels", "MSKImage"]),
         // Analysis: per-frame measurements, tracking and fusion, contraction, per-clip summary.
         .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader", "MSKLabels"]),
         // The command line: parses arguments, calls the libraries, prints.
@@ -53,17 +56,19 @@ let package = Package(
                 "MSKReader",
                 "MSKAnalysis",
                 "MSKDICOM",
+                "MSKSynth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
-        .executableTarget(name: "MSKBench", dependencies: ["MSKReader"]),
+        .executableTarget(name: "MSKBench", dependencies: ["MSKReader", "MSKSynth"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKDICOMTests", dependencies: ["MSKDICOM", "MSKReader", "mskcine"], exclude: ["Scripts"]),
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
         .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage", "MSKReader"]),
+        .testTarget(name: "MSKSynthTests", dependencies: ["MSKSynth", "MSKSimulator", "MSKWriter", "MSKReader", "MSKLabels"]),
         .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader", "MSKAnalysis"]),
     ],
     swiftLanguageModes: [.v6]

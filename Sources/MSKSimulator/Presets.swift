@@ -182,11 +182,11 @@ public enum SamplePresets {
                  pennation: 22, patient: "P002", date: "2026-01-14"),
             make("subtle_01", .fullSubtle, seed: 201, 480, 360, mm: 0.1, frames: 75, fps: 25, canvas: false,
                  codec: "h264", pennation: 18, patient: "P004", date: "2026-02-02"),
-            make("subtle_02", .fullSubtle, seed: 202, 640, 480, mm: 0.09, frames: 90, fps: 30, canvas: true,
+            make("subtle_02", .fullSubtle, seed: 202, 512, 384, mm: 0.09, frames: 66, fps: 22, canvas: true,
                  codec: "mjpeg", pennation: 24, patient: "P005", date: "2026-02-05"),
             make("partial_01", .partial, seed: 301, 480, 360, mm: 0.1, frames: 75, fps: 25, canvas: false,
                  codec: "h264", pennation: 16, patient: "P006", date: "2026-02-11") { $0.partialSite = .deep },
-            make("partial_02", .partial, seed: 302, 560, 420, mm: 0.11, frames: 60, fps: 20, canvas: true,
+            make("partial_02", .partial, seed: 302, 384, 288, mm: 0.13, frames: 60, fps: 20, canvas: true,
                  codec: "ffv1", pennation: 20, patient: "P007", date: "2026-02-16") {
                 $0.partialSite = .superficial
                 $0.contraction = ContractionProfile(cycles: 2)

@@ -8,9 +8,11 @@ final class EncoderContext {
     let pointer: UnsafeMutablePointer<AVCodecContext>
 
     /// Opens `encoderName` for `width` x `height` frames of `pixelFormat` at `timeBase`.
-    /// `options` are encoder private options (e.g. "crf" for libx264).
+    /// `options` are encoder private options (e.g. "crf" for libx264). `threads` 0 lets FFmpeg choose.
+    /// The encoder is opened bit-exact: no library version in the stream (MPEG-4 user data).
     init(encoderName: String, width: Int, height: Int, pixelFormat: AVPixelFormat, colorRange: AVColorRange,
-         timeBase: AVRational, globalHeader: Bool, gopSize: Int, qscale: Int?, options: [String: String]) throws(FFmpegError) {
+         timeBase: AVRational, globalHeader: Bool, gopSize: Int, qscale: Int?, threads: Int = 0,
+         options: [String: String]) throws(FFmpegError) {
         guard let codec = avcodec_find_encoder_by_name(encoderName) else {
             throw FFmpegError(operation: "find encoder \(encoderName)", code: mskc_error_encoder_not_found())
         }
@@ -26,7 +28,8 @@ final class EncoderContext {
         ctx.pointee.time_base = timeBase
         ctx.pointee.framerate = av_inv_q(timeBase)
         ctx.pointee.gop_size = Int32(gopSize)
-        ctx.pointee.thread_count = 0
+        ctx.pointee.thread_count = Int32(threads)
+        ctx.pointee.flags |= AV_CODEC_FLAG_BITEXACT
         if let qscale {
             ctx.pointee.flags |= AV_CODEC_FLAG_QSCALE
             ctx.pointee.global_quality = Int32(qscale) * FF_QP2LAMBDA

@@ -16,6 +16,7 @@ final class EncoderPicture {
         frame.pointee.format = pixelFormat.rawValue
         frame.pointee.color_range = colorRange
         try check(av_frame_get_buffer(frame, 0), "allocate frame buffers")
+        clearBuffers()
     }
 
     deinit {
@@ -26,6 +27,20 @@ final class EncoderPicture {
     /// The encoder may still hold a reference to the buffers of the previous frame.
     func makeWritable() throws(FFmpegError) {
         try check(av_frame_make_writable(pointer), "make frame writable")
+        clearBuffers()
+    }
+
+    /// Zeroes every byte of the frame's buffers, row padding included. Fillers write only the
+    /// visible width; SIMD encoders (libx264's plane copies) read into the padding, so left
+    /// uninitialised it would make the output depend on what the heap held before.
+    private func clearBuffers() {
+        withUnsafePointer(to: &pointer.pointee.buf) {
+            let refs = UnsafeRawPointer($0).assumingMemoryBound(to: UnsafeMutablePointer<AVBufferRef>?.self)
+            for i in 0..<Int(AV_NUM_DATA_POINTERS) {
+                guard let ref = refs[i], let data = ref.pointee.data else { continue }
+                data.update(repeating: 0, count: Int(ref.pointee.size))
+            }
+        }
     }
 
     func plane(_ index: Int) -> (data: UnsafeMutablePointer<UInt8>, linesize: Int) {

@@ -13,6 +13,8 @@ final class OutputContext {
         let code = avformat_alloc_output_context2(&ctx, nil, formatName, path)
         guard code >= 0, let ctx else { throw FFmpegError(operation: "set up the \(formatName) muxer", code: code < 0 ? code : mskc_error_einval()) }
         pointer = ctx
+        // Bit-exact container: no muxer version string, no random Matroska segment UID.
+        ctx.pointee.flags |= AVFMT_FLAG_BITEXACT
     }
 
     deinit {

@@ -8,7 +8,7 @@ final class PixelConverter {
 
     init(width: Int, height: Int, output: AVPixelFormat, fullRangeOutput: Bool) throws(FFmpegError) {
         guard let ctx = sws_getContext(Int32(width), Int32(height), AV_PIX_FMT_RGB24, Int32(width), Int32(height),
-                                       output, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nil, nil, nil) else {
+                                       output, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_BITEXACT | SWS_FULL_CHR_H_INT, nil, nil, nil) else {
             throw FFmpegError(operation: "set up pixel conversion", code: mskc_error_einval())
         }
         context = ctx

@@ -11,7 +11,7 @@ struct MSKCine: ParsableCommand {
         commandName: "mskcine",
         abstract: "Analyse dynamic musculoskeletal ultrasound cine clips.",
         version: EngineVersion.string,
-        subcommands: [Probe.self, Analyze.self, Regress.self]
+        subcommands: [Probe.self, Analyze.self, Regress.self, Synth.self]
     )
 
     /// Runs the command with MSKCine's exit statuses (spec: 0 done, 2 bad usage,
@@ -33,7 +33,7 @@ struct MSKCine: ParsableCommand {
                 print(fullMessage(for: error))
                 return 0
             }
-            printError(fullMessage(for: error))
+            printError(usageLine(for: error, arguments: arguments))
             return ExitStatus.usage
         }
         do {
@@ -55,9 +55,25 @@ struct MSKCine: ParsableCommand {
         } catch let error as ExitCode {
             return error.rawValue
         } catch {
+            if exitCode(for: error) == .success {
+                // `mskcine SUB --help` parses to a help command whose run() throws the help request.
+                print(fullMessage(for: error))
+                return 0
+            }
             printError("mskcine: \(error)")
             return ExitStatus.failure
         }
+    }
+}
+
+extension MSKCine {
+    /// A usage error as one line: ArgumentParser's message and where to read the options.
+    static func usageLine(for error: any Error, arguments: [String]) -> String {
+        let message = MSKCine.message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "bad usage"
+        let names = configuration.subcommands.map { $0._commandName }
+        let command = arguments.first.flatMap { names.contains($0) ? "mskcine \($0)" : nil } ?? "mskcine"
+        let trimmed = message.hasSuffix(".") ? String(message.dropLast()) : message
+        return "mskcine: \(trimmed); see '\(command) --help'"
     }
 }
 

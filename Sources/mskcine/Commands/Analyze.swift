@@ -53,12 +53,12 @@ extension MSKCine {
 
 /// Parsing of the option values shared by commands.
 enum CLIParsing {
-    static func spacing(_ text: String) throws -> Spacing {
+    static func spacing(_ text: String) throws -> MSKImaging.Spacing {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && $0!.isFinite && $0! > 0 && $0! <= 10 }) else {
             throw ValidationError("--mm-per-pixel '\(text)': give one or two positive numbers up to 10, e.g. 0.1 or 0.1,0.12")
         }
-        return Spacing(mmPerPixelX: parts[0]!, mmPerPixelY: parts.count > 1 ? parts[1]! : parts[0]!)
+        return MSKImaging.Spacing(mmPerPixelX: parts[0]!, mmPerPixelY: parts.count > 1 ? parts[1]! : parts[0]!)
     }
 
     static func rect(_ text: String) throws -> PixelRect {

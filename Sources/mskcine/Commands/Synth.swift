@@ -1,0 +1,206 @@
+import ArgumentParser
+import Foundation
+import MSKSimulator
+import MSKSynth
+import MSKWriter
+
+extension MSKCine {
+    /// `mskcine synth OUTDIR ...`: simulated, labelled clips (clip plus `<clip>.labels.json`).
+    struct Synth: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write simulated B-mode cine clips of a muscle, each with its <clip>.labels.json.",
+            discussion: """
+                Without --preset or --samples, one clip is drawn from --case and --seed (same seed, same clip). \
+                --preset NAME writes one clip of the sample set (--codec, --quality, --frames, --fps and --name may change it); \
+                --samples writes the whole sample set (what `make samples` commits).
+                """)
+
+        @Argument(help: "Folder to write into (created when missing).")
+        var outdir: String
+
+        @Option(name: .customLong("case"), help: "Lesion: full, full-subtle, partial or none (default full).")
+        var tearCase: CaseOption?
+
+        @Option(help: "Random seed: anatomy, speckle and motion (default 1).")
+        var seed: UInt64?
+
+        @Option(help: "Number of frames (default 75).")
+        var frames: Int?
+
+        @Option(help: "Frames per second (default 25).")
+        var fps: Double?
+
+        @Option(help: "Frame size WxH in pixels (default 480x360).")
+        var size: FrameSize?
+
+        @Option(name: .customLong("mm-per-pixel"), help: "Pixel spacing X[,Y] in mm; one value means X = Y (default 0.1).")
+        var mmPerPixel: Spacing?
+
+        @Option(help: "Video codec: h264 (.mp4), mpeg4 (.mp4), mjpeg (.avi) or ffv1 (.mkv, lossless) (default h264).")
+        var codec: CodecOption?
+
+        @Option(help: "Codec quality, lower is better and larger: H.264 CRF 0-51 (default 20), MPEG-4/MJPEG qscale 1-31 (default 5); ffv1 is lossless.")
+        var quality: Int?
+
+        @Option(help: "Write one clip of the sample set by name (e.g. full_01).")
+        var preset: String?
+
+        @Option(help: "File stem of the clip (default <case>_seed<seed>, or the preset's name).")
+        var name: String?
+
+        @Flag(help: "Place the image inside a scanner-export canvas (margins, text, depth ruler, markers).")
+        var canvas = false
+
+        @Flag(help: "Write the whole sample set (every case, sizes, spacings, codecs, two serial series).")
+        var samples = false
+
+        @Flag(help: "Write PNG stills at rest and at peak contraction (imaging region only) instead of clips.")
+        var stills = false
+
+        func validate() throws {
+            let single: [(String, Bool)] = [("--case", tearCase != nil), ("--seed", seed != nil),
+                                            ("--size", size != nil), ("--mm-per-pixel", mmPerPixel != nil),
+                                            ("--canvas", canvas)]
+            let tweaks: [(String, Bool)] = [("--codec", codec != nil), ("--quality", quality != nil), ("--frames", frames != nil),
+                                            ("--fps", fps != nil), ("--name", name != nil)]
+            if samples {
+                let clash = (single + tweaks + [("--preset", preset != nil)]).filter(\.1).map(\.0)
+                if !clash.isEmpty {
+                    throw ValidationError("--samples writes the fixed sample set; drop \(clash.joined(separator: ", "))")
+                }
+            }
+            if let preset {
+                let clash = single.filter(\.1).map(\.0)
+                if !clash.isEmpty {
+                    throw ValidationError("--preset \(preset) fixes the anatomy and frame; drop \(clash.joined(separator: ", "))")
+                }
+                if SamplePresets.all.first(where: { $0.name == preset }) == nil {
+                    throw ValidationError("no preset '\(preset)'; choose one of \(SamplePresets.all.map(\.name).joined(separator: ", "))")
+                }
+            }
+            if let frames, frames < 1 { throw ValidationError("--frames \(frames) must be at least 1") }
+            if let fps, !(fps > 0 && fps.isFinite) { throw ValidationError("--fps \(fps) must be a positive number") }
+        }
+
+        /// The clips this invocation asks for.
+        func jobs() -> [SynthJob] {
+            if samples { return SynthJob.samples }
+            var job: SynthJob
+            if let preset, let sample = SamplePresets.all.first(where: { $0.name == preset }) {
+                job = SynthJob(preset: sample)
+            } else {
+                let c = tearCase?.value ?? .full
+                let s = seed ?? 1
+                let (w, h) = (size?.width ?? 480, size?.height ?? 360)
+                let spacing = mmPerPixel ?? Spacing(x: 0.1, y: 0.1)
+                // The anatomy is fitted to the depth shown, so the preset takes the axial spacing.
+                var p = SimulationParameters.preset(case: c, seed: s, width: w, height: h, mmPerPixel: spacing.y,
+                                                    frameCount: 75, fps: 25, exportCanvas: canvas)
+                p.mmPerPixelX = spacing.x
+                job = SynthJob(name: "\(c.rawValue)_seed\(s)", parameters: p)
+            }
+            if let codec {
+                job.codec = codec.value
+                if preset != nil { job.quality = nil }
+            }
+            if let quality { job.quality = quality }
+            if let frames { job.parameters.frameCount = frames }
+            if let fps { job.parameters.fps = fps }
+            if let name { job.name = name }
+            return [job]
+        }
+
+        func run() throws {
+            let jobs = jobs()
+            let progress = ProgressLine()
+            do throws(SynthError) {
+                if stills {
+                    for job in jobs {
+                        for path in try Synthesizer.writeStills(job, into: outdir) { progress.finish("wrote \(path)") }
+                    }
+                    return
+                }
+                try Synthesizer.write(jobs, into: outdir, progress: { p in
+                    progress.update("\(p.clipName) [\(p.clipIndex + 1)/\(p.clipCount)]: frame \(p.framesDone)/\(p.frameCount)",
+                                    final: false)
+                }, finished: { r in
+                    progress.finish(String(format: "wrote %@ (%d frames, %.2f MB) and %@", r.clipPath, r.frames,
+                                           Double(r.clipBytes) / 1_048_576,
+                                           URL(fileURLWithPath: r.labelsPath).lastPathComponent))
+                })
+            } catch {
+                progress.clear()
+                printError("mskcine: \(error)")
+                if case .badJob = error { throw ExitCode(ExitStatus.usage) }
+                throw ExitCode(ExitStatus.failure)
+            }
+        }
+    }
+}
+
+/// The progress line on standard error: rewritten in place (`\r`) on a terminal; on a pipe or
+/// file only the finished lines are written, one per clip.
+final class ProgressLine {
+    private let isTerminal = isatty(STDERR_FILENO) == 1
+    private var shown = false
+
+    func update(_ text: String, final: Bool) {
+        guard isTerminal else { return }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+        shown = true
+    }
+
+    func finish(_ text: String) {
+        if isTerminal && shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        shown = false
+        printError(text)
+    }
+
+    func clear() {
+        if isTerminal && shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        shown = false
+    }
+}
+
+/// `--case`: the simulator's lesion cases by their spec names.
+struct CaseOption: ExpressibleByArgument {
+    let value: TearCase
+    init?(argument: String) {
+        guard let c = TearCase(rawValue: argument) else { return nil }
+        value = c
+    }
+    static var allValueStrings: [String] { TearCase.allCases.map(\.rawValue) }
+}
+
+/// `--codec`.
+struct CodecOption: ExpressibleByArgument {
+    let value: VideoCodec
+    init?(argument: String) {
+        guard let c = VideoCodec(rawValue: argument) else { return nil }
+        value = c
+    }
+    static var allValueStrings: [String] { VideoCodec.allCases.map(\.rawValue) }
+}
+
+/// `--size WxH`.
+struct FrameSize: ExpressibleByArgument, Equatable {
+    let width: Int
+    let height: Int
+    init?(argument: String) {
+        let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
+        width = w; height = h
+    }
+}
+
+/// `--mm-per-pixel X[,Y]`.
+struct Spacing: ExpressibleByArgument, Equatable {
+    let x: Double
+    let y: Double
+    init(x: Double, y: Double) { self.x = x; self.y = y }
+    init?(argument: String) {
+        let values = argument.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
+        guard (1...2).contains(values.count), values.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0).isFinite }) else { return nil }
+        x = values[0]!; y = values.count == 2 ? values[1]! : values[0]!
+    }
+}
