@@ -93,8 +93,9 @@ public final class ClipAnalyzer {
         }
         if region == nil {
             pending.append(frame)
-            if pending.count < max(1, options.regionFrames) { return }
-            try settleRegion()
+            // Once enough frames are buffered the region is found and they are all processed.
+            if pending.count >= max(1, options.regionFrames) { try settleRegion() }
+            return
         }
         process(frame)
     }

@@ -156,3 +156,26 @@ import Testing
         #expect(v.serialized() == #"{"a":1,"b":0.125,"c":"q\"\n","d":null,"e":null}"#)
     }
 }
+
+@Suite struct FileDigestTests {
+    @Test func fileDigestEqualsSha256sum() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mskcine-sha-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 7) }
+        try Data(bytes).write(to: url)
+        var h = SHA256()
+        h.update(bytes)
+        let expected = h.finalize()
+        #expect(SHA256.hexDigest(ofFile: url.path) == expected)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        p.arguments = [url.path]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(out.hasPrefix(expected))
+        #expect(SHA256.hexDigest(ofFile: "/no/such/file") == nil)
+    }
+}
