@@ -22,6 +22,9 @@ public struct ImagingRegionDetector: Sendable {
         /// their pixels are textured: deep rows under a muscle can be dark (a hypoechoic muscle
         /// below, an acoustic shadow).
         public var rowFraction: Double = 0.2
+        /// A column is image when at least this fraction of its pixels is textured: a wide anechoic
+        /// defect leaves only the layers above and below it textured (about a third of the column).
+        public var columnFraction: Double = 0.25
         /// Mean grey level at or below which a pixel counts as black margin when trimming the edges.
         public var blackLevel: Float = 12
         /// Fraction of a column (row) that must be image for the column (row) to belong to it.
@@ -83,7 +86,7 @@ public struct ImagingRegionDetector: Sendable {
                 for y in rect.y..<rect.maxY where image[y * w + x] { c += 1 }
                 colFrac[x] = Double(c) / Double(max(1, rect.height))
             }
-            guard let cols = Self.longestRun(colFrac, threshold: params.fraction, maxGap: max(2, w / 100)) else { return nil }
+            guard let cols = Self.longestRun(colFrac, threshold: params.columnFraction, maxGap: max(2, w / 100)) else { return nil }
             var rowFrac = [Double](repeating: 0, count: h)
             for y in 0..<h {
                 var c = 0
