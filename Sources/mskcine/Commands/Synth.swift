@@ -113,6 +113,8 @@ extension MSKCine {
         func run() throws {
             let jobs = jobs()
             let progress = ProgressLine()
+            let interruption = Interruption()
+            defer { interruption.stop() }
             do throws(SynthError) {
                 if stills {
                     for job in jobs {
@@ -127,7 +129,7 @@ extension MSKCine {
                     progress.finish(String(format: "wrote %@ (%d frames, %.2f MB) and %@", r.clipPath, r.frames,
                                            Double(r.clipBytes) / 1_048_576,
                                            URL(fileURLWithPath: r.labelsPath).lastPathComponent))
-                })
+                }, isCancelled: { interruption.isRaised })
             } catch {
                 progress.clear()
                 printError("mskcine: \(error)")
@@ -135,6 +137,44 @@ extension MSKCine {
                 throw ExitCode(ExitStatus.failure)
             }
         }
+    }
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM while clips are written: instead of dying with a temporary file
+/// left behind, the run stops before the next frame, the unfinished clip's temporary file is
+/// removed, and the command exits with status 1 and one line saying so.
+final class Interruption: @unchecked Sendable {
+    // `raised` is guarded by `lock`; `sources` is only touched on the thread that made the object.
+    private let lock = NSLock()
+    private var raised = false
+    private var sources: [DispatchSourceSignal] = []
+    private static let signals = [SIGINT, SIGTERM]
+
+    init() {
+        for number in Self.signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.raise() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isRaised: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return raised
+    }
+
+    private func raise() {
+        lock.lock(); defer { lock.unlock() }
+        raised = true
+    }
+
+    /// Gives the signals back their default action.
+    func stop() {
+        for source in sources { source.cancel() }
+        sources = []
+        for number in Self.signals { signal(number, SIG_DFL) }
     }
 }
 
