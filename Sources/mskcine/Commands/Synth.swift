@@ -123,8 +123,7 @@ extension MSKCine {
                     return
                 }
                 try Synthesizer.write(jobs, into: outdir, progress: { p in
-                    progress.update("\(p.clipName) [\(p.clipIndex + 1)/\(p.clipCount)]: frame \(p.framesDone)/\(p.frameCount)",
-                                    final: false)
+                    progress.update("\(p.clipName) [\(p.clipIndex + 1)/\(p.clipCount)]: frame \(p.framesDone)/\(p.frameCount)")
                 }, finished: { r in
                     progress.finish(String(format: "wrote %@ (%d frames, %.2f MB) and %@", r.clipPath, r.frames,
                                            Double(r.clipBytes) / 1_048_576,
@@ -184,7 +183,7 @@ final class ProgressLine {
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var shown = false
 
-    func update(_ text: String, final: Bool) {
+    func update(_ text: String) {
         guard isTerminal else { return }
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
         shown = true
