@@ -61,7 +61,7 @@ let package = Package(
             ]
         ),
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
-        .executableTarget(name: "MSKBench", dependencies: ["MSKReader", "MSKSynth"]),
+        .executableTarget(name: "MSKBench", dependencies: ["MSKReader", "MSKSimulator", "MSKWriter"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKDICOMTests", dependencies: ["MSKDICOM", "MSKReader", "mskcine"], exclude: ["Scripts"]),
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),

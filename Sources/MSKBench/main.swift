@@ -3,8 +3,13 @@
 //
 //   MSKBench                      run every benchmark
 //   MSKBench decode-rss CLIP      (internal) decode CLIP, print peak resident memory in KiB
+//   MSKBench speckle [REAL_CLIP]  speckle statistics of simulated and real muscle bellies
+//                                 (the table in Docs/simulated-vs-real.md)
 import Foundation
+import MSKImage
 import MSKReader
+import MSKSimulator
+import MSKWriter
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 
@@ -17,6 +22,16 @@ if arguments.first == "decode-rss", arguments.count == 2 {
     } catch {
         FileHandle.standardError.write(Data("MSKBench: \(error)\n".utf8))
         exit(3)
+    }
+}
+
+if arguments.first == "speckle" {
+    do {
+        try SpeckleReport.run(realClip: arguments.count > 1 ? arguments[1] : SpeckleReport.defaultRealClip)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("MSKBench speckle: \(error)\n".utf8))
+        exit(1)
     }
 }
 
@@ -78,6 +93,56 @@ do {
     let growth = Double(peaks[1] - peaks[0]) / Double(peaks[0]) * 100
     print(String(format: "  3000 vs 300 frames: %+.1f%% (target: within 10%%: %@)", growth,
                  (abs(growth) <= 10 ? "met" : "NOT met") as NSString))
+
+    // 3. Simulator render throughput (one core: frames are rendered one after another).
+    print("")
+    print("Simulator render (MSKSimulator, full-thickness tear, grey + RGB + ground truth), best of 2:")
+    for (w, h, canvas) in [(480, 360, false), (640, 480, false), (640, 480, true)] {
+        let parameters = SimulationParameters.preset(case: .full, seed: 7, width: w, height: h, mmPerPixel: 0.08,
+                                                     frameCount: 30, fps: 30, exportCanvas: canvas)
+        var setUpBest = Double.infinity, frameBest = Double.infinity
+        for _ in 0..<2 {
+            let t0 = Bench.now()
+            let simulator = CineSimulator(parameters: parameters)
+            let t1 = Bench.now()
+            var frames: [GreyImage] = []
+            for i in 0..<parameters.frameCount { frames.append(simulator.renderFrame(i).grey) }
+            let t2 = Bench.now()
+            setUpBest = min(setUpBest, t1 - t0)
+            frameBest = min(frameBest, (t2 - t1) / Double(parameters.frameCount))
+        }
+        print(String(format: "  %dx%d%@  set-up %6.1f ms, %6.1f ms/frame (%5.1f frames/s)", w, h,
+                     (canvas ? " canvas" : "       ") as NSString, setUpBest * 1000, frameBest * 1000, 1 / frameBest))
+    }
+
+    // 4. Writer throughput: 120 simulated 640x480 grey frames, rendered once and held in memory.
+    let clip = CineSimulator(parameters: SimulationParameters.preset(case: .full, seed: 7, width: 640, height: 480,
+                                                                     mmPerPixel: 0.08, frameCount: 120, fps: 30))
+    let writerFrames = (0..<clip.frameCount).map { clip.renderFrame($0).grey }
+    print("")
+    print("Writer throughput, 640x480 grey, 120 simulated frames (MSKWriter, the writer's default quality:")
+    print("H.264 CRF 20, MPEG-4/MJPEG qscale 3), encode and mux only, best of 2:")
+    print("  codec                    default            reproducible (make samples)   file size (reproducible)")
+    for codec in VideoCodec.allCases {
+        var best: [Double] = []
+        var bytes = 0
+        for reproducible in [false, true] {
+            var fastest = Double.infinity
+            for _ in 0..<2 {
+                let path = scratch.appendingPathComponent("write.\(codec.defaultExtension)").path
+                let t0 = Bench.now()
+                let writer = try VideoWriter(path: path, width: 640, height: 480,
+                                             options: VideoWriterOptions(codec: codec, fps: 30, reproducible: reproducible))
+                for frame in writerFrames { try writer.write(frame) }
+                try writer.finish()
+                fastest = min(fastest, Bench.now() - t0)
+                bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            }
+            best.append(Double(writerFrames.count) / fastest)
+        }
+        print("  " + "\(codec.rawValue) (.\(codec.defaultExtension))".padding(toLength: 24, withPad: " ", startingAt: 0)
+              + String(format: " %10.1f fps     %10.1f fps               %6.2f MB", best[0], best[1], Double(bytes) / 1_048_576))
+    }
 } catch {
     FileHandle.standardError.write(Data("MSKBench: \(error)\n".utf8))
     exit(1)

@@ -93,6 +93,8 @@ public enum SynthError: Error, Equatable, CustomStringConvertible, Sendable {
     case badJob(name: String, problems: [String])
     case writer(WriterError)
     case labels(path: String, reason: String)
+    /// The caller asked to stop (e.g. Ctrl-C); the clip being written was removed.
+    case cancelled(path: String)
 
     public var description: String {
         switch self {
@@ -104,6 +106,8 @@ public enum SynthError: Error, Equatable, CustomStringConvertible, Sendable {
             return error.description
         case .labels(let path, let reason):
             return "cannot write '\(path)': \(reason); check free disk space and that the folder is writable"
+        case .cancelled(let path):
+            return "stopped before '\(path)' was finished; it was not written (clips finished before it are whole)"
         }
     }
 }
@@ -133,10 +137,13 @@ public enum Synthesizer {
         }
     }
 
-    /// Writes one clip and its labels into `directory`. `progress` is called after every frame.
+    /// Writes one clip and its labels into `directory`. `progress` is called after every frame;
+    /// `isCancelled` is asked before every frame, and when it answers true the clip is abandoned
+    /// (its temporary file removed) and `.cancelled` thrown.
     @discardableResult
     public static func write(_ job: SynthJob, into directory: String, clipIndex: Int = 0, clipCount: Int = 1,
-                             progress: (SynthProgress) -> Void = { _ in }) throws(SynthError) -> SynthResult {
+                             progress: (SynthProgress) -> Void = { _ in },
+                             isCancelled: () -> Bool = { false }) throws(SynthError) -> SynthResult {
         let problems = job.problems()
         guard problems.isEmpty else { throw .badJob(name: job.name, problems: problems) }
         try prepareOutputFolder(directory)
@@ -151,9 +158,12 @@ public enum Synthesizer {
         var truth: [FrameLabel] = []
         truth.reserveCapacity(p.frameCount)
         let writer: VideoWriter
-        do {
+        var cancelled = false
+        do throws(WriterError) {
             writer = try VideoWriter(path: clipPath, width: p.width, height: p.height, options: options)
-            for frame in simulator.frames() {
+            for index in 0..<p.frameCount {
+                if isCancelled() { cancelled = true; break }
+                let frame = simulator.renderFrame(index)
                 switch options.pixels {
                 case .grey: try writer.write(frame.grey)
                 case .rgb: try writer.write(frame.rgb)
@@ -166,6 +176,8 @@ public enum Synthesizer {
             // The writer's deinit removes its temporary file.
             throw .writer(error)
         }
+        // Dropped unfinished, the writer removes its temporary file.
+        if cancelled { throw .cancelled(path: clipPath) }
 
         // Labels to a temporary name first; the clip is renamed into place, then the labels.
         let document = simulator.labelsDocument(clipName: job.clipFileName, frames: truth)
@@ -199,11 +211,13 @@ public enum Synthesizer {
     @discardableResult
     public static func write(_ jobs: [SynthJob], into directory: String,
                              progress: (SynthProgress) -> Void = { _ in },
-                             finished: (SynthResult) -> Void = { _ in }) throws(SynthError) -> [SynthResult] {
+                             finished: (SynthResult) -> Void = { _ in },
+                             isCancelled: () -> Bool = { false }) throws(SynthError) -> [SynthResult] {
         try prepareOutputFolder(directory)
         var results: [SynthResult] = []
         for (i, job) in jobs.enumerated() {
-            let result = try write(job, into: directory, clipIndex: i, clipCount: jobs.count, progress: progress)
+            let result = try write(job, into: directory, clipIndex: i, clipCount: jobs.count, progress: progress,
+                                   isCancelled: isCancelled)
             finished(result)
             results.append(result)
         }

@@ -88,6 +88,28 @@ struct SynthCommandTests {
         #expect(bad.stderr.contains("--size"))
     }
 
+    @Test("Ctrl-C while writing: exit 1, one line, no partial or temporary file left")
+    func interrupted() throws {
+        let binary = try Binary.mskcine()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mskcine-synth-int-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["synth", dir.path, "--frames", "5000", "--size", "320x240"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 2)
+        #expect(process.isRunning, "5000 frames should take far longer than 2 s")
+        process.interrupt()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "stderr: \(stderr)")
+        #expect(stderr.split(separator: "\n").count == 1 && stderr.contains("stopped"), "stderr: \(stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
+    }
+
     /// Runs `binary` with extra environment variables; output discarded, exit status returned.
     static func run(_ binary: String, _ arguments: [String], environment: [String: String]) throws -> Int32 {
         let process = Process()

@@ -108,6 +108,23 @@ struct SynthTests {
         #expect(files(in: dir) == [job.labelsFileName], "left: \(files(in: dir))")
     }
 
+    @Test("cancelled between frames: .cancelled, and neither clip nor labels nor temporary file is left")
+    func cancellation() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let jobs = [smallJob(.none, codec: .h264, frames: 3), smallJob(.full, codec: .h264, frames: 10)]
+        var asked = 0
+        do {
+            try Synthesizer.write(jobs, into: dir, isCancelled: { asked += 1; return asked > 3 + 4 })
+            Issue.record("not cancelled")
+        } catch {
+            guard case .cancelled(let path) = error else { Issue.record("got \(error)"); return }
+            #expect(path.hasSuffix(jobs[1].clipFileName))
+        }
+        // The first clip was finished before the request and stays, whole.
+        #expect(files(in: dir) == [jobs[0].labelsFileName, jobs[0].clipFileName].sorted(), "left: \(files(in: dir))")
+    }
+
     @Test("an output folder that is a file, or bad options, are named in one line")
     func badFolderAndJob() throws {
         let dir = try scratch()

@@ -113,6 +113,8 @@ extension MSKCine {
         func run() throws {
             let jobs = jobs()
             let progress = ProgressLine()
+            let interruption = Interruption()
+            defer { interruption.stop() }
             do throws(SynthError) {
                 if stills {
                     for job in jobs {
@@ -121,13 +123,12 @@ extension MSKCine {
                     return
                 }
                 try Synthesizer.write(jobs, into: outdir, progress: { p in
-                    progress.update("\(p.clipName) [\(p.clipIndex + 1)/\(p.clipCount)]: frame \(p.framesDone)/\(p.frameCount)",
-                                    final: false)
+                    progress.update("\(p.clipName) [\(p.clipIndex + 1)/\(p.clipCount)]: frame \(p.framesDone)/\(p.frameCount)")
                 }, finished: { r in
                     progress.finish(String(format: "wrote %@ (%d frames, %.2f MB) and %@", r.clipPath, r.frames,
                                            Double(r.clipBytes) / 1_048_576,
                                            URL(fileURLWithPath: r.labelsPath).lastPathComponent))
-                })
+                }, isCancelled: { interruption.isRaised })
             } catch {
                 progress.clear()
                 printError("mskcine: \(error)")
@@ -138,13 +139,51 @@ extension MSKCine {
     }
 }
 
+/// Ctrl-C (SIGINT) and SIGTERM while clips are written: instead of dying with a temporary file
+/// left behind, the run stops before the next frame, the unfinished clip's temporary file is
+/// removed, and the command exits with status 1 and one line saying so.
+final class Interruption: @unchecked Sendable {
+    // `raised` is guarded by `lock`; `sources` is only touched on the thread that made the object.
+    private let lock = NSLock()
+    private var raised = false
+    private var sources: [DispatchSourceSignal] = []
+    private static let signals = [SIGINT, SIGTERM]
+
+    init() {
+        for number in Self.signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.raise() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isRaised: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return raised
+    }
+
+    private func raise() {
+        lock.lock(); defer { lock.unlock() }
+        raised = true
+    }
+
+    /// Gives the signals back their default action.
+    func stop() {
+        for source in sources { source.cancel() }
+        sources = []
+        for number in Self.signals { signal(number, SIG_DFL) }
+    }
+}
+
 /// The progress line on standard error: rewritten in place (`\r`) on a terminal; on a pipe or
 /// file only the finished lines are written, one per clip.
 final class ProgressLine {
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var shown = false
 
-    func update(_ text: String, final: Bool) {
+    func update(_ text: String) {
         guard isTerminal else { return }
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
         shown = true
