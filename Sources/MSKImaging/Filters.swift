@@ -6,7 +6,46 @@ public enum Filters {
     /// Mean over a (2 rx + 1) x (2 ry + 1) window (running sums: cost independent of the radius).
     public static func boxMean(_ image: FloatImage, radiusX rx: Int, radiusY ry: Int) -> FloatImage {
         let horizontal = rx > 0 ? boxRows(image, radius: rx) : image
-        return ry > 0 ? transpose(boxRows(transpose(horizontal), radius: ry)) : horizontal
+        return ry > 0 ? boxColumns(horizontal, radius: ry) : horizontal
+    }
+
+    /// Running-sum mean down each column, kept as one accumulator row so every inner loop runs
+    /// along contiguous memory (no transposes).
+    static func boxColumns(_ image: FloatImage, radius r: Int) -> FloatImage {
+        let w = image.width, h = image.height
+        guard w > 0, h > 0 else { return image }
+        var sums = [Float](repeating: 0, count: w)
+        let out = [Float](unsafeUninitializedCapacity: w * h) { dst, initialised in
+            image.pixels.withUnsafeBufferPointer { src in
+                sums.withUnsafeMutableBufferPointer { acc in
+                    var count = 0
+                    for y in 0..<min(r, h) {
+                        let row = y * w
+                        for x in 0..<w { acc[x] += src[row + x] }
+                        count += 1
+                    }
+                    for y in 0..<h {
+                        let add = y + r
+                        if add < h {
+                            let row = add * w
+                            for x in 0..<w { acc[x] += src[row + x] }
+                            count += 1
+                        }
+                        let drop = y - r - 1
+                        if drop >= 0 {
+                            let row = drop * w
+                            for x in 0..<w { acc[x] -= src[row + x] }
+                            count -= 1
+                        }
+                        let inverse = 1 / Float(count)
+                        let row = y * w
+                        for x in 0..<w { dst[row + x] = acc[x] * inverse }
+                    }
+                }
+            }
+            initialised = w * h
+        }
+        return FloatImage(width: w, height: h, pixels: out)
     }
 
     /// An approximately Gaussian blur of standard deviation sigma (pixels) per axis: three box passes.
@@ -121,12 +160,72 @@ public enum Stats {
     }
 
     /// Value at quantile q (0...1) by linear interpolation.
+    /// Exact (the same as sorting); large inputs go through a histogram in linear time and only
+    /// the values in the one or two bins holding the wanted ranks are sorted.
     public static func quantile(_ values: [Float], _ q: Double) -> Float? {
         guard !values.isEmpty else { return nil }
-        let s = values.sorted()
-        let pos = q * Double(s.count - 1)
+        let n = values.count
+        let pos = min(max(q, 0), 1) * Double(n - 1)
         let i = Int(pos), f = Float(pos - Double(i))
-        return i + 1 < s.count ? s[i] * (1 - f) + s[i + 1] * f : s[i]
+        guard n > 4096 else {
+            let s = values.sorted()
+            return i + 1 < n ? s[i] * (1 - f) + s[i + 1] * f : s[i]
+        }
+        let (a, b) = ranks(values, i)
+        return i + 1 < n ? a * (1 - f) + b * f : a
+    }
+
+    /// The values of ranks k and k + 1 (0-based; the second is the first when k is the last) in
+    /// `values`: one histogram pass, then a sort of the values in the bins holding those ranks.
+    static func ranks(_ values: [Float], _ k: Int) -> (Float, Float) {
+        values.withUnsafeBufferPointer { v in
+            var lo = v[0], hi = v[0]
+            for x in v { lo = min(lo, x); hi = max(hi, x) }
+            guard hi > lo else { return (lo, lo) }
+            let bins = 4096
+            let scale = Float(bins - 1) / (hi - lo)
+            var counts = [Int](repeating: 0, count: bins)
+            counts.withUnsafeMutableBufferPointer { c in
+                for x in v { c[Int((x - lo) * scale)] += 1 }
+            }
+            let k2 = min(k + 1, v.count - 1)
+            var below = 0, bin = 0
+            while below + counts[bin] <= k { below += counts[bin]; bin += 1 }
+            var last = bin, belowLast = below
+            while belowLast + counts[last] <= k2 { belowLast += counts[last]; last += 1 }
+            var picked: [Float] = []
+            picked.reserveCapacity(counts[bin] + (last != bin ? counts[last] : 0))
+            for x in v {
+                let b = Int((x - lo) * scale)
+                if b == bin || b == last { picked.append(x) }
+            }
+            picked.sort()
+            return (picked[k - below], picked[k2 - below])
+        }
+    }
+
+    /// The median of grey levels (0...255) to 1/16 of a grey level, from a histogram: linear time,
+    /// no sort. For thresholds, where that precision is plenty.
+    public static func greyMedian(_ values: [Float]) -> Float? {
+        guard !values.isEmpty else { return nil }
+        let bins = 4096
+        var counts = [Int](repeating: 0, count: bins)
+        counts.withUnsafeMutableBufferPointer { c in
+            values.withUnsafeBufferPointer { v in
+                for x in v { c[min(bins - 1, max(0, Int(x * 16)))] += 1 }
+            }
+        }
+        let half = Double(values.count) / 2
+        var below = 0
+        for b in 0..<bins {
+            let next = below + counts[b]
+            if Double(next) >= half {
+                let f = counts[b] > 0 ? (half - Double(below)) / Double(counts[b]) : 0
+                return (Float(b) + Float(f)) / 16
+            }
+            below = next
+        }
+        return Float(bins) / 16
     }
 
     /// Pearson correlation; nil when either series is constant.
@@ -141,5 +240,58 @@ public enum Stats {
         }
         guard saa > 0, sbb > 0 else { return nil }
         return sab / (saa * sbb).squareRoot()
+    }
+}
+
+/// Summed-area table of an image: the mean over any axis-aligned box in constant time. Used
+/// where only a few box means are needed (edge profiles, a region's pixels), so a whole filtered
+/// image need not be made.
+public struct IntegralImage: Sendable {
+    public let width: Int
+    public let height: Int
+    /// (width + 1) x (height + 1) sums; entry (x, y) is the sum over [0, x) x [0, y).
+    private let sums: [Double]
+
+    public init(_ image: FloatImage) {
+        let w = image.width, h = image.height, stride = w + 1
+        var s = [Double](repeating: 0, count: stride * (h + 1))
+        s.withUnsafeMutableBufferPointer { out in
+            image.pixels.withUnsafeBufferPointer { p in
+                for y in 0..<h {
+                    var row = 0.0
+                    let above = y * stride, here = (y + 1) * stride
+                    for x in 0..<w {
+                        row += Double(p[y * w + x])
+                        out[here + x + 1] = out[above + x + 1] + row
+                    }
+                }
+            }
+        }
+        width = w
+        height = h
+        sums = s
+    }
+
+    /// Mean over the (2 rx + 1) x (2 ry + 1) window centred on pixel (x, y), clipped to the image.
+    @inlinable
+    public func mean(x: Int, y: Int, rx: Int, ry: Int) -> Float {
+        let x0 = max(0, x - rx), x1 = min(width, x + rx + 1)
+        let y0 = max(0, y - ry), y1 = min(height, y + ry + 1)
+        guard x1 > x0, y1 > y0 else { return 0 }
+        return Float(boxSum(x0, y0, x1, y1) / Double((x1 - x0) * (y1 - y0)))
+    }
+
+    @usableFromInline
+    func boxSum(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int) -> Double {
+        let stride = width + 1
+        return sums[y1 * stride + x1] - sums[y0 * stride + x1] - sums[y1 * stride + x0] + sums[y0 * stride + x0]
+    }
+
+    /// The box mean at a sub-pixel position: linear between the two nearest columns, nearest row.
+    public func sample(_ x: Double, _ y: Double, rx: Int, ry: Int) -> Float {
+        let cx = min(max(x, 0), Double(width - 1)), yi = min(max(Int(y.rounded()), 0), height - 1)
+        let x0 = Int(cx), x1 = min(x0 + 1, width - 1)
+        let f = Float(cx - Double(x0))
+        return mean(x: x0, y: yi, rx: rx, ry: ry) * (1 - f) + mean(x: x1, y: yi, rx: rx, ry: ry) * f
     }
 }

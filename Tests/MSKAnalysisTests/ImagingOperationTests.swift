@@ -179,3 +179,34 @@ import Testing
         #expect(SHA256.hexDigest(ofFile: "/no/such/file") == nil)
     }
 }
+
+@Suite struct QuantileTests {
+    @Test(arguments: [0.0, 0.1, 0.25, 0.5, 0.9, 1.0])
+    func histogramQuantileEqualsSorting(q: Double) throws {
+        var state: UInt64 = 9
+        let values: [Float] = (0..<50_001).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40 & 0xffff) / 256
+        }
+        let s = values.sorted()
+        let pos = q * Double(s.count - 1)
+        let i = Int(pos), f = Float(pos - Double(i))
+        let expected = i + 1 < s.count ? s[i] * (1 - f) + s[i + 1] * f : s[i]
+        #expect(Stats.quantile(values, q) == expected)
+        #expect(abs((Stats.quantile([Float](repeating: 3, count: 5000), q) ?? 0) - 3) < 1e-5)
+    }
+}
+
+@Suite struct GreyMedianTests {
+    @Test func greyMedianIsWithinASixteenthOfTheExactMedian() throws {
+        var state: UInt64 = 4
+        let values: [Float] = (0..<20_000).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40 & 0xffff) / 257
+        }
+        let exact = try #require(Stats.quantile(values, 0.5))
+        let approx = try #require(Stats.greyMedian(values))
+        #expect(abs(exact - approx) <= 1.0 / 16)
+        #expect(Stats.greyMedian([]) == nil)
+    }
+}
