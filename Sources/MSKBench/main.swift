@@ -143,6 +143,9 @@ do {
         print("  " + "\(codec.rawValue) (.\(codec.defaultExtension))".padding(toLength: 24, withPad: " ", startingAt: 0)
               + String(format: " %10.1f fps     %10.1f fps               %6.2f MB", best[0], best[1], Double(bytes) / 1_048_576))
     }
+
+    // 5. End-to-end analysis throughput and memory.
+    try AnalysisBench.run(scratch: scratch, realClip: real)
 } catch {
     FileHandle.standardError.write(Data("MSKBench: \(error)\n".utf8))
     exit(1)

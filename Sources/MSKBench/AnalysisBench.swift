@@ -1,0 +1,76 @@
+import Foundation
+import MSKSimulator
+import MSKWriter
+
+/// End-to-end analysis throughput (decode + detection + tracking + fusion), `mskcine analyze` as a
+/// user runs it, pinned to one core with `taskset -c 0`, beside decode alone (`mskcine probe
+/// --count`) in the same run. Peak memory for a short and a 4x longer clip (flat in length).
+enum AnalysisBench {
+    static func run(scratch: URL, realClip: String?) throws {
+        let mskcine = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("mskcine").path
+        guard FileManager.default.isExecutableFile(atPath: mskcine) else {
+            print("note: \(mskcine) not built; run `swift build -c release` for the analysis figures")
+            return
+        }
+        var clips: [(String, String, String)] = []
+        for frames in [150, 600] {
+            let path = scratch.appendingPathComponent("tear_640x480_\(frames).mp4").path
+            let simulator = CineSimulator(parameters: SimulationParameters.preset(case: .full, seed: 11, width: 640, height: 480,
+                                                                                  mmPerPixel: 0.08, frameCount: 150, fps: 30))
+            let writer = try VideoWriter(path: path, width: 640, height: 480, options: VideoWriterOptions(codec: .h264, fps: 30))
+            // A longer clip repeats the contraction cycle (the simulator's frames, looped).
+            for i in 0..<frames { try writer.write(simulator.renderFrame(i % simulator.frameCount).grey) }
+            try writer.finish()
+            clips.append(("640x480 H.264 simulated tear, \(frames) frames", path, "0.08"))
+        }
+        if let realClip, FileManager.default.fileExists(atPath: realClip) {
+            clips.append(("1148x624 H.264 real clip (p6_passive_ROM, 395 frames)", realClip, ""))
+        }
+        print("")
+        print("End-to-end analysis (mskcine analyze, release, pinned to one core with taskset -c 0), best of 3:")
+        print("  " + "clip".padding(toLength: 56, withPad: " ", startingAt: 0) + "analyze fps  decode fps  analyze/decode time  peak RSS")
+        for (name, path, mm) in clips {
+            let frames = try countFrames(mskcine, path)
+            var analyzeBest = Double.infinity, decodeBest = Double.infinity
+            var rss = 0
+            for _ in 0..<3 {
+                var args = ["taskset", "-c", "0", "/usr/bin/time", "-f", "%M", mskcine, "analyze", path, "--json", "/dev/null"]
+                if !mm.isEmpty { args += ["--mm-per-pixel", mm] }
+                let t0 = Bench.now()
+                let stderr = try runCapturingStderr(args)
+                analyzeBest = min(analyzeBest, Bench.now() - t0)
+                rss = Int(stderr.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces) ?? "") ?? rss
+                let t1 = Bench.now()
+                _ = try runCapturingStderr(["taskset", "-c", "0", mskcine, "probe", path, "--count"])
+                decodeBest = min(decodeBest, Bench.now() - t1)
+            }
+            print("  " + name.padding(toLength: 54, withPad: " ", startingAt: 0)
+                  + String(format: " %10.1f  %10.1f  %12.2fx  %10.1f MiB", Double(frames) / analyzeBest, Double(frames) / decodeBest,
+                           analyzeBest / decodeBest, Double(rss) / 1024))
+        }
+        print("  (target: at least 200 fps at 640x480, decode included, on one core; peak memory flat in clip length)")
+    }
+
+    static func countFrames(_ mskcine: String, _ path: String) throws -> Int {
+        let out = try Bench.run([mskcine, "probe", path, "--count", "--json"], viaEnv: false)
+        let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+        return ((json?["decoded"] as? [String: Any])?["frameCount"] as? Int) ?? 0
+    }
+
+    /// Runs a command (through /usr/bin/env), discards its standard output, returns its standard error.
+    static func runCapturingStderr(_ command: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = command
+        process.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Bench.Failure(message: "\(command.joined(separator: " ")) exited with \(process.terminationStatus)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
