@@ -16,6 +16,10 @@ struct ClipFusion {
         /// A defect must be detected in at least this fraction of frames (and 3 frames) to count: a tear
         /// is there throughout the clip; dark spaces between fascicles come and go (real p6 clips: up to 25% of frames).
         static let minDefectFrameFraction = 0.5
+        /// Or in at least this fraction of the peak-contraction frames, at one place (median
+        /// absolute deviation of its centre along the muscle at most `maxPeakDefectSpreadMm`).
+        static let minPeakDefectFraction = 0.5
+        static let maxPeakDefectSpreadMm = 1.5
         /// Thickness: tracked change error per frame and detection error (mm).
         static let thicknessMotionNoiseMm = 0.03
         static let thicknessDetectionNoiseMm = 0.15
@@ -71,7 +75,20 @@ struct ClipFusion {
 
         // The defect: present when detected in enough frames.
         let defectFrames = records.filter { $0.observation.defect != nil }.count
-        let defectPresent = n > 0 && defectFrames >= max(3, Int((Method.minDefectFrameFraction * Double(n)).rounded(.up)))
+        let seenThroughout = n > 0 && defectFrames >= max(3, Int((Method.minDefectFrameFraction * Double(n)).rounded(.up)))
+        // A tear that opens only on contraction (a 1 mm rest gap is below what a frame shows) is
+        // seen at the peak frames: in at least half of them, at one place along the muscle.
+        let peakFrames = contractionSeen ? (0..<n).filter { contraction[$0] >= 0.8 } : []
+        let peakCentres = peakFrames.compactMap { records[$0].observation.defect?.centreX }.map { $0 * sx }
+        var seenAtPeak = false
+        if peakFrames.count >= 3, peakCentres.count >= 3, Double(peakCentres.count) >= Method.minPeakDefectFraction * Double(peakFrames.count),
+           let centre = Stats.median(peakCentres), let spread = Stats.median(peakCentres.map { abs($0 - centre) }) {
+            seenAtPeak = spread <= Method.maxPeakDefectSpreadMm
+        }
+        let defectPresent = seenThroughout || seenAtPeak
+        if seenAtPeak && !seenThroughout {
+            notes.append("the defect was seen in \(peakCentres.count) of \(peakFrames.count) peak-contraction frames but in \(defectFrames) of \(n) frames in all: it opens on contraction")
+        }
         if !defectPresent && defectFrames > 0 {
             notes.append("a dark region was taken for a defect in \(defectFrames) of \(n) frames only; treated as noise")
         }

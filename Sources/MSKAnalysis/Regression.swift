@@ -94,6 +94,31 @@ public struct RegressionThresholds: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// The analysis targets (the tear analysis issue), used when no thresholds file is given.
+    public static let targets: RegressionThresholds = {
+        var t = RegressionThresholds()
+        t.maxGapWidthMaeMm = 0.5
+        t.maxEndSeparationMaeMm = 0.7
+        t.maxGapWideningErrorMm = 0.5
+        t.maxThicknessMaeMm = 0.3
+        t.maxEchoIntensityMae = 2
+        t.minContractionR = 0.9
+        t.minSensitivity = 1
+        t.minSpecificity = 1
+        return t
+    }()
+
+    /// The thresholds in words, for the report.
+    public var summary: String {
+        var parts: [String] = []
+        func add(_ name: String, _ v: Double?) { if let v { parts.append("\(name) \(v)") } }
+        add("gap MAE <=", maxGapWidthMaeMm); add("separation MAE <=", maxEndSeparationMaeMm)
+        add("widening error <=", maxGapWideningErrorMm); add("thickness MAE <=", maxThicknessMaeMm)
+        add("echo MAE <=", maxEchoIntensityMae); add("contraction r >=", minContractionR)
+        add("sensitivity >=", minSensitivity); add("specificity >=", minSpecificity)
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+
     /// Each threshold broken, in words.
     public func failures(of report: RegressionReport) -> [String] {
         var out: [String] = []

@@ -58,7 +58,7 @@ public struct DefectDetector: Sendable {
     public struct Params: Sendable {
         /// Smoothing before thresholding: narrow across (a 1-2 mm gap must survive), long in depth.
         public var smoothingXMm: Double = 0.4
-        public var smoothingYMm: Double = 1.5
+        public var smoothingYMm: Double = 2.5
         /// Fluid score of a region: (median + 0.5 x 90th percentile) of its lightly smoothed grey
         /// levels over the belly level. A region at most `anechoicScore` is fluid outright; up to
         /// `maxFluidScore` it is fluid when the tissue beneath is at least `minEnhancement` times as
@@ -67,6 +67,10 @@ public struct DefectDetector: Sendable {
         public var anechoicScore: Float = 0.3
         public var maxFluidScore: Float = 0.65
         public var minEnhancement: Double = 1.12
+        /// With strong enhancement (fluid beyond doubt beneath), echoes inside (debris, reverberation)
+        /// are allowed up to this score.
+        public var strongEnhancement: Double = 1.5
+        public var maxFluidScoreStrongEnhancement: Float = 0.85
         /// Without room below the region to look for enhancement.
         public var maxFluidScoreWithoutEnhancement: Float = 0.52
         public var darkFraction: Float = 0.5
@@ -205,6 +209,7 @@ public struct DefectDetector: Sendable {
             let isFluid: Bool
             if let e = enhancement {
                 isFluid = score <= params.anechoicScore || (score <= params.maxFluidScore && e >= params.minEnhancement)
+                    || (score <= params.maxFluidScoreStrongEnhancement && e >= params.strongEnhancement)
             } else {
                 isFluid = score <= params.maxFluidScoreWithoutEnhancement
             }
@@ -314,8 +319,9 @@ public struct DefectDetector: Sendable {
         let w = integral.width, h = integral.height
         let cx = min(w - 1, max(0, box.x + box.width / 2))
         let base = Int(deepY[cx].rounded())
-        let y0 = base + spacing.px(y: 2.0), y1 = base + spacing.px(y: 5.0)
-        guard y1 < h else { return nil }
+        // 2 to 5 mm below (clipped to the image; at least 1 mm of rows, starting at least 1.5 mm below).
+        let y0 = base + spacing.px(y: 1.5), y1 = min(h - 1, base + spacing.px(y: 5.0))
+        guard y1 - y0 >= spacing.px(y: 1.0) else { return nil }
         let gap = spacing.px(x: 1.0), side = max(box.width, spacing.px(x: 2.0))
         func mean(_ xa: Int, _ xb: Int) -> Double? {
             let a = max(0, xa), b = min(w, xb)

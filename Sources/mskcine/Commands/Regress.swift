@@ -8,12 +8,12 @@ extension MSKCine {
     struct Regress: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the analysis over every labelled clip under DIR and compare with the labels.",
-            discussion: "Prints per clip and overall: MAE and bias of each labelled measurement, the gap-widening error, contraction correlation, and the classification confusion. Exits 1 when a threshold (from --thresholds, default DIR/thresholds.json, or the --max/--min options) is broken.")
+            discussion: "Prints per clip and overall: MAE and bias of each labelled measurement, the gap-widening error, contraction correlation, and the classification confusion. Exits 1 when a threshold is broken: from --thresholds FILE, else DIR/thresholds.json, else the analysis targets (gap MAE 0.5 mm, separation MAE 0.7 mm, widening error 0.5 mm, thickness MAE 0.3 mm, echo MAE 2, contraction r 0.9, sensitivity and specificity 1); --max/--min options override single values.")
 
         @Argument(help: "Folder with clips and their <clip>.labels.json files (searched recursively).")
         var directory: String
 
-        @Option(help: ArgumentHelp("Thresholds file (default: DIR/thresholds.json when present).", valueName: "FILE"))
+        @Option(help: ArgumentHelp("Thresholds file (default: DIR/thresholds.json when present, else the analysis targets).", valueName: "FILE"))
         var thresholds: String?
 
         @Option(help: "Largest gap width MAE allowed (mm).") var maxGapMae: Double?
@@ -28,10 +28,12 @@ extension MSKCine {
         func run() throws {
             FFmpegLogging.setVerbose(false)
             let files = try Regression.labelFiles(in: directory)
-            var limits = RegressionThresholds()
+            var limits = RegressionThresholds.targets
+            var limitsSource = "the analysis targets (no thresholds file)"
             let defaultFile = URL(fileURLWithPath: directory).appendingPathComponent("thresholds.json").path
             if let file = thresholds ?? (FileManager.default.fileExists(atPath: defaultFile) ? defaultFile : nil) {
                 limits = try Regression.readThresholds(file)
+                limitsSource = file
             }
             limits.maxGapWidthMaeMm = maxGapMae ?? limits.maxGapWidthMaeMm
             limits.maxEndSeparationMaeMm = maxSeparationMae ?? limits.maxEndSeparationMaeMm
@@ -55,6 +57,7 @@ extension MSKCine {
                 }
             }
             print(RegressText.overall(report))
+            print("thresholds (\(limitsSource)): \(limits.summary)")
             var broken = limits.failures(of: report)
             if !report.failures.isEmpty { broken.append("\(report.failures.count) clip(s) could not be analysed") }
             if broken.isEmpty {
