@@ -75,8 +75,10 @@ struct AnalyzeCommandTests {
         #expect(bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
         #expect(!FileManager.default.fileExists(atPath: target))
 
-        // regress over the folder: the labels beside the clip are used.
-        let reg = try Binary.run(binary, ["regress", dir.path, "--max-gap-mae", "1.0"])
+        // regress over the folder: the labels beside the clip are used; a thresholds file there
+        // replaces the built-in targets, and an option overrides one value.
+        try Data(#"{"maxGapWidthMaeMm": 1.0, "minSensitivity": 1}"#.utf8).write(to: dir.appendingPathComponent("thresholds.json"))
+        let reg = try Binary.run(binary, ["regress", dir.path])
         #expect(reg.status == 0, "\(reg.stderr)")
         #expect(String(decoding: reg.stdout, as: UTF8.self).contains("sensitivity 1.00"))
         let strict = try Binary.run(binary, ["regress", dir.path, "--max-gap-mae", "0.0001"])
