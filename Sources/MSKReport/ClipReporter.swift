@@ -27,6 +27,17 @@ public struct ReportOutputs: Sendable, Equatable {
         return ReportOutputs(json: file(".analysis.json"), csv: file(".frames.csv"), html: file(".report.html"), overlay: file(".overlay.mp4"))
     }
 
+    /// Fails, before any work, when a folder an output goes into does not exist.
+    public func checkFolders() throws(ReportError) {
+        for path in [json, csv, html, overlay].compactMap({ $0 }) where path != "-" {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw .cannotWrite(path: path, reason: "the folder '\(folder)' does not exist")
+            }
+        }
+    }
+
     public var isEmpty: Bool { json == nil && csv == nil && html == nil && overlay == nil }
     /// Whether the clip has to be decoded a second time (overlay clip, or key frames for the report).
     public var needsSecondPass: Bool { html != nil || overlay != nil }

@@ -107,12 +107,13 @@ extension MSKCine {
 
         private func analyse(_ clip: String, options: AnalysisOptions) throws {
             let name = URL(fileURLWithPath: clip).lastPathComponent
+            let outputs = outputs(for: clip)
+            try outputs.checkFolders()
             let reader = try openClip(path: clip)
             let bar = ProgressBar(label: "analysing \(name)", total: reader.info.frameCount)
             let analysis = try ClipAnalyzer.analyze(source: reader, options: options) { bar.update($0) }
             bar.finish()
             for warning in analysis.warnings { printError("mskcine: warning: \(clip): \(warning)") }
-            let outputs = outputs(for: clip)
             let sha = SHA256.hexDigest(ofFile: clip)
             let drawing = ProgressBar(label: "drawing \(name)", total: analysis.frames.count)
             let timings = try ClipReporter.write(analysis, to: outputs, sha256: sha, engineVersion: EngineVersion.string) { drawing.update($0) }
