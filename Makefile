@@ -5,6 +5,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the build and the tests need: FFmpeg 5.1 headers and libraries, pkg-config,
 # and the ffmpeg/ffprobe command line the tests compare the reader with; pydicom (with Pillow and
 # numpy, for /usr/bin/python3) and dcmtk's dcmdump, the references the DICOM tests compare with.
+# Not here: Debian's chromium (about 120 MB to download, 290 MB installed), which only the test that
+# renders the HTML report to PNG uses; that test skips, saying so, when chromium is absent
+# (apt-get install -y --no-install-recommends chromium).
 APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg \
 	dcmtk python3-pydicom python3-pil python3-numpy
 DEMO_CLIP ?= Samples/full_01.mp4

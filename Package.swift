@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "MSKWriter", targets: ["MSKWriter"]),
         .library(name: "MSKImaging", targets: ["MSKImaging"]),
         .library(name: "MSKAnalysis", targets: ["MSKAnalysis"]),
+        .library(name: "MSKReport", targets: ["MSKReport"]),
         .library(name: "MSKLabels", targets: ["MSKLabels"]),
         .library(name: "MSKSimulator", targets: ["MSKSimulator"]),
         .library(name: "MSKSynth", targets: ["MSKSynth"]),
@@ -49,12 +50,16 @@ let package = Package(
         .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKLabels", "MSKImage"]),
         // Analysis: per-frame measurements, tracking and fusion, contraction, per-clip summary.
         .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader", "MSKLabels"]),
+        // Reports: per-frame CSV, the self-contained HTML report, the annotated overlay clip (a second
+        // decoding pass), and a small pure-Swift RGB drawing canvas.
+        .target(name: "MSKReport", dependencies: ["MSKAnalysis", "MSKWriter", "MSKReader", "MSKImage", "MSKImaging"]),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
             dependencies: [
                 "MSKReader",
                 "MSKAnalysis",
+                "MSKReport",
                 "MSKDICOM",
                 "MSKSynth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -70,6 +75,7 @@ let package = Package(
         .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage", "MSKReader"]),
         .testTarget(name: "MSKSynthTests", dependencies: ["MSKSynth", "MSKSimulator", "MSKWriter", "MSKReader", "MSKLabels"]),
         .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader", "MSKAnalysis"]),
+        .testTarget(name: "MSKReportTests", dependencies: ["MSKReport", "MSKAnalysis", "MSKReader", "MSKImage", "MSKImaging"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -143,6 +143,8 @@ extension ClipAnalysis {
             ("suspectedFullThicknessTear", .bool(finding.suspectedFullThicknessTear)),
             ("confidence", .number(finding.confidence)),
             ("evidence", .array(finding.evidence.map { .string($0) })),
+            ("peetronsGrade", finding.peetronsGrade.map { .number(Double($0)) } ?? .null),
+            ("rules", .array(finding.rules.map { .string($0) })),
         ])
         return .object([
             ("schema", .string(Self.schema)),

@@ -62,6 +62,20 @@ public struct Finding: Sendable, Equatable {
     public var suspectedFullThicknessTear: Bool { classification == .fullThicknessTear }
     public var confidence: Double
     public var evidence: [String]
+    /// Peetrons' ultrasound grade as a secondary label: 0 no lesion, 2 partial rupture, 3 complete
+    /// rupture with retraction; nil when indeterminate. Grade 1 (elongation without a visible
+    /// discontinuity) is not told apart from 0 by this engine (Docs/findings.md).
+    public var peetronsGrade: Int?
+    /// The ids of the rules that decided the call (Docs/findings.md), e.g. "R3-full-depth".
+    public var rules: [String]
+
+    public init(classification: Classification, confidence: Double, evidence: [String], peetronsGrade: Int? = nil, rules: [String] = []) {
+        self.classification = classification
+        self.confidence = confidence
+        self.evidence = evidence
+        self.peetronsGrade = peetronsGrade
+        self.rules = rules
+    }
 }
 
 /// Everything the analysis of one clip produced.
@@ -98,4 +112,6 @@ public struct FrameOverlay: Sendable, Equatable {
     public var midY: Double?
     public var midLeftX: Double?
     public var midRightX: Double?
+    /// The defect's bounding box where it was detected in this frame (only when the clip has a defect).
+    public var defectBox: PixelRect?
 }

@@ -195,7 +195,8 @@ extension ClipAnalyzer {
     /// Reads `source` to the end and analyses it.
     /// Calibration the file gives (DICOM) is used unless the options carry one (`--mm-per-pixel`
     /// overrides the file); the file's calibrated region is the imaging region unless `--roi` gives one.
-    public static func analyze(source: FrameSource, options given: AnalysisOptions) throws -> ClipAnalysis {
+    /// `progress`, when given, is called after each frame with the number of frames read so far.
+    public static func analyze(source: FrameSource, options given: AnalysisOptions, progress: ((Int) -> Void)? = nil) throws -> ClipAnalysis {
         var options = given
         if let file = source.info.calibration, file.mmPerPixel.count == 2, file.mmPerPixel.allSatisfy({ $0 > 0 && $0.isFinite }) {
             if options.mmPerPixel == nil {
@@ -208,8 +209,11 @@ extension ClipAnalyzer {
             }
         }
         let analyzer = ClipAnalyzer(path: source.info.path, options: options)
+        var count = 0
         while let frame = try source.nextFrame() {
             try analyzer.add(frame)
+            count += 1
+            progress?(count)
         }
         return try analyzer.finish(info: source.info, warnings: source.warnings)
     }

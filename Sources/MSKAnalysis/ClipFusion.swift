@@ -142,7 +142,8 @@ struct ClipFusion {
             overlays.append(FrameOverlay(
                 superficialInner: o.aponeuroses?.superficialInner, deepInner: o.aponeuroses?.deepInner,
                 leftFace: faces[t]?.0, rightFace: faces[t]?.1,
-                midY: o.defect?.midY, midLeftX: o.defect?.midLeftX, midRightX: o.defect?.midRightX))
+                midY: o.defect?.midY, midLeftX: o.defect?.midLeftX, midRightX: o.defect?.midRightX,
+                defectBox: defectPresent ? o.defect?.box : nil))
         }
 
         // Summary.
@@ -170,7 +171,10 @@ struct ClipFusion {
                                 fractionP90: Stats.quantile(fraction.map { Float($0) }, 0.9).map(Double.init) ?? 0,
                                 wideningMm: widening, separationChangeMm: sepChange,
                                 restGapMm: restGap, peakGapMm: peakGap, unit: unit, toUnit: toUnit,
-                                rejected: records.flatMap(\.observation.rejected).map(\.reason))
+                                rejected: records.flatMap(\.observation.rejected).map(\.reason),
+                                calibrated: calibrated, frameIndices: records.map(\.observation.index), depthFractions: fraction,
+                                restFrames: rest.map { records[$0].observation.index }, peakFrames: peak.map { records[$0].observation.index },
+                                restSeparationMm: restSep, peakSeparationMm: peakSep)
         let finding = evidence.finding()
 
         var defectBox: PixelRect?
@@ -214,74 +218,3 @@ struct ClipFusion {
     }
 }
 
-/// The figures a finding rests on, and the rules that turn them into a call (Docs/methods.md).
-struct Evidence {
-    var n: Int
-    var muscleFrames: Int
-    var defectFrames: Int
-    var defectPresent: Bool
-    var contractionSeen: Bool
-    var thicknessRangeMm: Double?
-    var fractionP90: Double
-    var wideningMm: Double?
-    var separationChangeMm: Double?
-    var restGapMm: Double?
-    var peakGapMm: Double?
-    var unit: LengthUnit
-    var toUnit: (Double) -> Double
-    var rejected: [String]
-
-    func length(_ mm: Double) -> String { String(format: "%.1f %@", toUnit(mm), unit.rawValue) }
-
-    func finding() -> Finding {
-        typealias M = ClipFusion.Method
-        var words: [String] = []
-        if n < M.minFrames {
-            return Finding(classification: .indeterminate, confidence: 0,
-                           evidence: ["the clip has \(n) frame(s); at least \(M.minFrames) are needed to follow a contraction"])
-        }
-        let muscleShare = Double(muscleFrames) / Double(n)
-        if muscleShare < M.minMuscleFrameFraction {
-            return Finding(classification: .indeterminate, confidence: 0,
-                           evidence: [String(format: "both aponeuroses were found in %d of %d frames (%.0f%%); the muscle cannot be followed", muscleFrames, n, 100 * muscleShare)])
-        }
-        words.append(String(format: "muscle (both aponeuroses) found in %d of %d frames", muscleFrames, n))
-        if let range = thicknessRangeMm {
-            words.append(contractionSeen
-                ? "contraction seen: muscle thickness varies by \(length(range)) over the clip"
-                : "no contraction seen: muscle thickness varies by only \(length(range)) (under \(length(M.minContractionRangeMm)))")
-        }
-        if defectPresent {
-            words.append(String(format: "hypoechoic defect interrupting the fibres found in %d of %d frames", defectFrames, n))
-            words.append(String(format: "defect depth: %.0f%% of the muscle thickness (90th percentile over frames)", 100 * fractionP90))
-            if let r = restGapMm { words.append("gap width at rest \(length(r))" + (peakGapMm.map { ", at peak contraction \(length($0))" } ?? "")) }
-            if let w = wideningMm { words.append("gap widens by \(length(w)) from rest to peak contraction") }
-            if let s = separationChangeMm { words.append("stump end faces separate by \(length(s)) more at peak than at rest") }
-            let byDepth = fractionP90 >= M.fullDepthFraction
-            let retraction = max(wideningMm ?? 0, separationChangeMm ?? 0)
-            let byWidening = retraction >= M.fullWideningMm
-            if byDepth || byWidening {
-                var why: [String] = []
-                if byDepth { why.append("the discontinuity spans the whole thickness") }
-                if byWidening { why.append("the stumps pull apart on contraction (\(length(retraction)) >= \(length(M.fullWideningMm)))") }
-                words.append("full-thickness tear: " + why.joined(separator: " and "))
-                let share = Double(defectFrames) / Double(n)
-                return Finding(classification: .fullThicknessTear, confidence: min(0.95, 0.5 + 0.25 * share + (byDepth && byWidening ? 0.2 : 0.1)), evidence: words)
-            }
-            words.append(String(format: "partial tear: the defect spans %.0f%% of the thickness (under %.0f%%) and the stumps separate by under %@ on contraction",
-                                100 * fractionP90, 100 * M.fullDepthFraction, length(M.fullWideningMm)))
-            if !contractionSeen { words.append("without a contraction in the clip a full-thickness tear that opens only on contraction cannot be excluded") }
-            return Finding(classification: .partialTear, confidence: contractionSeen ? 0.7 : 0.5, evidence: words)
-        }
-        if !rejected.isEmpty {
-            let unique = Array(Set(rejected)).sorted().prefix(3)
-            words.append("not taken for a defect: " + unique.joined(separator: "; "))
-        }
-        if !contractionSeen {
-            words.append("no defect seen, but without a contraction a tear that opens only on contraction cannot be excluded")
-            return Finding(classification: .indeterminate, confidence: 0, evidence: words)
-        }
-        words.append("no defect interrupting the fibres, at rest or through the contraction")
-        return Finding(classification: .noTear, confidence: min(0.9, 0.5 + 0.4 * muscleShare), evidence: words)
-    }
-}

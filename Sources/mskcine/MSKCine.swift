@@ -3,6 +3,7 @@ import Foundation
 import MSKAnalysis
 import MSKDICOM
 import MSKReader
+import MSKReport
 
 /// The `mskcine` command: parses arguments, calls the MSKCine libraries, prints results.
 @main
@@ -39,28 +40,41 @@ struct MSKCine: ParsableCommand {
         do {
             try command.run()
             return 0
-        } catch let error as ReaderError {
-            printError("mskcine: \(error)")
-            return ExitStatus.unreadableInput
-        } catch let error as AnalysisError {
-            printError("mskcine: \(error)")
-            if case .roiOutsideFrame = error { return ExitStatus.usage }
-            return ExitStatus.unreadableInput
-        } catch let error as RegressionError {
-            printError("mskcine: \(error)")
-            return ExitStatus.usage
-        } catch let error as DICOMError {
-            printError("mskcine: \(error)")
-            return ExitStatus.unreadableInput
-        } catch let error as ExitCode {
-            return error.rawValue
         } catch {
-            if exitCode(for: error) == .success {
+            if exitCode(for: error) == .success, !(error is ExitCode) {
                 // `mskcine SUB --help` parses to a help command whose run() throws the help request.
                 print(fullMessage(for: error))
                 return 0
             }
+            return report(error)
+        }
+    }
+
+    /// Prints `error` as one line on standard error and returns its exit status (spec: 2 bad
+    /// usage, 3 input unreadable or unsupported, 1 anything else).
+    static func report(_ error: any Error) -> Int32 {
+        switch error {
+        case let error as ReaderError:
             printError("mskcine: \(error)")
+            return ExitStatus.unreadableInput
+        case let error as AnalysisError:
+            printError("mskcine: \(error)")
+            if case .roiOutsideFrame = error { return ExitStatus.usage }
+            return ExitStatus.unreadableInput
+        case let error as RegressionError:
+            printError("mskcine: \(error)")
+            return ExitStatus.usage
+        case let error as DICOMError:
+            printError("mskcine: \(error)")
+            return ExitStatus.unreadableInput
+        case let error as ReportError:
+            printError("mskcine: \(error)")
+            if case .reread = error { return ExitStatus.unreadableInput }
+            return ExitStatus.failure
+        case let error as ExitCode:
+            return error.rawValue
+        default:
+            printError("mskcine: \(String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " "))")
             return ExitStatus.failure
         }
     }

@@ -3,18 +3,33 @@ import Foundation
 import MSKAnalysis
 import MSKImaging
 import MSKReader
+import MSKReport
 
 extension MSKCine {
-    /// `mskcine analyze CLIP [--json PATH|-] [--mm-per-pixel X[,Y]] [--roi x,y,w,h]`.
+    /// `mskcine analyze CLIP... [--json PATH|-] [--csv PATH] [--report PATH.html] [--overlay PATH.mp4]
+    /// [--out DIR] [--mm-per-pixel X[,Y]] [--roi x,y,w,h]`.
     struct Analyze: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Analyse one cine clip: gap width, end separation, thickness, echo intensity, contraction, finding.")
+            abstract: "Analyse cine clips: gap width, end separation, thickness, echo intensity, contraction, finding; JSON, CSV, HTML report, overlay clip.",
+            discussion: "Each clip is analysed and reported in turn. With several clips, name no output files: use --out DIR, which writes <clip>.analysis.json, <clip>.frames.csv, <clip>.report.html and <clip>.overlay.mp4 for each. Files are written to a temporary name and renamed when whole.")
 
-        @Argument(help: "The clip to analyse (any video FFmpeg opens).")
-        var clip: String
+        @Argument(help: "The clips to analyse (any video FFmpeg opens, or DICOM).")
+        var clips: [String] = []
 
-        @Option(help: ArgumentHelp("Write the result document (mskcine.analysis/1) to PATH; '-' = standard output.", valueName: "PATH"))
+        @Option(help: ArgumentHelp("Write the result document (mskcine.analysis/1) to PATH; '-' = standard output (then nothing else goes there).", valueName: "PATH"))
         var json: String?
+
+        @Option(help: ArgumentHelp("Write the per-frame measurements as CSV (one row per frame) to PATH.", valueName: "PATH"))
+        var csv: String?
+
+        @Option(help: ArgumentHelp("Write the self-contained HTML report to PATH.", valueName: "PATH.html"))
+        var report: String?
+
+        @Option(help: ArgumentHelp("Write the clip with the analysis drawn on every frame to PATH (.mp4/.mov/.mkv: H.264, .avi: MJPEG).", valueName: "PATH.mp4"))
+        var overlay: String?
+
+        @Option(help: ArgumentHelp("Write all outputs into DIR, named after each clip (the folder is created if missing).", valueName: "DIR"))
+        var out: String?
 
         @Option(help: ArgumentHelp("Calibration in mm per pixel: X or X,Y. Without it lengths are in pixels.", valueName: "X[,Y]"))
         var mmPerPixel: String?
@@ -26,27 +41,95 @@ extension MSKCine {
         var verbose = false
 
         func validate() throws {
+            guard !clips.isEmpty else { throw ValidationError("give at least one clip to analyse") }
             if let mmPerPixel { _ = try CLIParsing.spacing(mmPerPixel) }
             if let roi { _ = try CLIParsing.rect(roi) }
+            if clips.count > 1 {
+                let named = [("--json", json), ("--csv", csv), ("--report", report), ("--overlay", overlay)].filter { $0.1 != nil }.map(\.0)
+                if !named.isEmpty {
+                    throw ValidationError("\(named.joined(separator: ", ")) name\(named.count == 1 ? "s" : "") one file but \(clips.count) clips were given; use --out DIR to write each clip's files named after it")
+                }
+                if out != nil {
+                    var seen: [String: String] = [:]
+                    for clip in clips {
+                        let stem = URL(fileURLWithPath: clip).deletingPathExtension().lastPathComponent
+                        if let other = seen[stem] {
+                            throw ValidationError("'\(other)' and '\(clip)' would both write \(stem).* into --out; rename one or run them separately")
+                        }
+                        seen[stem] = clip
+                    }
+                }
+            }
+            for (flag, path, ext) in [("--report", report, ["html", "htm"]), ("--overlay", overlay, ["mp4", "mov", "mkv", "m4v", "avi"])] {
+                if let path, !ext.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) {
+                    throw ValidationError("\(flag) '\(path)': give a file ending in .\(ext.joined(separator: ", ."))")
+                }
+            }
+        }
+
+        /// The outputs asked for one clip: --out's clip-named files, then any path given explicitly.
+        func outputs(for clip: String) -> ReportOutputs {
+            var o = out.map { ReportOutputs.all(in: $0, clip: clip) } ?? ReportOutputs()
+            if let json { o.json = json }
+            if let csv { o.csv = csv }
+            if let report { o.html = report }
+            if let overlay { o.overlay = overlay }
+            return o
         }
 
         func run() throws {
             FFmpegLogging.setVerbose(verbose)
-            let spacing = try mmPerPixel.map(CLIParsing.spacing)
-            let options = AnalysisOptions(mmPerPixel: spacing, roi: try roi.map(CLIParsing.rect))
-            let reader = try openClip(path: clip)
-            let analysis = try ClipAnalyzer.analyze(source: reader, options: options)
-            for warning in analysis.warnings { printError("mskcine: warning: \(clip): \(warning)") }
-            if let json {
-                let text = analysis.document(sha256: SHA256.hexDigest(ofFile: clip), engineVersion: EngineVersion.string)
-                    .serialized(pretty: true) + "\n"
-                if json == "-" {
-                    FileHandle.standardOutput.write(Data(text.utf8))
-                    return
+            let options = AnalysisOptions(mmPerPixel: try mmPerPixel.map(CLIParsing.spacing), roi: try roi.map(CLIParsing.rect))
+            if let out {
+                do {
+                    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                } catch {
+                    throw OutputError(message: "cannot create the --out folder '\(out)': \((error as NSError).localizedDescription); give a writable folder")
                 }
-                try OutputFile.write(Data(text.utf8), to: json)
+            }
+            if clips.count == 1 {
+                try analyse(clips[0], options: options)
+                return
+            }
+            // Several clips: each in turn; a failure is reported and the next clip is analysed.
+            var status: Int32 = 0
+            for (i, clip) in clips.enumerated() {
+                if i > 0 { print("") }
+                do {
+                    try analyse(clip, options: options)
+                } catch {
+                    let code = MSKCine.report(error)
+                    if status == 0 { status = code }
+                }
+            }
+            if status != 0 { throw ExitCode(status) }
+        }
+
+        private func analyse(_ clip: String, options: AnalysisOptions) throws {
+            let name = URL(fileURLWithPath: clip).lastPathComponent
+            let outputs = outputs(for: clip)
+            try outputs.checkFolders()
+            let reader = try openClip(path: clip)
+            let bar = ProgressBar(label: "analysing \(name)", total: reader.info.frameCount)
+            let analysis = try ClipAnalyzer.analyze(source: reader, options: options) { bar.update($0) }
+            bar.finish()
+            for warning in analysis.warnings { printError("mskcine: warning: \(clip): \(warning)") }
+            let sha = SHA256.hexDigest(ofFile: clip)
+            let drawing = ProgressBar(label: "drawing \(name)", total: analysis.frames.count)
+            let timings = try ClipReporter.write(analysis, to: outputs, sha256: sha, engineVersion: EngineVersion.string) { drawing.update($0) }
+            drawing.finish()
+            if outputs.json == "-" {
+                FileHandle.standardOutput.write(Data(ClipReporter.jsonText(analysis, sha256: sha, engineVersion: EngineVersion.string).utf8))
+                return
             }
             print(AnalysisText.summary(analysis))
+            let written = [("result", outputs.json), ("frames", outputs.csv), ("report", outputs.html), ("overlay", outputs.overlay)]
+                .compactMap { k, v in v.map { "\(k) \($0)" } }
+            if !written.isEmpty {
+                var line = "written:       " + written.joined(separator: ", ")
+                if let t = timings.secondPassS { line += String(format: " (second pass %.1f s)", t) }
+                print(line)
+            }
         }
     }
 }
@@ -70,17 +153,6 @@ enum CLIParsing {
     }
 }
 
-/// Output files are written whole or not at all (a temporary file renamed into place).
-enum OutputFile {
-    static func write(_ data: Data, to path: String) throws {
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw OutputError(message: "cannot write \(path): \((error as NSError).localizedDescription); check the folder exists and is writable")
-        }
-    }
-}
-
 struct OutputError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
@@ -96,7 +168,8 @@ enum AnalysisText {
             "calibration:   " + (a.calibration.map { String(format: "%.4f x %.4f mm/pixel (%@)", $0.mmPerPixelX, $0.mmPerPixelY, a.calibrationSource.rawValue) }
                                   ?? "none: lengths are in pixels (give --mm-per-pixel for mm)"),
             "imaging region: \(a.imagingRegion) (\(a.imagingRegionSource))",
-            "finding:       \(a.finding.classification.rawValue)" + String(format: " (confidence %.2f)", a.finding.confidence),
+            "finding:       \(a.finding.classification.rawValue)" + String(format: " (confidence %.2f", a.finding.confidence)
+                + (a.finding.peetronsGrade.map { ", Peetrons grade \($0)" } ?? "") + ")",
             "gap width:     rest \(l(s.restGapWidth)), peak \(l(s.peakGapWidth)), widening \(l(s.gapWidening))",
             "end separation: rest \(l(s.restEndSeparation)), peak \(l(s.peakEndSeparation)), change \(l(s.endSeparationChange))",
             "thickness:     mean \(l(s.meanMuscleThickness))" + (a.thicknessRange.map { ", range \($0.description)" } ?? ""),

@@ -1,0 +1,176 @@
+import Foundation
+import MSKAnalysis
+import MSKImage
+import MSKImaging
+import MSKReader
+import MSKWriter
+
+/// Draws the analysis over a frame: the aponeuroses' inner edges (green), the defect outline
+/// (yellow), the stump end faces (magenta circles) and a caliper between them labelled with
+/// the frame's end separation (cyan, in mm, or px without calibration).
+///
+/// Feed frames in decode order: where the defect was not detected in a frame, the last detected
+/// outline is drawn (the fused end faces move with the tissue in every frame).
+public struct OverlayPainter: Sendable {
+    public let analysis: ClipAnalysis
+    private var lastBox: PixelRect?
+    /// Line width and glyph scale, from the imaging region's size.
+    public let lineWidth: Int
+    public let fontScale: Int
+
+    public init(analysis: ClipAnalysis) {
+        self.analysis = analysis
+        let side = Double(min(analysis.imagingRegion.width, analysis.imagingRegion.height))
+        lineWidth = max(1, Int((side / 200).rounded()))
+        fontScale = max(2, Int((side / 160).rounded()))
+    }
+
+    /// Draws the annotations of frame `t` (its position in `analysis.frames`) on `canvas`, a
+    /// whole decoded frame: imaging-region coordinates are offset by the region's origin.
+    public mutating func draw(on canvas: inout Canvas, frame t: Int) {
+        guard t >= 0, t < analysis.overlays.count, t < analysis.frames.count else { return }
+        let o = analysis.overlays[t]
+        let region = analysis.imagingRegion
+        let ox = Double(region.x), oy = Double(region.y)
+        let w = lineWidth
+        // Aponeurosis inner edges across the region.
+        for edge in [o.superficialInner, o.deepInner] {
+            guard let q = edge else { continue }
+            let points = stride(from: 0, through: region.width - 1, by: 4).map { x in SIMD2(ox + Double(x), oy + q.y(Double(x))) }
+            canvas.polyline(points, .aponeurosis, thickness: w)
+        }
+        // Defect outline: this frame's detection, else the last one.
+        if analysis.defectBox != nil {
+            if let box = o.defectBox { lastBox = box }
+            if let b = lastBox {
+                canvas.rect(region.x + b.x, region.y + b.y, region.x + b.maxX - 1, region.y + b.maxY - 1, .defect, thickness: w)
+            }
+        }
+        // End faces and the caliper between them.
+        guard let l = o.leftFace, let r = o.rightFace else { return }
+        let a = SIMD2(ox + l.x, oy + l.y), b = SIMD2(ox + r.x, oy + r.y)
+        canvas.line(a.x, a.y, b.x, b.y, .caliper, thickness: w)
+        let d = b - a
+        let len = (d * d).sum().squareRoot()
+        if len > 0 {
+            let n = SIMD2(-d.y, d.x) / len * Double(4 * w + 3)
+            for p in [a, b] { canvas.line(p.x - n.x, p.y - n.y, p.x + n.x, p.y + n.y, .caliper, thickness: w) }
+        }
+        let radius = Double(3 * w + 3)
+        canvas.circle(a.x, a.y, radius: radius, .face, thickness: w + 1)
+        canvas.circle(b.x, b.y, radius: radius, .face, thickness: w + 1)
+        let label = Self.label(analysis.frames[t].endSeparation)
+        let s = fontScale
+        let tw = Canvas.textWidth(label, scale: s)
+        var tx = Int(((a.x + b.x) / 2).rounded()) - tw / 2
+        var ty = Int(min(a.y, b.y).rounded()) - Int(radius) - Canvas.glyphHeight * s - 4 * s
+        if ty < region.y + 2 * s { ty = Int(max(a.y, b.y).rounded()) + Int(radius) + 4 * s }
+        tx = min(max(tx, region.x + 2 * s), region.x + region.width - tw - 2 * s)
+        canvas.text(label, x: tx, y: ty, scale: s, .caliper, background: .black)
+    }
+
+    /// "9.8 mm" or "52.0 px".
+    public static func label(_ length: Length) -> String {
+        String(format: "%.1f %@", length.value, length.unit.rawValue)
+    }
+}
+
+/// The overlay pass: the clip decoded a second time, frame by frame, with the annotations drawn;
+/// written to the overlay clip (same frame count, same frame rate) and/or kept for the key frames.
+/// Only the frame being drawn and the key frames (cropped to the imaging region) are held.
+public enum OverlayPass {
+    public struct Result: Sendable {
+        /// Frames decoded (and written, when an overlay clip was asked for).
+        public var frames: Int
+        /// The annotated key frames, cropped to the imaging region, by position in the clip.
+        public var keyFrames: [Int: RGBImage]
+    }
+
+    /// The codec an overlay clip is written with, from its extension: MJPEG in AVI, H.264 otherwise.
+    public static func codec(forPath path: String) -> VideoCodec {
+        URL(fileURLWithPath: path).pathExtension.lowercased() == "avi" ? .mjpeg : .h264
+    }
+
+    /// The frame rate to write: the clip's, else from the analysed frame times, else 25.
+    public static func frameRate(_ analysis: ClipAnalysis) -> Double {
+        if let fps = analysis.info.fps, fps.isFinite, fps > 0 { return fps }
+        if let first = analysis.frames.first, let last = analysis.frames.last, analysis.frames.count > 1, last.timeS > first.timeS {
+            return Double(analysis.frames.count - 1) / (last.timeS - first.timeS)
+        }
+        return 25
+    }
+
+    /// Decodes `analysis.info.path` again. With `overlayPath`, writes every frame annotated
+    /// (to a temporary name, renamed when whole); keeps the annotated frames listed in `keyFrames`.
+    /// `progress` is called with the number of frames done.
+    public static func run(analysis: ClipAnalysis, overlayPath: String?, keyFrames: Set<Int>,
+                           progress: ((Int) -> Void)? = nil) throws(ReportError) -> Result {
+        let path = analysis.info.path
+        let source: any FrameSource
+        do {
+            source = try openClip(path: path, options: ClipOptions(reader: ReaderOptions(wantRGB: overlayPath != nil || !keyFrames.isEmpty)))
+        } catch { throw .reread(error) }
+        var painter = OverlayPainter(analysis: analysis)
+        var writer: VideoWriter?
+        var kept: [Int: RGBImage] = [:]
+        var t = 0
+        let expected = analysis.frames.count
+        do {
+            while let frame = try source.nextFrame() {
+                guard t < expected else { throw ReportError.clipChanged(path: path, analysed: expected, reread: t + 1) }
+                var canvas = frame.rgb.map { Canvas($0) } ?? Canvas(grey: frame.grey)
+                painter.draw(on: &canvas, frame: t)
+                if keyFrames.contains(t) { kept[t] = crop(canvas.image, to: analysis.imagingRegion) }
+                if let overlayPath {
+                    let codec = codec(forPath: overlayPath)
+                    // 4:2:0 codecs need even sides: an odd frame gets one black column or row.
+                    let image = pad(canvas.image, toEven: true)
+                    if writer == nil {
+                        writer = try VideoWriter(path: overlayPath, width: image.width, height: image.height,
+                                                 options: VideoWriterOptions(codec: codec, fps: frameRate(analysis), pixels: .rgb,
+                                                                             quality: codec == .h264 ? 20 : 4, preset: "fast"))
+                    }
+                    try writer!.write(image)
+                }
+                t += 1
+                progress?(t)
+            }
+            guard t == expected else { throw ReportError.clipChanged(path: path, analysed: expected, reread: t) }
+            try writer?.finish()
+        } catch let error as ReportError {
+            throw error
+        } catch let error as ReaderError {
+            throw .reread(error)
+        } catch let error as WriterError {
+            throw .writer(error)
+        } catch {
+            throw .cannotWrite(path: overlayPath ?? path, reason: "\(error)")
+        }
+        return Result(frames: t, keyFrames: kept)
+    }
+
+    /// The part of `image` inside `rect` (clamped to the image).
+    public static func crop(_ image: RGBImage, to rect: PixelRect) -> RGBImage {
+        let x0 = max(0, min(image.width, rect.x)), y0 = max(0, min(image.height, rect.y))
+        let x1 = max(x0, min(image.width, rect.maxX)), y1 = max(y0, min(image.height, rect.maxY))
+        let w = x1 - x0, h = y1 - y0
+        return RGBImage(width: w, height: h) { out in
+            image.pixels.withUnsafeBufferPointer { src in
+                for y in 0..<h {
+                    for i in 0..<(3 * w) { out[3 * y * w + i] = src[3 * ((y0 + y) * image.width + x0) + i] }
+                }
+            }
+        }
+    }
+
+    /// `image` with one black column and/or row added where a side is odd.
+    static func pad(_ image: RGBImage, toEven: Bool) -> RGBImage {
+        let w = image.width + image.width % 2, h = image.height + image.height % 2
+        guard w != image.width || h != image.height else { return image }
+        var out = [UInt8](repeating: 0, count: 3 * w * h)
+        for y in 0..<image.height {
+            for i in 0..<(3 * image.width) { out[3 * y * w + i] = image.pixels[3 * y * image.width + i] }
+        }
+        return RGBImage(width: w, height: h, pixels: out)
+    }
+}
