@@ -39,8 +39,8 @@ test: deps
 	$(RELEASE_BIN) regress Samples
 
 demo: release
-	$(RELEASE_BIN) analyze $(DEMO_CLIP) --mm-per-pixel $(DEMO_MM_PER_PIXEL) --json demo-result.json
-	@echo "make demo: the result document is in demo-result.json"
+	$(RELEASE_BIN) analyze $(DEMO_CLIP) --mm-per-pixel $(DEMO_MM_PER_PIXEL) --out demo-out
+	@echo "make demo: result document, per-frame CSV, HTML report and annotated clip in demo-out/"
 
 # The committed labelled sample set, regenerated from its seeds (same binary, same bytes).
 samples: release
