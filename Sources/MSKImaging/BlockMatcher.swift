@@ -57,23 +57,36 @@ public struct BlockMatcher: Sendable {
                 var energy: Float = 0
                 for k in 0..<template.count { template[k] -= mean; energy += template[k] * template[k] }
                 guard energy > n * 0.25 else { return false }
+                // Sums and sums of squares of every candidate window, from a summed-area table
+                // over the search area, so each displacement costs one dot product.
+                let aw = bw + 2 * sx, ah = bh + 2 * sy, stride = aw + 1
+                var sum = [Double](repeating: 0, count: stride * (ah + 1))
+                var sumSq = [Double](repeating: 0, count: stride * (ah + 1))
+                let x0 = cx - hx - sx, y0 = cy - hy - sy
+                for j in 0..<ah {
+                    var rs = 0.0, rq = 0.0
+                    let src = (y0 + j) * w + x0
+                    for i in 0..<aw {
+                        let v = Double(b[src + i])
+                        rs += v; rq += v * v
+                        sum[(j + 1) * stride + i + 1] = sum[j * stride + i + 1] + rs
+                        sumSq[(j + 1) * stride + i + 1] = sumSq[j * stride + i + 1] + rq
+                    }
+                }
+                let nd = Double(n)
                 template.withUnsafeBufferPointer { t in
                     for dy in -sy...sy {
                         for dx in -sx...sx {
-                            var st: Float = 0, s: Float = 0, s2: Float = 0
-                            for j in 0..<bh {
-                                let row = (cy + dy - hy + j) * w + cx + dx - hx
-                                let trow = j * bw
-                                for i in 0..<bw {
-                                    let v = b[row + i]
-                                    st += t[trow + i] * v
-                                    s += v
-                                    s2 += v * v
-                                }
-                            }
-                            let variance = s2 - s * s / n
+                            let ox = dx + sx, oy = dy + sy
+                            let s = sum[(oy + bh) * stride + ox + bw] - sum[oy * stride + ox + bw] - sum[(oy + bh) * stride + ox] + sum[oy * stride + ox]
+                            let s2 = sumSq[(oy + bh) * stride + ox + bw] - sumSq[oy * stride + ox + bw] - sumSq[(oy + bh) * stride + ox] + sumSq[oy * stride + ox]
+                            let variance = s2 - s * s / nd
                             guard variance > 1e-3 else { continue }
-                            scores[(dy + sy) * sw + dx + sx] = st / (energy * variance).squareRoot()
+                            var st: Float = 0
+                            for j in 0..<bh {
+                                st += Self.dot(t.baseAddress! + j * bw, b.baseAddress! + (cy + dy - hy + j) * w + cx + dx - hx, bw)
+                            }
+                            scores[oy * sw + ox] = st / Float((Double(energy) * variance).squareRoot())
                         }
                     }
                 }
@@ -95,5 +108,20 @@ public struct BlockMatcher: Sendable {
         if bx > 0, bx < sw - 1 { ddx = refine(scores[best - 1], peak, scores[best + 1]) }
         if by > 0, by < sh - 1 { ddy = refine(scores[best - sw], peak, scores[best + sw]) }
         return Match(displacement: SIMD2(Double(bx - sx) + ddx, Double(by - sy) + ddy), correlation: peak)
+    }
+
+    /// Dot product of two float runs, eight lanes at a time.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var acc = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= n {
+            acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var total = acc.sum()
+        while i < n { total += a[i] * b[i]; i += 1 }
+        return total
     }
 }

@@ -204,8 +204,8 @@ public struct DefectDetector: Sendable {
                 continue
             }
             let inside = r.pixels.map { integral.mean(x: $0 % w, y: $0 / w, rx: 1, ry: 1) }
-            let p90 = Stats.quantile(inside, 0.9) ?? 0
-            let median = Stats.quantile(inside, 0.5) ?? 0
+            let p90 = Stats.greyQuantile(inside, 0.9) ?? 0
+            let median = Stats.greyQuantile(inside, 0.5) ?? 0
             let score = (median + 0.5 * p90) / max(belly, 1)
             let enhancement = posteriorEnhancement(integral, region: box, deepY: deepY, spacing: spacing)
             // Fluid: nearly anechoic, or hypoechoic with posterior acoustic enhancement beneath it
@@ -254,7 +254,7 @@ public struct DefectDetector: Sendable {
 
         var fluidValues: [Float] = []
         for i in region.pixels { fluidValues.append(smooth.pixels[i]) }
-        let fluid = Stats.quantile(fluidValues, 0.5) ?? 0
+        let fluid = Stats.greyQuantile(fluidValues, 0.5) ?? 0
         let centreX = region.sumX / Double(region.area)
         let cx = Int(centreX.rounded())
         let sup = apo.superficialInner.y(centreX), deep = apo.deepInner.y(centreX)

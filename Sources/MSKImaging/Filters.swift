@@ -206,7 +206,10 @@ public enum Stats {
 
     /// The median of grey levels (0...255) to 1/16 of a grey level, from a histogram: linear time,
     /// no sort. For thresholds, where that precision is plenty.
-    public static func greyMedian(_ values: [Float]) -> Float? {
+    public static func greyMedian(_ values: [Float]) -> Float? { greyQuantile(values, 0.5) }
+
+    /// Quantile q (0...1) of grey levels (0...255) to 1/16 of a grey level, from a histogram.
+    public static func greyQuantile(_ values: [Float], _ q: Double) -> Float? {
         guard !values.isEmpty else { return nil }
         let bins = 4096
         var counts = [Int](repeating: 0, count: bins)
@@ -215,12 +218,12 @@ public enum Stats {
                 for x in v { c[min(bins - 1, max(0, Int(x * 16)))] += 1 }
             }
         }
-        let half = Double(values.count) / 2
+        let target = min(max(q, 0), 1) * Double(values.count)
         var below = 0
         for b in 0..<bins {
             let next = below + counts[b]
-            if Double(next) >= half {
-                let f = counts[b] > 0 ? (half - Double(below)) / Double(counts[b]) : 0
+            if Double(next) >= target, counts[b] > 0 {
+                let f = (target - Double(below)) / Double(counts[b])
                 return (Float(b) + Float(f)) / 16
             }
             below = next

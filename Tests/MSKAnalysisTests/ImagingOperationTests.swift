@@ -210,3 +210,17 @@ import Testing
         #expect(Stats.greyMedian([]) == nil)
     }
 }
+
+@Suite struct GreyQuantileTests {
+    @Test(arguments: [0.1, 0.5, 0.9])
+    func greyQuantileIsWithinASixteenthOfTheExactQuantile(q: Double) throws {
+        var state: UInt64 = 12
+        let values: [Float] = (0..<30_000).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40 & 0xffff) / 257
+        }
+        let exact = try #require(Stats.quantile(values, q))
+        let approx = try #require(Stats.greyQuantile(values, q))
+        #expect(abs(exact - approx) <= 1.0 / 16)
+    }
+}
