@@ -113,20 +113,28 @@ public struct DefectDetector: Sendable {
 
     public func detect(_ image: FloatImage, aponeuroses apo: AponeurosisPair, spacing: Spacing) -> Result {
         let w = image.width, h = image.height
-        let smooth = Filters.boxMean(image, radiusX: max(1, spacing.px(x: params.smoothingXMm) / 2),
-                                     radiusY: max(1, spacing.px(y: params.smoothingYMm) / 2))
-        let integral = IntegralImage(image)
-        var inBelly = [Bool](repeating: false, count: w * h)
         var top = [Int](repeating: 0, count: w), bottom = [Int](repeating: 0, count: w)
         // Keep the blurred inner edge of each aponeurosis out of the belly.
         let inset = 0.05 / spacing.mmPerPixelY
-        var bellyValues: [Float] = []
-        bellyValues.reserveCapacity(w * h / 8)
         for x in 0..<w {
             let a = max(0, Int(ceil(apo.superficialInner.y(Double(x)) + inset)))
             let b = min(h, Int(floor(apo.deepInner.y(Double(x)) - inset)) + 1)
             top[x] = a; bottom[x] = max(a, b)
         }
+        // The smoothed image is needed only over the belly's rows (and the filter's reach around
+        // them): filter that band and leave the rest at 0.
+        let rx = max(1, spacing.px(x: params.smoothingXMm) / 2), ry = max(1, spacing.px(y: params.smoothingYMm) / 2)
+        let bandTop = max(0, (top.min() ?? 0) - ry), bandBottom = min(h, (bottom.max() ?? h) + ry)
+        var smooth = FloatImage(width: w, height: h)
+        if bandBottom > bandTop {
+            let band = FloatImage(width: w, height: bandBottom - bandTop, pixels: Array(image.pixels[(bandTop * w)..<(bandBottom * w)]))
+            let filtered = Filters.boxMean(band, radiusX: rx, radiusY: ry)
+            smooth.pixels.replaceSubrange((bandTop * w)..<(bandBottom * w), with: filtered.pixels)
+        }
+        let integral = IntegralImage(image)
+        var inBelly = [Bool](repeating: false, count: w * h)
+        var bellyValues: [Float] = []
+        bellyValues.reserveCapacity(w * h / 8)
         inBelly.withUnsafeMutableBufferPointer { mask in
             smooth.pixels.withUnsafeBufferPointer { sm in
                 for y in 0..<h {
@@ -225,15 +233,8 @@ public struct DefectDetector: Sendable {
                 }
                 continue
             }
-            // Fibres crossing: within each row's span of the region, the share of pixels left out
-            // of it (brighter structures running through it).
-            var rowLo = [Int](repeating: Int.max, count: r.maxY - r.minY + 1), rowHi = [Int](repeating: Int.min, count: r.maxY - r.minY + 1)
-            for i in r.pixels { let y = i / w - r.minY, x = i % w; rowLo[y] = min(rowLo[y], x); rowHi[y] = max(rowHi[y], x) }
-            var span = 0
-            for k in rowLo.indices where rowHi[k] >= rowLo[k] { span += rowHi[k] - rowLo[k] + 1 }
-            let holeShare = span > 0 ? 1 - Double(r.area) / Double(span) : 0
             if ProcessInfo.processInfo.environment["MSK_DEV_DEFECT"] != nil {
-                print(String(format: "HOLES %.3f region %.1fx%.1f mm area %.1f score %.2f enh %.2f touch %d%d", holeShare, lengthMm, heightMm, area, score, enhancement ?? -1, r.touchTop ? 1 : 0, r.touchBottom ? 1 : 0))
+                print(String(format: "region %.1fx%.1f mm area %.1f score %.2f enh %.2f touch %d%d", lengthMm, heightMm, area, score, enhancement ?? -1, r.touchTop ? 1 : 0, r.touchBottom ? 1 : 0))
             }
             if best == nil || r.area > best!.area { best = r }
         }
