@@ -233,9 +233,6 @@ public struct DefectDetector: Sendable {
                 }
                 continue
             }
-            if ProcessInfo.processInfo.environment["MSK_DEV_DEFECT"] != nil {
-                print(String(format: "region %.1fx%.1f mm area %.1f score %.2f enh %.2f touch %d%d", lengthMm, heightMm, area, score, enhancement ?? -1, r.touchTop ? 1 : 0, r.touchBottom ? 1 : 0))
-            }
             if best == nil || r.area > best!.area { best = r }
         }
         var defectMask = [Bool](repeating: false, count: w * h)
