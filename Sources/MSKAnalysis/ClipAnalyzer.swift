@@ -130,7 +130,7 @@ public final class ClipAnalyzer {
             let mm = options.assumedDepthMm / Double(max(1, region!.height))
             spacing = Spacing(mmPerPixelX: mm, mmPerPixelY: mm)
         }
-        analyzer = FrameAnalyzer(spacing: spacing)
+        analyzer = FrameAnalyzer(spacing: spacing, calibrated: options.mmPerPixel != nil)
         let buffered = pending
         pending = []
         for frame in buffered { process(frame) }

@@ -27,7 +27,12 @@ public struct FrameAnalyzer: Sendable {
     public var defectDetector = DefectDetector()
     public let spacing: Spacing
 
-    public init(spacing: Spacing) { self.spacing = spacing }
+    /// `calibrated: false` when `spacing` is only the working scale of an uncalibrated clip:
+    /// sizes the detectors report to the user are then in pixels.
+    public init(spacing: Spacing, calibrated: Bool = true) {
+        self.spacing = spacing
+        if !calibrated { defectDetector.params.reportPixelsAtMmPerPixel = spacing.mmPerPixelX }
+    }
 
     public func observe(_ region: FloatImage, index: Int, timeS: Double) -> FrameObservation {
         var obs = FrameObservation(index: index, timeS: timeS, aponeuroses: nil, defect: nil, rejected: [])

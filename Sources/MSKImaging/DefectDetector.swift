@@ -95,6 +95,9 @@ public struct DefectDetector: Sendable {
         public var profileHalfHeightMm: Double = 0.3
         /// Log compression assumed when converting grey levels to amplitude for edge location.
         public var compression = LogCompression()
+        /// When the clip is uncalibrated, the working mm per pixel: sizes in the reasons for a
+        /// rejection are then given in pixels (nil: in mm).
+        public var reportPixelsAtMmPerPixel: Double?
         /// Where a stump face lies between the fluid and the belly, as a fraction of the amplitude step.
         public var edgeFraction: Double = 0.65
         public init() {}
@@ -196,19 +199,19 @@ public struct DefectDetector: Sendable {
             guard area >= params.minAreaMm2, heightMm >= params.minHeightMm else { continue }
             let box = PixelRect(x: r.minX, y: r.minY, width: r.maxX - r.minX + 1, height: r.maxY - r.minY + 1)
             if !r.touchTop && !r.touchBottom && lengthMm / heightMm > params.vesselAspect && heightMm < params.vesselMaxHeightMm {
-                rejected.append(RejectedStructure(box: box, reason: String(format: "long thin dark structure (%.1f x %.1f mm) along the muscle, not reaching an aponeurosis: a vessel, not a fibre discontinuity", lengthMm, heightMm)))
+                rejected.append(RejectedStructure(box: box, reason: String(format: "long thin dark structure (%@) along the muscle, not reaching an aponeurosis: a vessel, not a fibre discontinuity", size(lengthMm, heightMm))))
                 continue
             }
             if r.minX == 0 || r.maxX == w - 1 {
-                rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%.1f x %.1f mm) at the side edge of the image: cannot be told from a margin or measured", lengthMm, heightMm)))
+                rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%@) at the side edge of the image: cannot be told from a margin or measured", size(lengthMm, heightMm))))
                 continue
             }
             if !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2 {
-                rejected.append(RejectedStructure(box: box, reason: String(format: "small dark patch (%.1f x %.1f mm) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity", lengthMm, heightMm)))
+                rejected.append(RejectedStructure(box: box, reason: String(format: "small dark patch (%@) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity", size(lengthMm, heightMm))))
                 continue
             }
             if !(r.touchTop && r.touchBottom) && lengthMm / heightMm > params.maxAlongAspect {
-                rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%.1f x %.1f mm) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres", lengthMm, heightMm)))
+                rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%@) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres", size(lengthMm, heightMm))))
                 continue
             }
             let inside = r.pixels.map { integral.mean(x: $0 % w, y: $0 / w, rx: 1, ry: 1) }
@@ -229,7 +232,7 @@ public struct DefectDetector: Sendable {
             if !isFluid {
                 if area >= 2 * params.minAreaMm2 {
                     let why = enhancement.map { String(format: ", tissue beneath %.2f x as bright as beside", $0) } ?? ""
-                    rejected.append(RejectedStructure(box: box, reason: String(format: "hypoechoic region (%.1f x %.1f mm) that is not fluid (fluid score %.2f%@): fibres or tissue run through it, not a fibre discontinuity", lengthMm, heightMm, score, why)))
+                    rejected.append(RejectedStructure(box: box, reason: String(format: "hypoechoic region (%@) that is not fluid (fluid score %.2f%@): fibres or tissue run through it, not a fibre discontinuity", size(lengthMm, heightMm), score, why)))
                 }
                 continue
             }
@@ -343,5 +346,13 @@ public struct DefectDetector: Sendable {
         guard !flanks.isEmpty else { return nil }
         let beside = flanks.reduce(0, +) / Double(flanks.count)
         return beside > 1 ? under / beside : nil
+    }
+
+    /// A region's size for the reasons given to the user, in mm or, uncalibrated, in pixels.
+    func size(_ lengthMm: Double, _ heightMm: Double) -> String {
+        if let mm = params.reportPixelsAtMmPerPixel, mm > 0 {
+            return String(format: "%.0f x %.0f px", lengthMm / mm, heightMm / mm)
+        }
+        return String(format: "%.1f x %.1f mm", lengthMm, heightMm)
     }
 }
