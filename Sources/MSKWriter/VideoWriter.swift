@@ -318,8 +318,25 @@ public enum TemporaryName {
         return url.deletingLastPathComponent().appendingPathComponent(name).path
     }
 
-    /// Renames `temporary` to `path`, replacing any file there (rename(2) is atomic).
+    /// Whether `path` exists and is not a regular file or a folder: a device such as /dev/null or
+    /// /dev/stdout, a FIFO or a socket. Renaming over one would replace it with a plain file, so
+    /// such a destination is written in place instead.
+    public static func isSpecialFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let kind = info.st_mode & S_IFMT
+        return kind != S_IFREG && kind != S_IFDIR
+    }
+
+    /// Renames `temporary` to `path`, replacing any file there (rename(2) is atomic). A special
+    /// destination (a device, a FIFO) is written in place and the temporary file removed.
     public static func commit(_ temporary: String, to path: String) throws {
+        if isSpecialFile(path) {
+            defer { try? FileManager.default.removeItem(atPath: temporary) }
+            let data = try Data(contentsOf: URL(fileURLWithPath: temporary))
+            try writeInPlace(data, to: path)
+            return
+        }
         if rename(temporary, path) != 0 {
             let message = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
@@ -327,8 +344,12 @@ public enum TemporaryName {
         }
     }
 
-    /// Writes `data` to `path` through a temporary name.
+    /// Writes `data` to `path` through a temporary name (in place for a special file).
     public static func write(_ data: Data, to path: String) throws {
+        if isSpecialFile(path) {
+            try writeInPlace(data, to: path)
+            return
+        }
         let temporary = beside(path)
         do {
             try data.write(to: URL(fileURLWithPath: temporary))
@@ -337,6 +358,14 @@ public enum TemporaryName {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
+    }
+
+    static func writeInPlace(_ data: Data, to path: String) throws {
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSLocalizedDescriptionKey: "cannot open \(path) for writing"])
+        }
+        defer { try? handle.close() }
+        try handle.write(contentsOf: data)
     }
 
     private final class Counter: @unchecked Sendable {

@@ -148,3 +148,30 @@ struct VideoWriterTests {
         #expect(try rgbBack.nextFrame()?.rgb == rgb)
     }
 }
+
+@Suite struct TemporaryNameTests {
+    @Test func aSpecialDestinationIsWrittenInPlaceNotReplaced() throws {
+        // A FIFO stands for /dev/null or /dev/stdout: renaming over it would replace it.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mskcine-fifo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("pipe").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(TemporaryName.isSpecialFile(fifo))
+        #expect(TemporaryName.isSpecialFile("/dev/null"))
+        #expect(!TemporaryName.isSpecialFile(dir.path))
+        #expect(!TemporaryName.isSpecialFile(dir.appendingPathComponent("absent").path))
+        // Drain the FIFO on another thread while writing to it.
+        let reader = Thread {
+            _ = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile()
+        }
+        reader.start()
+        try TemporaryName.write(Data("{}".utf8), to: fifo)
+        var info = stat()
+        #expect(stat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
+        try TemporaryName.write(Data("x".utf8), to: "/dev/null")
+        #expect(stat("/dev/null", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR)
+        // No temporary file left beside it.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["pipe"])
+    }
+}
