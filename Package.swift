@@ -16,10 +16,13 @@ let package = Package(
         .library(name: "MSKLabels", targets: ["MSKLabels"]),
         .library(name: "MSKSimulator", targets: ["MSKSimulator"]),
         .library(name: "MSKSynth", targets: ["MSKSynth"]),
+        .library(name: "MSKStudyDB", targets: ["MSKStudyDB"]),
+        .library(name: "MSKBatch", targets: ["MSKBatch"]),
         .executable(name: "mskcine", targets: ["mskcine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C at the edge: FFmpeg 5.1 from the system (Debian's -dev packages).
@@ -49,6 +52,11 @@ let package = Package(
         .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKLabels", "MSKImage"]),
         // Analysis: per-frame measurements, tracking and fusion, contraction, per-clip summary.
         .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader", "MSKLabels"]),
+        // The study database (SQLite through GRDB): clips, analyses, per-frame measurements,
+        // failures; versioned schema with migrations; merge, CSV export, atrophy trends.
+        .target(name: "MSKStudyDB", dependencies: ["MSKAnalysis", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Batch analysis of archives: finds clips by content, shards, analyses in parallel, resumes.
+        .target(name: "MSKBatch", dependencies: ["MSKStudyDB", "MSKAnalysis", "MSKReader", "MSKLabels"]),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
@@ -57,11 +65,13 @@ let package = Package(
                 "MSKAnalysis",
                 "MSKDICOM",
                 "MSKSynth",
+                "MSKStudyDB",
+                "MSKBatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
-        .executableTarget(name: "MSKBench", dependencies: ["MSKReader", "MSKSynth"]),
+        .executableTarget(name: "MSKBench", dependencies: ["MSKReader", "MSKSynth", "MSKBatch", "MSKStudyDB"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKDICOMTests", dependencies: ["MSKDICOM", "MSKReader", "mskcine"], exclude: ["Scripts"]),
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
@@ -69,6 +79,7 @@ let package = Package(
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage", "MSKReader"]),
         .testTarget(name: "MSKSynthTests", dependencies: ["MSKSynth", "MSKSimulator", "MSKWriter", "MSKReader", "MSKLabels"]),
+        .testTarget(name: "MSKBatchTests", dependencies: ["MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader"]),
         .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader", "MSKAnalysis"]),
     ],
     swiftLanguageModes: [.v6]
