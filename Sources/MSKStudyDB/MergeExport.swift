@@ -173,9 +173,8 @@ private struct MergeBatch {
 
     func apply(to db: Database, report: inout MergeReport) throws {
         for row in clips {
-            let before = db.changesCount
             try insert(db, "INSERT OR IGNORE INTO clips", row, skipping: [])
-            if db.changesCount > before { report.clipsAdded += 1 }
+            if db.changesCount > 0 { report.clipsAdded += 1 }
         }
         for row in paths { try insert(db, "INSERT OR IGNORE INTO clipPaths", row, skipping: []) }
         for row in analyses {
@@ -197,9 +196,8 @@ private struct MergeBatch {
             report.analysesAdded += 1
         }
         for row in failures {
-            let before = db.changesCount
             try insert(db, "INSERT OR IGNORE INTO failures", row, skipping: ["id"])
-            if db.changesCount > before { report.failuresAdded += 1 }
+            if db.changesCount > 0 { report.failuresAdded += 1 }
         }
     }
 

@@ -20,6 +20,8 @@ extension MSKCine {
 
         func run() throws {
             do throws(StudyDBError) {
+                // Every input is checked before the output is created: a bad input leaves nothing behind.
+                for input in inputs { _ = try StudyDatabase(path: input, readOnly: true) }
                 let out = try StudyDatabase(path: output)
                 let r = try out.merge(inputs)
                 print("merge: \(r.inputs) database(s) into \(output): \(r.analysesAdded) analyses added, \(r.analysesDuplicate) already there, "
