@@ -37,10 +37,14 @@ trap cleanup EXIT
 [ -s /etc/munge/munge.key ] || { $SUDO mungekey --create 2>/dev/null || $SUDO create-munge-key -f; }
 mkdir -p "$work/munge"
 $SUDO chown munge:munge "$work/munge"
-$SUDO runuser -u munge -- /usr/sbin/munged --socket="$work/munge/munge.socket" --pid-file="$work/munge/munged.pid" \
-  --log-file="$work/munge/munged.log" --seed-file="$work/munge/seed"
-sleep 1
-pids+=("$(cat "$work/munge/munged.pid")")
+# In the foreground, in the background of this shell: munged's own daemonising needs /dev/null,
+# which some containers do not let the munge user open.
+$SUDO runuser -u munge -- /usr/sbin/munged --foreground --socket="$work/munge/munge.socket" --pid-file="$work/munge/munged.pid" \
+  --log-file="$work/munge/munged.log" --seed-file="$work/munge/seed" </dev/null >>"$work/munge/munged.out" 2>&1 &
+pids+=("$!")
+disown
+for _ in $(seq 1 20); do [ -S "$work/munge/munge.socket" ] && break; sleep 0.5; done
+[ -S "$work/munge/munge.socket" ] || { say "munged did not start:"; cat "$work/munge/munged.out" "$work/munge/munged.log" 2>/dev/null; exit 1; }
 
 node=$(hostname -s)
 cpus=$(nproc)
@@ -75,12 +79,12 @@ export SLURM_CONF=$work/slurm.conf
 $SUDO env SLURM_CONF="$SLURM_CONF" slurmctld -c -f "$SLURM_CONF"
 $SUDO env SLURM_CONF="$SLURM_CONF" slurmd -f "$SLURM_CONF"
 for _ in $(seq 1 30); do
-  [ -s "$work/slurmctld.pid" ] && [ -s "$work/slurmd.pid" ] && sinfo -h -o %T 2>/dev/null | grep -Eq "idle|mixed" && break
+  [ -s "$work/slurmctld.pid" ] && [ -s "$work/slurmd.pid" ] && timeout 5 sinfo -h -o %T 2>/dev/null | grep -Eq "idle|mixed" && break
   sleep 1
 done
 [ -s "$work/slurmctld.pid" ] && pids+=("$(cat "$work/slurmctld.pid")")
 [ -s "$work/slurmd.pid" ] && pids+=("$(cat "$work/slurmd.pid")")
-if ! sinfo -h -o %T 2>/dev/null | grep -Eq "idle|mixed"; then
+if ! timeout 5 sinfo -h -o %T 2>/dev/null | grep -Eq "idle|mixed"; then
   say "the one-node cluster did not come up; logs:"; tail -n 20 "$work"/slurm*.log || true; exit 1
 fi
 say "cluster up: node $node ($cpus CPUs) on 127.0.0.1"
@@ -88,8 +92,11 @@ say "cluster up: node $node ($cpus CPUs) on 127.0.0.1"
 # The job array: task K analyses shard K/3 into its own database (one CPU each).
 archive=$(cd "$ARCHIVE" && pwd)
 t0=$(date +%s)
-sbatch --wait --array=1-3 --cpus-per-task=1 --job-name=mskcine-batch --output="$work/out/shard-%a.log" \
-  --wrap="'$BIN' batch '$archive' --db '$work/out/shard-\$SLURM_ARRAY_TASK_ID.sqlite' --shard \$SLURM_ARRAY_TASK_ID/3 --jobs 1" \
+cat > "$work/batch.sh" <<JOB
+#!/bin/bash
+exec "$BIN" batch "$archive" --db "$work/out/shard-\$SLURM_ARRAY_TASK_ID.sqlite" --shard "\$SLURM_ARRAY_TASK_ID/\$SLURM_ARRAY_TASK_COUNT" --jobs 1
+JOB
+sbatch --wait --array=1-3 --cpus-per-task=1 --job-name=mskcine-batch --output="$work/out/shard-%a.log" "$work/batch.sh" \
   || { say "the job array failed; its logs:"; tail -n 5 "$work"/out/shard-*.log; exit 1; }
 t1=$(date +%s)
 for k in 1 2 3; do tail -n 1 "$work/out/shard-$k.log" | sed "s/^/slurm-check: shard $k: /"; done

@@ -153,7 +153,14 @@ public final class StudyDatabase: Sendable {
             if readOnly {
                 guard applied.contains(Self.schemaVersions[0]) else { throw StudyDBError.notAStudyDatabase(path: path) }
             } else {
-                try migrator.migrate(queue)
+                do {
+                    try migrator.migrate(queue)
+                } catch {
+                    // Another process (a job array's tasks on one new file) may have been
+                    // migrating at the same moment: once it is done, there is nothing left to do.
+                    Thread.sleep(forTimeInterval: 0.5)
+                    try migrator.migrate(queue)
+                }
             }
         } catch let error as StudyDBError {
             throw error
