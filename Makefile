@@ -15,7 +15,7 @@ DEMO_CLIP ?= Samples/full_01.mp4
 DEMO_MM_PER_PIXEL ?= 0.1
 RELEASE_BIN := .build/release/mskcine
 
-.PHONY: deps build release test demo bench fuzz samples samples-check docs-stills clean
+.PHONY: deps build release test demo bench fuzz samples samples-check docs-stills slurm-check clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -83,6 +83,12 @@ fuzz: deps
 	[ -n "$$(ls -A $(FUZZ_DIR)/corpus)" ] || Fuzz/make_seeds.sh $(FUZZ_DIR)/corpus
 	cd $(FUZZ_DIR) && ./dicom-fuzz corpus -max_total_time=$(FUZZ_SECONDS) -max_len=131072 \
 	  -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+
+# A one-node Slurm cluster on loopback runs `mskcine batch` over Samples/ as a 3-task --array job,
+# merges the shard databases and compares them with an unsharded run (Docs/batch.md). Installs
+# Debian's slurm-wlm and munge when missing; needs root or sudo. Not part of `make test`.
+slurm-check: release
+	scripts/slurm-check.sh $(SLURM_ARCHIVE)
 
 clean:
 	rm -rf .build

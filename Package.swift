@@ -17,10 +17,13 @@ let package = Package(
         .library(name: "MSKLabels", targets: ["MSKLabels"]),
         .library(name: "MSKSimulator", targets: ["MSKSimulator"]),
         .library(name: "MSKSynth", targets: ["MSKSynth"]),
+        .library(name: "MSKStudyDB", targets: ["MSKStudyDB"]),
+        .library(name: "MSKBatch", targets: ["MSKBatch"]),
         .executable(name: "mskcine", targets: ["mskcine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C at the edge: FFmpeg 5.1 from the system (Debian's -dev packages).
@@ -53,6 +56,11 @@ let package = Package(
         // Reports: per-frame CSV, the self-contained HTML report, the annotated overlay clip (a second
         // decoding pass), and a small pure-Swift RGB drawing canvas.
         .target(name: "MSKReport", dependencies: ["MSKAnalysis", "MSKWriter", "MSKReader", "MSKImage", "MSKImaging"]),
+        // The study database (SQLite through GRDB): clips, analyses, per-frame measurements,
+        // failures; versioned schema with migrations; merge, CSV export, atrophy trends.
+        .target(name: "MSKStudyDB", dependencies: ["MSKAnalysis", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Batch analysis of archives: finds clips by content, shards, analyses in parallel, resumes.
+        .target(name: "MSKBatch", dependencies: ["MSKStudyDB", "MSKAnalysis", "MSKReader", "MSKLabels"]),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
@@ -62,11 +70,13 @@ let package = Package(
                 "MSKReport",
                 "MSKDICOM",
                 "MSKSynth",
+                "MSKStudyDB",
+                "MSKBatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
-        .executableTarget(name: "MSKBench", dependencies: ["MSKReader", "MSKSimulator", "MSKWriter"]),
+        .executableTarget(name: "MSKBench", dependencies: ["MSKReader", "MSKSimulator", "MSKWriter", "MSKSynth", "MSKBatch", "MSKStudyDB"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
         .testTarget(name: "MSKDICOMTests", dependencies: ["MSKDICOM", "MSKReader", "mskcine"], exclude: ["Scripts"]),
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
@@ -74,6 +84,7 @@ let package = Package(
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage", "MSKReader"]),
         .testTarget(name: "MSKSynthTests", dependencies: ["MSKSynth", "MSKSimulator", "MSKWriter", "MSKReader", "MSKLabels"]),
+        .testTarget(name: "MSKBatchTests", dependencies: ["MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader"]),
         .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader", "MSKAnalysis"]),
         .testTarget(name: "MSKReportTests", dependencies: ["MSKReport", "MSKAnalysis", "MSKReader", "MSKImage", "MSKImaging"]),
     ],

@@ -151,6 +151,14 @@ do {
     exit(1)
 }
 
+print("")
+do {
+    try BatchBench.run(scratch: scratch)
+} catch {
+    FileHandle.standardError.write(Data("MSKBench: batch: \(error)\n".utf8))
+    exit(1)
+}
+
 enum Bench {
     struct Failure: Error, CustomStringConvertible {
         let message: String

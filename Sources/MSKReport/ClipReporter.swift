@@ -94,7 +94,8 @@ public enum ClipReporter {
         return timings
     }
 
-    static func save(_ text: String, to path: String) throws(ReportError) {
+    /// Writes `text` to `path` whole or not at all (a temporary name renamed into place).
+    public static func save(_ text: String, to path: String) throws(ReportError) {
         do {
             try TemporaryName.write(Data(text.utf8), to: path)
         } catch {

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import MSKBatch
+import MSKReader
+import MSKStudyDB
+
+extension MSKCine {
+    /// `mskcine batch PATH... --db results.sqlite [--jobs N] [--manifest FILE.csv] [--shard K/N] [--force]`.
+    struct Batch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Analyse every clip under the given folders into a study database (resumable, parallel, shardable).",
+            discussion: """
+                Clips are recognised by content (video FFmpeg's probe knows, or DICOM); other files are counted and skipped. \
+                A clip whose content was already analysed by this engine version is skipped (--force redoes it); each result \
+                is stored in one transaction, so a killed batch started again loses nothing and stores nothing twice. \
+                Exit status 1 when any clip failed (each failure is recorded in the database with its reason).
+                """)
+
+        @Argument(help: "Folders (walked recursively) or files.")
+        var paths: [String]
+
+        @Option(help: ArgumentHelp("The study database (SQLite), created when missing.", valueName: "FILE.sqlite"))
+        var db: String
+
+        @Option(help: "Parallel analyses (default: one per core).")
+        var jobs: Int?
+
+        @Option(help: ArgumentHelp("Identity for clips without DICOM tags: CSV with columns path,patientId,muscle,side,studyDate.", valueName: "FILE.csv"))
+        var manifest: String?
+
+        @Option(help: ArgumentHelp("Take the K-th of N deterministic slices of the files (for job arrays).", valueName: "K/N"))
+        var shard: String?
+
+        @Flag(help: "Analyse again clips already analysed (or failed) by this engine version.")
+        var force = false
+
+        @Flag(help: "Try again clips that failed with this engine version.")
+        var retryFailed = false
+
+        @Option(help: ArgumentHelp("Calibration for video clips with no labels beside them: X or X,Y mm per pixel.", valueName: "X[,Y]"))
+        var mmPerPixel: String?
+
+        func validate() throws {
+            if let jobs, !(1...256).contains(jobs) { throw ValidationError(BatchError.badJobs(jobs).description) }
+            if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) } }
+            if let mmPerPixel { _ = try CLIParsing.spacing(mmPerPixel) }
+        }
+
+        func run() throws {
+            FFmpegLogging.setVerbose(false)
+            let options: BatchOptions
+            do {
+                options = BatchOptions(
+                    roots: paths, engineVersion: EngineVersion.string,
+                    jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                    shard: try shard.map { s throws(BatchError) in try Shard(parsing: s) } ?? .all,
+                    force: force, retryFailed: retryFailed,
+                    manifest: try manifest.map { m throws(BatchError) in try Manifest(path: m) },
+                    mmPerPixel: try mmPerPixel.map(CLIParsing.spacing))
+            } catch let error as BatchError {
+                printError("mskcine: \(error)")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let database: StudyDatabase
+            do {
+                database = try StudyDatabase(path: db)
+            } catch {
+                printError("mskcine: \(error)")
+                throw ExitCode(ExitStatus.failure)
+            }
+            let progress = BatchProgressLine(interactive: isatty(2) == 1)
+            let summary: BatchProgress
+            do {
+                summary = try BatchRunner(options: options, database: database).run { event in progress.show(event) }
+            } catch {
+                progress.end()
+                printError("mskcine: \(error)")
+                if case .pathNotFound = error { throw ExitCode(ExitStatus.unreadableInput) }
+                throw ExitCode(ExitStatus.failure)
+            }
+            progress.end()
+            print(BatchText.summary(summary, shard: options.shard, db: db))
+            if summary.withoutIdentity > 0 {
+                printError("mskcine: note: \(summary.withoutIdentity) analysed clip(s) have no patient identity (no DICOM tags, manifest row or labels beside them); give --manifest FILE.csv so trends can use them")
+            }
+            if summary.anyFailed { throw ExitCode(ExitStatus.failure) }
+        }
+    }
+}
+
+enum BatchText {
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%dh%02dm", t / 3600, t % 3600 / 60) : t >= 60 ? String(format: "%dm%02ds", t / 60, t % 60) : "\(t)s"
+    }
+
+    static func counts(_ p: BatchProgress) -> String {
+        var s = "\(p.done)/\(p.total) files: \(p.analysed) analysed, \(p.alreadyAnalysed) already done, \(p.failed + p.failedEarlier) failed"
+        if p.notClips > 0 { s += ", \(p.notClips) not clips" }
+        return s
+    }
+
+    static func summary(_ p: BatchProgress, shard: Shard, db: String) -> String {
+        var s = "batch" + (shard.count > 1 ? " (shard \(shard))" : "") + ": " + counts(p) + " in " + duration(p.elapsedS)
+        if p.failedEarlier > 0 { s += " (\(p.failedEarlier) failed in an earlier run; --retry-failed tries them again)" }
+        return s + "; results in \(db)"
+    }
+}
+
+/// The progress line on standard error: rewritten in place on a terminal; otherwise a line at
+/// every tenth of the files and for each failure, so logs stay short.
+final class BatchProgressLine: @unchecked Sendable {
+    // Safe: BatchRunner calls `show` serially (under its lock), and `end` after the run.
+    let interactive: Bool
+    private var lastTenth = -1
+    private var drawn = false
+
+    init(interactive: Bool) { self.interactive = interactive }
+
+    func show(_ event: BatchEvent) {
+        switch event {
+        case .started(let found, let p):
+            printError("mskcine: batch: \(p.total) file(s) to look at" + (p.total != found ? " (of \(found) found)" : ""))
+        case .finishedFile(let file, let outcome, let p):
+            if case .failed(_, let reason) = outcome {
+                clear()
+                printError("mskcine: batch: failed: \(reason)" + (reason.contains(file.path) ? "" : " (\(file.path))"))
+            }
+            let line = "mskcine: batch: " + BatchText.counts(p) + ", elapsed " + BatchText.duration(p.elapsedS)
+                + (p.done < p.total ? ", about " + (p.etaS.map(BatchText.duration) ?? "?") + " left" : "")
+            if interactive {
+                FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+                drawn = true
+            } else {
+                let tenth = p.total > 0 ? p.done * 10 / p.total : 10
+                if tenth != lastTenth { lastTenth = tenth; printError(line) }
+            }
+        }
+    }
+
+    private func clear() {
+        if interactive && drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); drawn = false }
+    }
+
+    func end() {
+        if interactive && drawn { FileHandle.standardError.write(Data("\n".utf8)); drawn = false }
+    }
+}
