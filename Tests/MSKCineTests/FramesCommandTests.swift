@@ -96,6 +96,26 @@ struct FramesCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == expected.sorted())
     }
 
+    @Test("the binary: a summary line on success; one line and status 3 for a bad clip, nothing written")
+    func binary() throws {
+        let binary = try Binary.mskcine()
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let clip = try Self.clip(in: dir)
+        let out = dir.appendingPathComponent("out").path
+        let ok = try Binary.run(binary, ["frames", clip, "--out", out, "--every", "4"])
+        #expect(ok.status == 0 && ok.stdout.isEmpty)
+        #expect(ok.stderr == "wrote 3 of 9 frames into \(out)\n")
+        let bad = dir.appendingPathComponent("bad.mp4")
+        try Data(repeating: 0x47, count: 3000).write(to: bad)
+        let out2 = dir.appendingPathComponent("out2").path
+        let failed = try Binary.run(binary, ["frames", bad.path, "--out", out2])
+        #expect(failed.status == 3)
+        #expect(failed.stderr.hasPrefix("mskcine: ") && failed.stderr.filter { $0 == "\n" }.count == 1, "\(failed.stderr)")
+        #expect(failed.stderr.contains(bad.path))
+        #expect(!FileManager.default.fileExists(atPath: out2))
+    }
+
     /// Fails at frame `failAt` after giving the frames before it.
     final class FailingSource: FrameSource {
         let info = ClipInfo(path: "fake.mp4", container: "fake", containerLongName: "fake", codec: "fake", width: 8, height: 4,
