@@ -73,6 +73,9 @@ bench: release
 # Fuzz/DICOMFuzz.swift in one module, seeded from the test fixtures. FUZZ_SECONDS=600 by default
 # (the issue asks for 10 minutes); crashes are written to .build/fuzz/ as crash-* files.
 FUZZ_SECONDS ?= 600
+# Largest single allocation allowed: inputs are at most 128 KiB and inflation is capped at 16 MiB,
+# so anything near this limit is an allocation from an untrusted length.
+FUZZ_MALLOC_MB ?= 128
 FUZZ_DIR := .build/fuzz
 SWIFTC ?= $(dir $(SWIFT))swiftc
 
@@ -82,7 +85,7 @@ fuzz: deps
 	  Sources/MSKDICOM/*.swift Fuzz/DICOMFuzz.swift -o $(FUZZ_DIR)/dicom-fuzz
 	[ -n "$$(ls -A $(FUZZ_DIR)/corpus)" ] || Fuzz/make_seeds.sh $(FUZZ_DIR)/corpus
 	cd $(FUZZ_DIR) && ./dicom-fuzz corpus -max_total_time=$(FUZZ_SECONDS) -max_len=131072 \
-	  -rss_limit_mb=2048 -timeout=10 -print_final_stats=1
+	  -rss_limit_mb=2048 -malloc_limit_mb=$(FUZZ_MALLOC_MB) -timeout=10 -print_final_stats=1
 
 # A one-node Slurm cluster on loopback runs `mskcine batch` over Samples/ as a 3-task --array job,
 # merges the shard databases and compares them with an unsharded run (Docs/batch.md). Installs

@@ -6,7 +6,7 @@ import Foundation
 @_cdecl("LLVMFuzzerTestOneInput")
 public func dicomFuzzTestOneInput(_ bytes: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let data = Data(bytes: bytes, count: size)
-    let options = DICOMOptions(maxDimension: 1024,
+    let options = DICOMOptions(maxDimension: 16_384,
                                limits: ParserLimits(maxDepth: 16, maxElements: 200_000, maxInflatedBytes: 16 << 20))
     guard let file = try? DICOMFile(data: data, path: "fuzz-input", options: options) else { return 0 }
     _ = file.identity(includePatientNameAndBirthDate: true)

@@ -235,7 +235,9 @@ enum RLE {
                 return .failure(Failure(reason: "RLE segment \(s + 1) has offsets \(start)-\(end) outside the \(bytes.count)-byte frame"))
             }
             var out = [UInt8]()
-            out.reserveCapacity(segmentLength)
+            // Never reserve from Rows x Columns alone (untrusted): a run of two bytes gives at most
+            // 128, so the segment can hold no more than 64 times its own length.
+            out.reserveCapacity(min(segmentLength, 64 * (end - start)))
             var i = start
             while i < end && out.count < segmentLength {
                 let n = Int(Int8(bitPattern: bytes[i]))

@@ -1,8 +1,18 @@
 import Foundation
+import MSKDICOM
 import MSKImage
 import MSKLabels
 import MSKSimulator
 import MSKWriter
+
+/// What a synthesised clip is written as.
+public enum SynthFormat: String, Sendable, CaseIterable {
+    /// A video file in `SynthJob.codec`.
+    case video
+    /// A DICOM US Multi-frame Image (`.dcm`): native 8-bit pixels, Explicit VR Little Endian, the
+    /// simulator's imaging region and spacing as its ultrasound region, identity from the parameters.
+    case dicom
+}
 
 /// One clip to synthesise: simulator parameters, the clip's file stem, and how to encode it.
 public struct SynthJob: Sendable {
@@ -14,6 +24,8 @@ public struct SynthJob: Sendable {
     public var quality: Int?
     /// Grey or RGB frames. nil: RGB when the export canvas is on (its markers are coloured), grey otherwise.
     public var pixels: WriterPixels?
+    /// Video (in `codec`) or DICOM (`codec` and `quality` are then unused).
+    public var format: SynthFormat = .video
 
     public init(name: String, parameters: SimulationParameters, codec: VideoCodec = .h264,
                 quality: Int? = nil, pixels: WriterPixels? = nil) {
@@ -33,7 +45,7 @@ public struct SynthJob: Sendable {
     public static var samples: [SynthJob] { SamplePresets.all.map(SynthJob.init(preset:)) }
 
     /// The clip's file name, e.g. `full_01.mp4`.
-    public var clipFileName: String { "\(name).\(codec.defaultExtension)" }
+    public var clipFileName: String { "\(name).\(format == .dicom ? "dcm" : codec.defaultExtension)" }
     /// The labels' file name, e.g. `full_01.labels.json`.
     public var labelsFileName: String { LabelsDocument.fileName(forClip: clipFileName) }
 
@@ -51,6 +63,10 @@ public struct SynthJob: Sendable {
         var list = parameters.problems()
         if name.isEmpty || name.contains("/") || name.hasPrefix(".") {
             list.append("the clip name '\(name)' must be a plain file stem (no '/', not starting with '.')")
+        }
+        if format == .dicom {
+            if quality != nil { list.append("DICOM is written uncompressed and takes no quality") }
+            return list
         }
         if let quality {
             switch codec {
@@ -92,6 +108,7 @@ public enum SynthError: Error, Equatable, CustomStringConvertible, Sendable {
     case outputFolder(path: String, reason: String)
     case badJob(name: String, problems: [String])
     case writer(WriterError)
+    case dicomWriter(DICOMWriteError)
     case labels(path: String, reason: String)
     /// The caller asked to stop (e.g. Ctrl-C); the clip being written was removed.
     case cancelled(path: String)
@@ -103,6 +120,8 @@ public enum SynthError: Error, Equatable, CustomStringConvertible, Sendable {
         case .badJob(let name, let problems):
             return "cannot synthesise '\(name)': \(problems.joined(separator: "; ")); change the options"
         case .writer(let error):
+            return error.description
+        case .dicomWriter(let error):
             return error.description
         case .labels(let path, let reason):
             return "cannot write '\(path)': \(reason); check free disk space and that the folder is writable"
@@ -152,29 +171,18 @@ public enum Synthesizer {
         let labelsPath = (directory as NSString).appendingPathComponent(job.labelsFileName)
         let p = job.parameters
         let simulator = CineSimulator(parameters: p)
-        let options = VideoWriterOptions(codec: job.codec, fps: p.fps,
-                                         pixels: job.pixels ?? (p.exportCanvas ? .rgb : .grey),
-                                         quality: job.quality ?? SynthJob.defaultQuality(job.codec), reproducible: true)
         var truth: [FrameLabel] = []
         truth.reserveCapacity(p.frameCount)
-        let writer: VideoWriter
+        // Dropped unfinished (an error, or cancelled), a writer removes its temporary file.
+        let writer = try ClipSink(job: job, path: clipPath, simulator: simulator)
         var cancelled = false
-        do throws(WriterError) {
-            writer = try VideoWriter(path: clipPath, width: p.width, height: p.height, options: options)
-            for index in 0..<p.frameCount {
-                if isCancelled() { cancelled = true; break }
-                let frame = simulator.renderFrame(index)
-                switch options.pixels {
-                case .grey: try writer.write(frame.grey)
-                case .rgb: try writer.write(frame.rgb)
-                }
-                truth.append(frame.truth)
-                progress(SynthProgress(clipName: job.name, clipIndex: clipIndex, clipCount: clipCount,
-                                       framesDone: truth.count, frameCount: p.frameCount))
-            }
-        } catch {
-            // The writer's deinit removes its temporary file.
-            throw .writer(error)
+        for index in 0..<p.frameCount {
+            if isCancelled() { cancelled = true; break }
+            let frame = simulator.renderFrame(index)
+            try writer.write(frame)
+            truth.append(frame.truth)
+            progress(SynthProgress(clipName: job.name, clipIndex: clipIndex, clipCount: clipCount,
+                                   framesDone: truth.count, frameCount: p.frameCount))
         }
         // Dropped unfinished, the writer removes its temporary file.
         if cancelled { throw .cancelled(path: clipPath) }
@@ -193,7 +201,7 @@ public enum Synthesizer {
             frames = try writer.finish()
         } catch {
             try? FileManager.default.removeItem(atPath: labelsTemporary)
-            throw .writer(error)
+            throw error
         }
         do {
             try TemporaryName.commit(labelsTemporary, to: labelsPath)

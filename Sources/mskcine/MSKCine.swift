@@ -12,7 +12,7 @@ struct MSKCine: ParsableCommand {
         commandName: "mskcine",
         abstract: "Analyse dynamic musculoskeletal ultrasound cine clips.",
         version: EngineVersion.string,
-        subcommands: [Probe.self, Analyze.self, Regress.self, Synth.self, Batch.self, Merge.self, Export.self, Trend.self]
+        subcommands: [Probe.self, Frames.self, Analyze.self, Regress.self, Synth.self, Batch.self, Merge.self, Export.self, Trend.self]
     )
 
     /// Runs the command with MSKCine's exit statuses (spec: 0 done, 2 bad usage,

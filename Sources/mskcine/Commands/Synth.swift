@@ -36,7 +36,7 @@ extension MSKCine {
         @Option(name: .customLong("mm-per-pixel"), help: "Pixel spacing X[,Y] in mm; one value means X = Y (default 0.1).")
         var mmPerPixel: Spacing?
 
-        @Option(help: "Video codec: h264 (.mp4), mpeg4 (.mp4), mjpeg (.avi) or ffv1 (.mkv, lossless) (default h264).")
+        @Option(help: "Video codec: h264 (.mp4), mpeg4 (.mp4), mjpeg (.avi) or ffv1 (.mkv, lossless); or dicom (.dcm: US Multi-frame Image, uncompressed, calibrated) (default h264).")
         var codec: CodecOption?
 
         @Option(help: "Codec quality, lower is better and larger: H.264 CRF 0-51 (default 20), MPEG-4/MJPEG qscale 1-31 (default 5); ffv1 is lossless.")
@@ -100,7 +100,12 @@ extension MSKCine {
                 job = SynthJob(name: "\(c.rawValue)_seed\(s)", parameters: p)
             }
             if let codec {
-                job.codec = codec.value
+                if let video = codec.video {
+                    job.codec = video
+                    job.format = .video
+                } else {
+                    job.format = .dicom
+                }
                 if preset != nil { job.quality = nil }
             }
             if let quality { job.quality = quality }
@@ -211,14 +216,16 @@ struct CaseOption: ExpressibleByArgument {
     static var allValueStrings: [String] { TearCase.allCases.map(\.rawValue) }
 }
 
-/// `--codec`.
+/// `--codec`: a video codec, or `dicom`.
 struct CodecOption: ExpressibleByArgument {
-    let value: VideoCodec
+    /// nil: DICOM.
+    let video: VideoCodec?
     init?(argument: String) {
+        if argument == "dicom" { video = nil; return }
         guard let c = VideoCodec(rawValue: argument) else { return nil }
-        value = c
+        video = c
     }
-    static var allValueStrings: [String] { VideoCodec.allCases.map(\.rawValue) }
+    static var allValueStrings: [String] { VideoCodec.allCases.map(\.rawValue) + ["dicom"] }
 }
 
 /// `--size WxH`.
