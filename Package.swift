@@ -61,6 +61,8 @@ let package = Package(
         .target(name: "MSKStudyDB", dependencies: ["MSKAnalysis", .product(name: "GRDB", package: "GRDB.swift")]),
         // Batch analysis of archives: finds clips by content, shards, analyses in parallel, resumes.
         .target(name: "MSKBatch", dependencies: ["MSKStudyDB", "MSKAnalysis", "MSKReader", "MSKLabels"]),
+        // Helpers shared by the test targets (running the built binary, seeded random bytes).
+        .target(name: "MSKTestSupport"),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
@@ -77,16 +79,16 @@ let package = Package(
         ),
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
         .executableTarget(name: "MSKBench", dependencies: ["MSKReader", "MSKSimulator", "MSKWriter", "MSKSynth", "MSKBatch", "MSKStudyDB"]),
-        .testTarget(name: "MSKReaderTests", dependencies: ["MSKReader"]),
-        .testTarget(name: "MSKDICOMTests", dependencies: ["MSKDICOM", "MSKReader", "mskcine"], exclude: ["Scripts"]),
+        .testTarget(name: "MSKReaderTests", dependencies: ["MSKTestSupport", "MSKReader"]),
+        .testTarget(name: "MSKDICOMTests", dependencies: ["MSKTestSupport", "MSKDICOM", "MSKReader", "mskcine"], exclude: ["Scripts"]),
         .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
         .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage", "MSKReader"]),
         .testTarget(name: "MSKSynthTests", dependencies: ["MSKSynth", "MSKSimulator", "MSKWriter", "MSKReader", "MSKLabels"]),
-        .testTarget(name: "MSKBatchTests", dependencies: ["MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader"]),
-        .testTarget(name: "MSKCineTests", dependencies: ["mskcine", "MSKReader", "MSKAnalysis"]),
-        .testTarget(name: "MSKReportTests", dependencies: ["MSKReport", "MSKAnalysis", "MSKReader", "MSKImage", "MSKImaging"]),
+        .testTarget(name: "MSKBatchTests", dependencies: ["MSKTestSupport", "MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader"]),
+        .testTarget(name: "MSKCineTests", dependencies: ["MSKTestSupport", "mskcine", "MSKReader", "MSKAnalysis"]),
+        .testTarget(name: "MSKReportTests", dependencies: ["MSKTestSupport", "MSKReport", "MSKAnalysis", "MSKReader", "MSKImage", "MSKImaging"]),
     ],
     swiftLanguageModes: [.v6]
 )

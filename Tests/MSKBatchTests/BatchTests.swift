@@ -1,4 +1,5 @@
 import Foundation
+import MSKTestSupport
 import MSKAnalysis
 import MSKBatch
 import MSKReader
@@ -17,8 +18,8 @@ enum Fixture {
         let serial: URL
     }
 
-    static let made: Result<Made, CLIError> = {
-        do { return .success(try make()) } catch let e as CLIError { return .failure(e) } catch { return .failure(CLIError(message: "\(error)")) }
+    static let made: Result<Made, TestSupportError> = {
+        do { return .success(try make()) } catch let e as TestSupportError { return .failure(e) } catch { return .failure(TestSupportError(message: "\(error)")) }
     }()
 
     static func get() throws -> Made { try made.get() }
@@ -36,7 +37,7 @@ enum Fixture {
             let name = "c\(i)_\(c)"
             let r = try Binary.run(binary, ["synth", clips.path, "--case", c, "--seed", "\(i + 11)", "--frames", "16", "--size", "200x160",
                                             "--mm-per-pixel", "0.2", "--codec", codec, "--name", name])
-            guard r.status == 0 else { throw CLIError(message: "synth failed: \(r.stderr)") }
+            guard r.status == 0 else { throw TestSupportError(message: "synth failed: \(r.stderr)") }
             names.append("\(name).\(ext)")
         }
         // One clip under a misleading name: found by content, not extension.
@@ -46,7 +47,7 @@ enum Fixture {
         for s in ["decline", "stable"] {
             for i in 1...4 {
                 let r = try Binary.run(binary, ["synth", serial.path, "--preset", "serial_\(s)_s\(i)", "--frames", "24"])
-                guard r.status == 0 else { throw CLIError(message: "synth failed: \(r.stderr)") }
+                guard r.status == 0 else { throw TestSupportError(message: "synth failed: \(r.stderr)") }
             }
         }
         return Made(dir: dir, clips: names, serial: serial)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MSKTestSupport
 @testable import mskcine
 import Testing
 

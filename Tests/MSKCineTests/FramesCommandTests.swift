@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MSKTestSupport
 import MSKImage
 import MSKReader
 import MSKWriter

@@ -1,4 +1,5 @@
 import Foundation
+import MSKTestSupport
 import MSKDICOM
 import MSKReader
 @testable import mskcine
@@ -10,18 +11,6 @@ import Testing
 /// or end in a ReaderError of one line (exit status 3), never a crash.
 @Suite("corrupted JPEG and H.264 fragments through libavcodec: frames or one typed error", .serialized)
 struct CorruptCodecInputTests {
-    /// A small deterministic generator (SplitMix64).
-    struct Mixer {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
 
     @Test("60 variants each", arguments: ["jpeg_baseline.dcm", "jpeg_baseline_2frag.dcm", "h264.dcm"])
     func variants(_ name: String) throws {
@@ -31,7 +20,7 @@ struct CorruptCodecInputTests {
         try #require(!fragments.isEmpty)
         let (module, _) = try file.pixelModule()
         let scratch = try Scratch("corrupt-\(name)")
-        var mixer = Mixer(state: 6)
+        var mixer = SplitMix64(seed: 6)
         var decodedWhole = 0, refused = 0
         for variant in 0..<60 {
             var bytes = [UInt8](original)

@@ -1,4 +1,5 @@
 import Foundation
+import MSKTestSupport
 @testable import mskcine
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import MSKTestSupport
 import Testing
 
 /// pydicom (Debian's python3-pydicom, with python3-pil and python3-numpy) and dcmtk's dcmdump:
@@ -22,26 +23,7 @@ enum Reference {
     /// Runs a program; throws with its stderr when it fails.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mskdicom-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let out = try Data(contentsOf: outURL)
-        guard process.terminationStatus == 0 else {
-            let err = String(decoding: try Data(contentsOf: errURL), as: UTF8.self)
-            throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) failed: \(err.suffix(800))")
-        }
-        return out
+        try Binary.runChecked(executable, arguments)
     }
 
     /// Throws with what to do when pydicom or dcmdump is missing.

@@ -1,4 +1,5 @@
 import Foundation
+import MSKTestSupport
 import MSKReader
 import Testing
 
@@ -130,18 +131,5 @@ struct BadInputTests {
         #expect(count > 10 && count < 60, "\(file): \(count) frames decoded from a file cut at 60%")
         #expect(!reader.warnings.isEmpty, "\(file): no warning about the cut")
         #expect(reader.warnings.allSatisfy { !$0.contains("\n") })
-    }
-}
-
-/// A small seeded generator (SplitMix64) for reproducible test bytes.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

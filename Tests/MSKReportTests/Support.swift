@@ -1,4 +1,5 @@
 import Foundation
+import MSKTestSupport
 import MSKAnalysis
 import MSKReader
 
@@ -37,20 +38,8 @@ enum Fixtures {
     }
 
     /// Runs a program; standard output and error to files (nothing can block).
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let dir = try temporaryDirectory("run")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, try Data(contentsOf: outURL), String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+        try Binary.run(executable, arguments)
     }
 
     /// Debian's `chromium`, when installed.
