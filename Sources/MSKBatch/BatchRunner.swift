@@ -182,7 +182,9 @@ public final class BatchRunner: Sendable {
         }
         let reader: any FrameSource
         do {
-            reader = try openClip(path: file.path)
+            // With several jobs each one decodes on its own thread: the jobs already fill the cores,
+            // and decoder threads on top of them only contend.
+            reader = try openClip(path: file.path, options: ClipOptions(reader: ReaderOptions(decoderThreads: self.options.jobs > 1 ? 1 : 0)))
         } catch {
             if case .noVideoStream = error { return .notAClip }
             return try fail("open", error.description)

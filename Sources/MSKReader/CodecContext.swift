@@ -4,8 +4,9 @@ import CFFmpeg
 final class DecoderContext {
     let pointer: UnsafeMutablePointer<AVCodecContext>
 
-    /// Opens the decoder for `stream`'s codec parameters, with FFmpeg's automatic thread count.
-    init(stream: UnsafeMutablePointer<AVStream>) throws(FFmpegError) {
+    /// Opens the decoder for `stream`'s codec parameters with `threads` decoding threads (0: FFmpeg's
+    /// automatic count, as the ffmpeg command line does).
+    init(stream: UnsafeMutablePointer<AVStream>, threads: Int = 0) throws(FFmpegError) {
         let parameters = stream.pointee.codecpar!
         guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
             throw FFmpegError(operation: "find decoder", code: mskc_error_invaliddata())
@@ -16,7 +17,7 @@ final class DecoderContext {
         pointer = ctx
         try check(avcodec_parameters_to_context(ctx, parameters), "configure decoder")
         ctx.pointee.pkt_timebase = stream.pointee.time_base
-        ctx.pointee.thread_count = 0 // automatic, as the ffmpeg command line does
+        ctx.pointee.thread_count = Int32(threads)
         try check(avcodec_open2(ctx, codec, nil), "open decoder")
     }
 

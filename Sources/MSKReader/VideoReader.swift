@@ -9,9 +9,14 @@ public struct ReaderOptions: Sendable {
     /// Largest width or height accepted; a larger header is taken as corrupt (default 16384).
     public var maxDimension: Int
 
-    public init(wantRGB: Bool = false, maxDimension: Int = 16_384) {
+    /// Decoder threads: 0 lets FFmpeg choose (one per core, as the ffmpeg command line does);
+    /// 1 keeps decoding on the caller's thread, for running several clips side by side.
+    public var decoderThreads: Int
+
+    public init(wantRGB: Bool = false, maxDimension: Int = 16_384, decoderThreads: Int = 0) {
         self.wantRGB = wantRGB
         self.maxDimension = maxDimension
+        self.decoderThreads = max(0, decoderThreads)
     }
 }
 
@@ -86,7 +91,7 @@ public final class VideoReader: FrameSource {
             throw .unsupportedCodec(path: path, codec: codecName)
         }
         do {
-            decoder = try DecoderContext(stream: stream)
+            decoder = try DecoderContext(stream: stream, threads: options.decoderThreads)
             packet = try Packet()
             picture = try DecodedPicture()
         } catch {
