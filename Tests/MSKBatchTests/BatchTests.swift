@@ -95,7 +95,7 @@ struct BatchTests {
         let made = try Fixture.get()
         #expect(ClipKind.content(path: made.dir.appendingPathComponent("clips/c5_none.dat").path) != .notAClip)
         #expect(ClipKind.content(path: made.dir.appendingPathComponent("clips/c1_full.labels.json").path) == .notAClip)
-        if FileManager.default.fileExists(atPath: "/work/shared/data/real-dicom/US1_UNCR.dcm") || FileManager.default.fileExists(atPath: Self.realData + "/real-dicom/US1_UNCR.dcm") {
+        if FileManager.default.fileExists(atPath: Self.realData + "/real-dicom/US1_UNCR.dcm") {
             #expect(ClipKind.content(path: Self.realData + "/real-dicom/US1_UNCR.dcm") == .dicom)
         }
     }
@@ -315,10 +315,10 @@ struct BatchTests {
     static let realData = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data").path
 
-    @Test("real clips (../shared/data) and two Samples: every clip analysed or recorded as a failure, DICOM identity stored")
+    @Test("real clips (../shared/data) and two Samples: every clip analysed or recorded as a failure, DICOM identity stored",
+          .enabled(if: FileManager.default.fileExists(atPath: BatchTests.realData + "/real-dicom"), "../shared/data is not on this machine"))
     func realClips() throws {
         let data = Self.realData
-        guard FileManager.default.fileExists(atPath: data + "/real-dicom") else { return }
         let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Samples").path
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mskcine-real-\(UUID().uuidString)")
