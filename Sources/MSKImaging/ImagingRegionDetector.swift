@@ -18,6 +18,9 @@ public struct ImagingRegionDetector: Sendable {
         public var temporalThreshold: Float = 1.5
         /// A pixel whose RGB channels differ by more than this is a coloured marker.
         public var colourThreshold: Int = 40
+        /// Frames whose local texture is measured (spread over those given); the temporal spread
+        /// uses every frame given.
+        public var textureFrames: Int = 4
         /// Rows below the textured run are still image down to where fewer than this fraction of
         /// their pixels are textured: deep rows under a muscle can be dark (a hypoechoic muscle
         /// below, an acoustic shadow).
@@ -49,12 +52,19 @@ public struct ImagingRegionDetector: Sendable {
         var image = [Bool](repeating: false, count: n)
         var textured = [Float](repeating: 0, count: n)
         var sum = [Float](repeating: 0, count: n), sumSq = [Float](repeating: 0, count: n)
-        var used = 0
-        for frame in frames where frame.width == w && frame.height == h {
+        var used = 0, texturedFrames = 0
+        // Spatial texture from at most `params.textureFrames` frames spread over the buffer (it
+        // changes little from frame to frame); the temporal spread from all of them.
+        let usable = frames.filter { $0.width == w && $0.height == h }
+        let textureStride = max(1, usable.count / max(1, params.textureFrames))
+        for (k, frame) in usable.enumerated() {
             let f = FloatImage(frame)
-            let localStd = Self.localStd(f, radius: 2)
-            localStd.pixels.withUnsafeBufferPointer { s in
-                for i in 0..<n { textured[i] += s[i] }
+            if k % textureStride == 0 && texturedFrames < params.textureFrames {
+                let localStd = Self.localStd(f, radius: 2)
+                localStd.pixels.withUnsafeBufferPointer { s in
+                    for i in 0..<n { textured[i] += s[i] }
+                }
+                texturedFrames += 1
             }
             f.pixels.withUnsafeBufferPointer { p in
                 for i in 0..<n { sum[i] += p[i]; sumSq[i] += p[i] * p[i] }
@@ -74,7 +84,7 @@ public struct ImagingRegionDetector: Sendable {
         for i in 0..<n {
             let mean = sum[i] / k
             let temporal = used > 1 ? max(0, sumSq[i] / k - mean * mean).squareRoot() : 0
-            image[i] = !coloured[i] && (textured[i] / k > params.textureThreshold || temporal > params.temporalThreshold)
+            image[i] = !coloured[i] && (textured[i] / Float(max(1, texturedFrames)) > params.textureThreshold || temporal > params.temporalThreshold)
         }
 
         var rect = PixelRect(x: 0, y: 0, width: w, height: h)
