@@ -2,6 +2,7 @@ import Foundation
 import MSKAnalysis
 import MSKImage
 import MSKImaging
+import MSKSimulator
 import Testing
 
 /// Image operations on known inputs with known outputs.
@@ -222,5 +223,27 @@ import Testing
         let exact = try #require(Stats.quantile(values, q))
         let approx = try #require(Stats.greyQuantile(values, q))
         #expect(abs(exact - approx) <= 1.0 / 16)
+    }
+}
+
+@Suite struct ImagingRegionTests {
+    /// A scanner-export canvas (black margins, text rows, depth ruler, logo, coloured markers)
+    /// around the simulated image: the detector must find the image's own rectangle.
+    @Test(arguments: [(640, 480, UInt64(3)), (512, 400, UInt64(8))])
+    func findsTheImageInsideAnExportCanvas(width: Int, height: Int, seed: UInt64) throws {
+        let sim = CineSimulator(parameters: .preset(case: .full, seed: seed, width: width, height: height, mmPerPixel: 0.08,
+                                                    frameCount: 12, fps: 25, exportCanvas: true))
+        let frames = (0..<12).map { sim.renderFrame($0) }
+        let found = try #require(ImagingRegionDetector().detect(frames: frames.map(\.grey), rgb: frames.map(\.rgb)))
+        let truth = sim.imagingRegion
+        #expect(abs(found.x - truth.x) <= 2 && abs(found.y - truth.y) <= 2, "found \(found), truth \(truth)")
+        #expect(abs(found.maxX - (truth.x + truth.width)) <= 2, "found \(found), truth \(truth)")
+        // The bottom may stop above an acoustic shadow, never below the image.
+        #expect(found.maxY <= truth.y + truth.height + 2 && found.height >= truth.height * 3 / 4, "found \(found), truth \(truth)")
+    }
+
+    @Test func aFlatFrameHasNoImagingRegion() {
+        let flat = GreyImage(width: 200, height: 150, value: 30)
+        #expect(ImagingRegionDetector().detect(frames: [flat, flat, flat]) == nil)
     }
 }
