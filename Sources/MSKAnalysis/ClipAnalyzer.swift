@@ -75,8 +75,6 @@ public final class ClipAnalyzer {
         /// Tracked motion of the left and right stump faces (pixels) since the previous frame.
         var leftMotion: SIMD2<Double>?
         var rightMotion: SIMD2<Double>?
-        /// Median tissue motion of the belly (pixels) since the previous frame.
-        var bellyMotion: SIMD2<Double>?
     }
 
     public init(path: String, options: AnalysisOptions) {
@@ -159,14 +157,14 @@ public final class ClipAnalyzer {
     }
 
     /// Speckle tracking from the previous frame to this one: the aponeurosis inner edges
-    /// (vertical motion), the stump faces, and the belly at mid-depth.
+    /// (vertical motion) and the stump faces.
     private func track(previous: FloatImage, next: FloatImage, aponeuroses apo: AponeurosisPair, into record: inout FrameRecord) {
         let w = next.width
         let hx = max(3, spacing.px(x: 1.0)), hy = max(3, spacing.px(y: 0.6))
         let matcher = BlockMatcher(halfWidth: hx, halfHeight: hy,
                                    searchX: max(2, spacing.px(x: 0.6)), searchY: max(2, spacing.px(y: 0.4)), minCorrelation: 0.4)
         let columns = 6
-        var supDy: [Double] = [], deepDy: [Double] = [], belly: [SIMD2<Double>] = []
+        var supDy: [Double] = [], deepDy: [Double] = []
         for c in 0..<columns {
             let x = Double(w) * (Double(c) + 0.5) / Double(columns)
             let xi = Int(x)
@@ -174,13 +172,9 @@ public final class ClipAnalyzer {
             let sup = apo.superficialInner.y(x), deep = apo.deepInner.y(x)
             if let m = matcher.match(previous: previous, next: next, cx: xi, cy: Int(sup.rounded())) { supDy.append(m.displacement.y) }
             if let m = matcher.match(previous: previous, next: next, cx: xi, cy: Int(deep.rounded())) { deepDy.append(m.displacement.y) }
-            if let m = matcher.match(previous: previous, next: next, cx: xi, cy: Int(((sup + deep) / 2).rounded())) { belly.append(m.displacement) }
         }
         if supDy.count >= 2 { record.superficialDy = Stats.median(supDy) }
         if deepDy.count >= 2 { record.deepDy = Stats.median(deepDy) }
-        if belly.count >= 2, let mx = Stats.median(belly.map(\.x)), let my = Stats.median(belly.map(\.y)) {
-            record.bellyMotion = SIMD2(mx, my)
-        }
         if let faces = faceEstimate {
             // Blocks just inside each stump, beside its face.
             let left = SIMD2(faces.left.x - Double(hx) - 1, faces.left.y)

@@ -14,11 +14,6 @@ public struct FrameObservation: Sendable {
     public var thicknessMm: Double?
     /// Mean grey level of the intact belly.
     public var echoIntensity: Double?
-    /// Tissue displacement from the previous frame (region pixels), median over belly blocks.
-    public var motion: SIMD2<Double>?
-    /// Motion near each end face from the previous frame (pixels), for tracking.
-    public var leftFaceMotion: SIMD2<Double>?
-    public var rightFaceMotion: SIMD2<Double>?
 }
 
 /// Per-frame detection: aponeuroses, defect, thickness and echo intensity.

@@ -111,7 +111,6 @@ public struct DefectDetector: Sendable {
         public var rejected: [RejectedStructure]
         /// Belly mask used (true = intact belly), for echo intensity.
         public var bellyMask: [Bool]
-        public var defectMask: [Bool]
     }
 
     public func detect(_ image: FloatImage, aponeuroses apo: AponeurosisPair, spacing: Spacing) -> Result {
@@ -150,7 +149,7 @@ public struct DefectDetector: Sendable {
                 }
             }
         }
-        let belly = Stats.greyMedian(bellyValues) ?? apo.bellyLevel
+        let belly = Stats.greyQuantile(bellyValues, 0.5) ?? apo.bellyLevel
         let threshold = params.darkFraction * belly
         var dark = [Bool](repeating: false, count: w * h)
         smooth.pixels.withUnsafeBufferPointer { s in
@@ -238,12 +237,10 @@ public struct DefectDetector: Sendable {
             }
             if best == nil || r.area > best!.area { best = r }
         }
-        var defectMask = [Bool](repeating: false, count: w * h)
         var bellyMask = inBelly
         guard let region = best else {
-            return Result(defect: nil, rejected: rejected, bellyMask: bellyMask, defectMask: defectMask)
+            return Result(defect: nil, rejected: rejected, bellyMask: bellyMask)
         }
-        for i in region.pixels { defectMask[i] = true }
         // Exclude the defect and a rim around it from the intact belly.
         let rim = spacing.px(x: 0.3)
         bellyMask.withUnsafeMutableBufferPointer { mask in
@@ -301,7 +298,7 @@ public struct DefectDetector: Sendable {
             return Double(bx)
         }
         guard let mid = edges(atY: midY, fromX: darkestX(atY: midY)) else {
-            return Result(defect: nil, rejected: rejected, bellyMask: bellyMask, defectMask: defectMask)
+            return Result(defect: nil, rejected: rejected, bellyMask: bellyMask)
         }
         var left: [SIMD2<Double>] = [], right: [SIMD2<Double>] = []
         let span = bottomY - topY
@@ -319,7 +316,7 @@ public struct DefectDetector: Sendable {
             touchesSuperficial: region.touchTop, touchesDeep: region.touchBottom, depthFraction: fraction,
             centreX: centreX, midY: midY, midLeftX: mid.0, midRightX: mid.1,
             leftFace: left, rightFace: right, fluidLevel: fluid, bellyLevel: belly)
-        return Result(defect: observation, rejected: rejected, bellyMask: bellyMask, defectMask: defectMask)
+        return Result(defect: observation, rejected: rejected, bellyMask: bellyMask)
     }
 
     /// Posterior acoustic enhancement: fluid attenuates less than tissue, so the tissue beneath it

@@ -89,61 +89,6 @@ public enum Filters {
         return FloatImage(width: w, height: h, pixels: out)
     }
 
-    /// Transpose (so column filters reuse the contiguous row loop).
-    public static func transpose(_ image: FloatImage) -> FloatImage {
-        let w = image.width, h = image.height
-        let out = [Float](unsafeUninitializedCapacity: w * h) { dst, initialised in
-            image.pixels.withUnsafeBufferPointer { src in
-                let block = 32
-                var by = 0
-                while by < h {
-                    var bx = 0
-                    while bx < w {
-                        for y in by..<min(by + block, h) {
-                            for x in bx..<min(bx + block, w) { dst[x * h + y] = src[y * w + x] }
-                        }
-                        bx += block
-                    }
-                    by += block
-                }
-            }
-            initialised = w * h
-        }
-        return FloatImage(width: h, height: w, pixels: out)
-    }
-
-    /// Median of a 3x3 window (speckle-reducing; keeps edges). Border pixels are copied.
-    public static func median3(_ image: FloatImage) -> FloatImage {
-        let w = image.width, h = image.height
-        guard w >= 3, h >= 3 else { return image }
-        var out = image.pixels
-        image.pixels.withUnsafeBufferPointer { s in
-            out.withUnsafeMutableBufferPointer { d in
-                for y in 1..<(h - 1) {
-                    for x in 1..<(w - 1) {
-                        let i = y * w + x
-                        var v = (s[i - w - 1], s[i - w], s[i - w + 1], s[i - 1], s[i], s[i + 1], s[i + w - 1], s[i + w], s[i + w + 1])
-                        d[i] = median9(&v)
-                    }
-                }
-            }
-        }
-        return FloatImage(width: w, height: h, pixels: out)
-    }
-
-    @inline(__always)
-    private static func median9(_ v: inout (Float, Float, Float, Float, Float, Float, Float, Float, Float)) -> Float {
-        // Paeth's median-of-9 sorting network.
-        @inline(__always) func s(_ a: inout Float, _ b: inout Float) { if a > b { swap(&a, &b) } }
-        s(&v.1, &v.2); s(&v.4, &v.5); s(&v.7, &v.8)
-        s(&v.0, &v.1); s(&v.3, &v.4); s(&v.6, &v.7)
-        s(&v.1, &v.2); s(&v.4, &v.5); s(&v.7, &v.8)
-        s(&v.0, &v.3); s(&v.5, &v.8); s(&v.4, &v.7)
-        s(&v.3, &v.6); s(&v.1, &v.4); s(&v.2, &v.5)
-        s(&v.4, &v.7); s(&v.4, &v.2); s(&v.6, &v.4)
-        s(&v.4, &v.2)
-        return v.4
-    }
 }
 
 /// Small statistics helpers.
@@ -204,11 +149,8 @@ public enum Stats {
         }
     }
 
-    /// The median of grey levels (0...255) to 1/16 of a grey level, from a histogram: linear time,
-    /// no sort. For thresholds, where that precision is plenty.
-    public static func greyMedian(_ values: [Float]) -> Float? { greyQuantile(values, 0.5) }
-
-    /// Quantile q (0...1) of grey levels (0...255) to 1/16 of a grey level, from a histogram.
+    /// Quantile q (0...1) of grey levels (0...255) to 1/16 of a grey level, from a histogram:
+    /// linear time, no sort. For thresholds, where that precision is plenty.
     public static func greyQuantile(_ values: [Float], _ q: Double) -> Float? {
         guard !values.isEmpty else { return nil }
         let bins = 4096

@@ -52,17 +52,6 @@ public struct FloatImage: Sendable, Equatable {
         let c = pixels[y1 * width + x0], d = pixels[y1 * width + x1]
         return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
     }
-
-    /// Mean of the values in rows `rows` and columns `columns` (clamped); nil when empty.
-    public func mean(rows: Range<Int>, columns: Range<Int>) -> Float? {
-        let r = rows.clamped(to: 0..<height), c = columns.clamped(to: 0..<width)
-        guard !r.isEmpty, !c.isEmpty else { return nil }
-        var sum: Float = 0
-        pixels.withUnsafeBufferPointer { p in
-            for y in r { for x in c { sum += p[y * width + x] } }
-        }
-        return sum / Float(r.count * c.count)
-    }
 }
 
 /// An axis-aligned rectangle in pixels: origin top-left, y downward.
@@ -86,14 +75,5 @@ public struct PixelRect: Sendable, Equatable, Codable, CustomStringConvertible {
         let x0 = min(max(x, 0), w), y0 = min(max(y, 0), h)
         let x1 = min(max(maxX, x0), w), y1 = min(max(maxY, y0), h)
         return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
-    }
-
-    /// Intersection over union with another rectangle (0 when disjoint).
-    public func overlap(_ other: PixelRect) -> Double {
-        let ix = max(0, min(maxX, other.maxX) - max(x, other.x))
-        let iy = max(0, min(maxY, other.maxY) - max(y, other.y))
-        let inter = Double(ix * iy)
-        let union = Double(area + other.area) - inter
-        return union > 0 ? inter / union : 0
     }
 }

@@ -24,7 +24,6 @@ public struct Quadratic: Sendable, Equatable, Codable {
     @inlinable public func y(_ x: Double) -> Double { c0 + x * (c1 + x * c2) }
     @inlinable public func slope(_ x: Double) -> Double { c1 + 2 * c2 * x }
 
-    public func shifted(by dy: Double) -> Quadratic { Quadratic(c0: c0 + dy, c1: c1, c2: c2) }
 
     /// Weighted least-squares fit, with one round dropping points further than 3 robust SDs.
     /// Falls back to a line or a constant when there are too few points or x spans little.
@@ -88,8 +87,6 @@ public struct LogCompression: Sendable, Equatable {
     public var dynamicRangeDb: Double
     public init(dynamicRangeDb: Double = 60) { self.dynamicRangeDb = dynamicRangeDb }
 
-    /// The grey level whose amplitude is the mean of the amplitudes of grey levels a and b.
-    public func amplitudeMidpoint(_ a: Float, _ b: Float) -> Float { amplitudeLevel(from: b, to: a, fraction: 0.5) }
 
     /// The grey level whose amplitude lies `fraction` of the way from grey level `low`'s amplitude
     /// to grey level `high`'s.
