@@ -123,28 +123,24 @@ public struct DefectDetector: Sendable {
             let b = min(h, Int(floor(apo.deepInner.y(Double(x)) - inset)) + 1)
             top[x] = a; bottom[x] = max(a, b)
         }
-        // The smoothed image is needed only over the belly's rows (and the filter's reach around
-        // them): filter that band and leave the rest at 0.
+        // The smoothed image is needed only over the belly's rows: `smooth` holds rows
+        // bellyRows (its row k is image row bellyRows.lowerBound + k).
         let rx = max(1, spacing.px(x: params.smoothingXMm) / 2), ry = max(1, spacing.px(y: params.smoothingYMm) / 2)
-        let bandTop = max(0, (top.min() ?? 0) - ry), bandBottom = min(h, (bottom.max() ?? h) + ry)
-        var smooth = FloatImage(width: w, height: h)
-        if bandBottom > bandTop {
-            let band = FloatImage(width: w, height: bandBottom - bandTop, pixels: Array(image.pixels[(bandTop * w)..<(bandBottom * w)]))
-            let filtered = Filters.boxMean(band, radiusX: rx, radiusY: ry)
-            smooth.pixels.replaceSubrange((bandTop * w)..<(bandBottom * w), with: filtered.pixels)
-        }
+        let bellyRows = (top.min() ?? 0)..<max(top.min() ?? 0, bottom.max() ?? 0)
+        let smooth = Filters.boxMean(image, radiusX: rx, radiusY: ry, rows: bellyRows)
+        let smoothOffset = bellyRows.lowerBound * w
         let integral = IntegralImage(image)
         var inBelly = [Bool](repeating: false, count: w * h)
         var bellyValues: [Float] = []
         bellyValues.reserveCapacity(w * h / 8)
         inBelly.withUnsafeMutableBufferPointer { mask in
             smooth.pixels.withUnsafeBufferPointer { sm in
-                for y in 0..<h {
+                for y in bellyRows {
                     let row = y * w
                     for x in 0..<w where y >= top[x] && y < bottom[x] {
                         mask[row + x] = true
                         // The belly level from every second row and column: the same median, a quarter of the work.
-                        if (x | y) & 1 == 0 { bellyValues.append(sm[row + x]) }
+                        if (x | y) & 1 == 0 { bellyValues.append(sm[row - smoothOffset + x]) }
                     }
                 }
             }
@@ -155,7 +151,7 @@ public struct DefectDetector: Sendable {
         smooth.pixels.withUnsafeBufferPointer { s in
             inBelly.withUnsafeBufferPointer { b in
                 dark.withUnsafeMutableBufferPointer { d in
-                    for i in 0..<(w * h) where b[i] && s[i] < threshold { d[i] = true }
+                    for i in (bellyRows.lowerBound * w)..<(bellyRows.upperBound * w) where b[i] && s[i - smoothOffset] < threshold { d[i] = true }
                 }
             }
         }
@@ -251,7 +247,7 @@ public struct DefectDetector: Sendable {
         }
 
         var fluidValues: [Float] = []
-        for i in region.pixels { fluidValues.append(smooth.pixels[i]) }
+        for i in region.pixels { fluidValues.append(smooth.pixels[i - smoothOffset]) }
         let fluid = Stats.greyQuantile(fluidValues, 0.5) ?? 0
         let centreX = region.sumX / Double(region.area)
         let cx = Int(centreX.rounded())
@@ -290,10 +286,11 @@ public struct DefectDetector: Sendable {
         }
         // Start each row's walk from the darkest column near the region centre on that row.
         func darkestX(atY y: Double) -> Double {
-            let yi = min(h - 1, max(0, Int(y.rounded())))
+            let yi = min(bellyRows.upperBound - 1, max(bellyRows.lowerBound, Int(y.rounded())))
             var bx = cx, bv = Float.infinity
             for x in max(0, region.minX)...min(w - 1, region.maxX) where label[yi * w + x] == label[region.pixels[0]] {
-                if smooth[x, yi] < bv { bv = smooth[x, yi]; bx = x }
+                let v = smooth.pixels[yi * w - smoothOffset + x]
+                if v < bv { bv = v; bx = x }
             }
             return Double(bx)
         }

@@ -4,48 +4,57 @@
 /// levels is a grey level.
 public enum Filters {
     /// Mean over a (2 rx + 1) x (2 ry + 1) window (running sums: cost independent of the radius).
-    public static func boxMean(_ image: FloatImage, radiusX rx: Int, radiusY ry: Int) -> FloatImage {
-        let horizontal = rx > 0 ? boxRows(image, radius: rx) : image
-        return ry > 0 ? boxColumns(horizontal, radius: ry) : horizontal
+    /// With `rows`, only those rows of the result are made (the returned image is `rows.count`
+    /// high; its row k is row `rows.lowerBound + k` of the full result, windows still clipped to the
+    /// whole image), reading only the source rows the windows reach.
+    public static func boxMean(_ image: FloatImage, radiusX rx: Int, radiusY ry: Int, rows: Range<Int>? = nil) -> FloatImage {
+        let h = image.height
+        let wanted = (rows ?? 0..<h).clamped(to: 0..<h)
+        let r = max(0, ry)
+        let reach = max(0, wanted.lowerBound - r)..<min(h, wanted.upperBound + r)
+        let horizontal = boxRows(image, radius: max(0, rx), rows: r > 0 ? reach : wanted)
+        return r > 0 ? boxColumns(horizontal, radius: r, firstRow: reach.lowerBound, imageHeight: h, rows: wanted) : horizontal
     }
 
     /// Running-sum mean down each column, kept as one accumulator row so every inner loop runs
-    /// along contiguous memory (no transposes).
-    static func boxColumns(_ image: FloatImage, radius r: Int) -> FloatImage {
-        let w = image.width, h = image.height
-        guard w > 0, h > 0 else { return image }
+    /// along contiguous memory (no transposes). `band` holds image rows from `firstRow` on; the
+    /// result holds `rows`, each the mean over its window clipped to the image's `imageHeight` rows.
+    static func boxColumns(_ band: FloatImage, radius r: Int, firstRow s0: Int, imageHeight h: Int, rows: Range<Int>) -> FloatImage {
+        let w = band.width, outH = rows.count
+        guard w > 0, outH > 0 else { return FloatImage(width: w, height: max(0, outH)) }
         var sums = [Float](repeating: 0, count: w)
-        let out = [Float](unsafeUninitializedCapacity: w * h) { dst, initialised in
-            image.pixels.withUnsafeBufferPointer { src in
+        let firstInWindow = max(0, rows.lowerBound - r)
+        let out = [Float](unsafeUninitializedCapacity: w * outH) { dst, initialised in
+            band.pixels.withUnsafeBufferPointer { src in
                 sums.withUnsafeMutableBufferPointer { acc in
                     var count = 0
-                    for y in 0..<min(r, h) {
-                        let row = y * w
+                    for y in firstInWindow..<min(h, rows.lowerBound + r) {
+                        let row = (y - s0) * w
                         for x in 0..<w { acc[x] += src[row + x] }
                         count += 1
                     }
-                    for y in 0..<h {
+                    for y in rows {
                         let add = y + r
                         if add < h {
-                            let row = add * w
+                            let row = (add - s0) * w
                             for x in 0..<w { acc[x] += src[row + x] }
                             count += 1
                         }
                         let drop = y - r - 1
-                        if drop >= 0 {
-                            let row = drop * w
+                        if drop >= firstInWindow {
+                            let row = (drop - s0) * w
                             for x in 0..<w { acc[x] -= src[row + x] }
                             count -= 1
                         }
                         let inverse = 1 / Float(count)
-                        let row = y * w
+                        let row = (y - rows.lowerBound) * w
                         for x in 0..<w { dst[row + x] = acc[x] * inverse }
                     }
                 }
             }
-            initialised = w * h
+            initialised = w * outH
         }
-        return FloatImage(width: w, height: h, pixels: out)
+        return FloatImage(width: w, height: outH, pixels: out)
     }
 
     /// An approximately Gaussian blur of standard deviation sigma (pixels) per axis: three box passes.
@@ -63,14 +72,18 @@ public enum Filters {
         return max(0, Int((((4 * sigma * sigma + 1)).squareRoot() - 1) / 2 + 0.5))
     }
 
-    /// Running-sum mean along each row.
-    static func boxRows(_ image: FloatImage, radius r: Int) -> FloatImage {
-        let w = image.width, h = image.height
-        guard w > 0, h > 0 else { return image }
-        let out = [Float](unsafeUninitializedCapacity: w * h) { dst, initialised in
+    /// Running-sum mean along each row, for the image rows `rows` (the result is `rows.count` high).
+    static func boxRows(_ image: FloatImage, radius r: Int, rows: Range<Int>) -> FloatImage {
+        let w = image.width, outH = rows.count
+        guard w > 0, outH > 0 else { return FloatImage(width: w, height: max(0, outH)) }
+        let out = [Float](unsafeUninitializedCapacity: w * outH) { dst, initialised in
             image.pixels.withUnsafeBufferPointer { src in
-                for y in 0..<h {
-                    let row = y * w
+                for y in rows {
+                    let row = y * w, outRow = (y - rows.lowerBound) * w
+                    guard r > 0 else {
+                        for x in 0..<w { dst[outRow + x] = src[row + x] }
+                        continue
+                    }
                     var sum: Float = 0
                     var count = 0
                     // Window [x - r, x + r] clipped to [0, w).
@@ -80,15 +93,14 @@ public enum Filters {
                         if add < w { sum += src[row + add]; count += 1 }
                         let drop = x - r - 1
                         if drop >= 0 { sum -= src[row + drop]; count -= 1 }
-                        dst[row + x] = sum / Float(count)
+                        dst[outRow + x] = sum / Float(count)
                     }
                 }
             }
-            initialised = w * h
+            initialised = w * outH
         }
-        return FloatImage(width: w, height: h, pixels: out)
+        return FloatImage(width: w, height: outH, pixels: out)
     }
-
 }
 
 /// Small statistics helpers.

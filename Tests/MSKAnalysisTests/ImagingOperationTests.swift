@@ -61,6 +61,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [(0, 60), (5, 17), (40, 60), (0, 1), (59, 60)])
+    func boxMeanOverSomeRowsEqualsThoseRowsOfTheWholeResult(first: Int, end: Int) {
+        let image = Self.texture(width: 37, height: 60, seed: 21)
+        let whole = Filters.boxMean(image, radiusX: 2, radiusY: 7)
+        let part = Filters.boxMean(image, radiusX: 2, radiusY: 7, rows: first..<end)
+        #expect(part.width == 37 && part.height == end - first)
+        var worst: Float = 0
+        for y in first..<end { for x in 0..<37 { worst = max(worst, abs(part[x, y - first] - whole[x, y])) } }
+        #expect(worst < 1e-3)
+        let rowsOnly = Filters.boxMean(image, radiusX: 0, radiusY: 0, rows: first..<end)
+        #expect(rowsOnly.pixels == Array(image.pixels[(first * 37)..<(end * 37)]))
+    }
+
     @Test func robustQuadraticFitIgnoresAnOutlier() throws {
         let xs = (0..<20).map(Double.init)
         var ys = xs.map { 5 + 0.3 * $0 - 0.01 * $0 * $0 }
