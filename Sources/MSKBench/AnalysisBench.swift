@@ -24,7 +24,7 @@ enum AnalysisBench {
             clips.append(("640x480 H.264 simulated tear, \(frames) frames", path, "0.08"))
         }
         if let realClip, FileManager.default.fileExists(atPath: realClip) {
-            clips.append(("1148x624 H.264 real clip (p6_passive_ROM, 395 frames)", realClip, ""))
+            clips.append(("1148x624 H.264 real clip (p6_passive_ROM, \(try countFrames(mskcine, realClip)) frames)", realClip, ""))
         }
         print("")
         print("End-to-end analysis (mskcine analyze, release, pinned to one core with taskset -c 0), best of 3:")

@@ -115,14 +115,15 @@ public enum OverlayPass {
         var kept: [Int: RGBImage] = [:]
         var t = 0
         let expected = analysis.frames.count
+        let codec = overlayPath.map(codec(forPath:))
         do {
-            while let frame = try source.nextFrame() {
+            // The canvas takes the decoded frame's pixels; the frame itself is not kept, so drawing
+            // changes them in place instead of copying the whole frame first.
+            while var canvas = try source.nextFrame().map({ $0.rgb.map { Canvas($0) } ?? Canvas(grey: $0.grey) }) {
                 guard t < expected else { throw ReportError.clipChanged(path: path, analysed: expected, reread: t + 1) }
-                var canvas = frame.rgb.map { Canvas($0) } ?? Canvas(grey: frame.grey)
                 painter.draw(on: &canvas, frame: t)
                 if keyFrames.contains(t) { kept[t] = crop(canvas.image, to: analysis.imagingRegion) }
-                if let overlayPath {
-                    let codec = codec(forPath: overlayPath)
+                if let overlayPath, let codec {
                     // 4:2:0 codecs need even sides: an odd frame gets one black column or row.
                     let image = pad(canvas.image, toEven: true)
                     if writer == nil {

@@ -4,6 +4,7 @@ import MSKAnalysis
 import MSKDICOM
 import MSKReader
 import MSKReport
+import MSKStudyDB
 
 /// The `mskcine` command: parses arguments, calls the MSKCine libraries, prints results.
 @main
@@ -71,6 +72,12 @@ struct MSKCine: ParsableCommand {
             printError("mskcine: \(error)")
             if case .reread = error { return ExitStatus.unreadableInput }
             return ExitStatus.failure
+        case let error as StudyDBError:
+            printError("mskcine: \(error)")
+            switch error {
+            case .notFound, .notAStudyDatabase, .cannotOpen: return ExitStatus.unreadableInput
+            case .newerSchema, .failed: return ExitStatus.failure
+            }
         case let error as ExitCode:
             return error.rawValue
         default:

@@ -55,20 +55,13 @@ extension MSKCine {
         }
 
         func run() throws {
-            do throws(StudyDBError) {
-                let database = try StudyDatabase(path: db, readOnly: true)
-                if let csv {
-                    let files = try database.exportCSV(to: csv)
-                    print("export: wrote " + files.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ") + " to \(csv)")
-                }
-                if digest { print(try database.contentDigest()) }
-            } catch {
-                printError("mskcine: \(error)")
-                switch error {
-                case .notFound, .notAStudyDatabase, .cannotOpen: throw ExitCode(ExitStatus.unreadableInput)
-                default: throw ExitCode(ExitStatus.failure)
-                }
+            // A StudyDBError goes to MSKCine.report, which gives its exit status.
+            let database = try StudyDatabase(path: db, readOnly: true)
+            if let csv {
+                let files = try database.exportCSV(to: csv)
+                print("export: wrote " + files.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ") + " to \(csv)")
             }
+            if digest { print(try database.contentDigest()) }
         }
     }
 
@@ -107,22 +100,14 @@ extension MSKCine {
         }
 
         func run() throws {
-            let result: TrendReport
-            do throws(StudyDBError) {
-                let database = try StudyDatabase(path: db, readOnly: true)
-                let input = try database.trendClips(engineVersion: EngineVersion.string, patient: patient, muscle: muscle,
-                                                    side: side.map { $0.lowercased() })
-                var thresholds = TrendThresholds()
-                if let thicknessMdc { thresholds.thicknessMdcMm = thicknessMdc }
-                if let echoMdc { thresholds.echoMdc = echoMdc }
-                result = MSKStudyDB.Trend.compute(input.clips, thresholds: thresholds, unidentified: input.unidentified, uncalibrated: input.uncalibrated)
-            } catch {
-                printError("mskcine: \(error)")
-                switch error {
-                case .notFound, .notAStudyDatabase, .cannotOpen: throw ExitCode(ExitStatus.unreadableInput)
-                default: throw ExitCode(ExitStatus.failure)
-                }
-            }
+            // A StudyDBError goes to MSKCine.report, which gives its exit status.
+            let database = try StudyDatabase(path: db, readOnly: true)
+            let input = try database.trendClips(engineVersion: EngineVersion.string, patient: patient, muscle: muscle,
+                                                side: side.map { $0.lowercased() })
+            var thresholds = TrendThresholds()
+            if let thicknessMdc { thresholds.thicknessMdcMm = thicknessMdc }
+            if let echoMdc { thresholds.echoMdc = echoMdc }
+            let result = MSKStudyDB.Trend.compute(input.clips, thresholds: thresholds, unidentified: input.unidentified, uncalibrated: input.uncalibrated)
             if let report { try ClipReporter.save(result.html(), to: report) }
             if json {
                 FileHandle.standardOutput.write(Data((result.document().serialized(pretty: true) + "\n").utf8))
