@@ -25,16 +25,18 @@ extension DICOMFile {
         guard frames.indices.contains(index) else {
             throw .frameDecodingFailed(path: path, frame: index, reason: "there are \(frames.count) frames")
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(frames[index].reduce(0) { $0 + $1.count })
-        for range in frames[index] { out.append(contentsOf: dataSet.buffer.bytes(range)) }
-        return out
+        return concatenated(frames[index])
     }
 
     /// For the video transfer syntaxes (H.264, HEVC, MPEG-2): every fragment in order, which
     /// together form one elementary stream. Nil for any other storage.
     public func videoStreamBytes(module: PixelModule) -> [UInt8]? {
         guard case .videoStream(let fragments) = module.storage else { return nil }
+        return concatenated(fragments)
+    }
+
+    /// The bytes of `fragments`, one after another.
+    private func concatenated(_ fragments: [Range<Int>]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(fragments.reduce(0) { $0 + $1.count })
         for range in fragments { out.append(contentsOf: dataSet.buffer.bytes(range)) }

@@ -158,9 +158,7 @@ public final class DICOMFrameSource: FrameSource {
             }
         } else {
             do {
-                let helper = try codecForConversion()
-                grey = try helper.convertPacked(rgbBytes, format: AV_PIX_FMT_RGB24, width: width, height: height,
-                                                bytesPerPixel: 3, wantRGB: false).0
+                grey = try rgbToGrey.grey(fromRGB24: rgbBytes, width: width, height: height)
             } catch {
                 throw .decodingFailed(path: path, frameIndex: index, reason: error.description)
             }
@@ -168,14 +166,8 @@ public final class DICOMFrameSource: FrameSource {
         return (grey, wantRGB ? rgb : nil)
     }
 
-    private var conversionHelper: PackedConverter?
-
-    private func codecForConversion() throws(FFmpegError) -> PackedConverter {
-        if let conversionHelper { return conversionHelper }
-        let helper = PackedConverter()
-        conversionHelper = helper
-        return helper
-    }
+    /// Made on the first RGB frame that needs it.
+    private lazy var rgbToGrey = PackedConverter()
 
     static func pixelFormatName(_ m: PixelModule) -> String {
         var name = m.photometric.lowercased().replacingOccurrences(of: " ", with: "_")
@@ -188,18 +180,16 @@ public final class DICOMFrameSource: FrameSource {
 final class PackedConverter {
     private let greyScaler = Scaler(output: AV_PIX_FMT_GRAY8)
 
-    func convertPacked(_ bytes: [UInt8], format: AVPixelFormat, width: Int, height: Int, bytesPerPixel: Int,
-                       wantRGB: Bool) throws(FFmpegError) -> (GreyImage, RGBImage?) {
-        var copy = bytes
+    /// `bytes` is read in place (libswscale only reads its source), not copied.
+    func grey(fromRGB24 bytes: [UInt8], width: Int, height: Int) throws(FFmpegError) -> GreyImage {
         let holder = try DecodedPicture()
-        let grey: GreyImage
         do {
-            grey = try copy.withUnsafeMutableBufferPointer { buf in
+            return try bytes.withUnsafeBufferPointer { buf in
                 holder.pointer.pointee.width = Int32(width)
                 holder.pointer.pointee.height = Int32(height)
-                holder.pointer.pointee.format = format.rawValue
-                holder.pointer.pointee.data.0 = buf.baseAddress
-                holder.pointer.pointee.linesize.0 = Int32(width * bytesPerPixel)
+                holder.pointer.pointee.format = AV_PIX_FMT_RGB24.rawValue
+                holder.pointer.pointee.data.0 = UnsafeMutablePointer(mutating: buf.baseAddress)
+                holder.pointer.pointee.linesize.0 = Int32(width * 3)
                 defer { holder.pointer.pointee.data.0 = nil }
                 return try GreyImage(width: width, height: height) { out throws(FFmpegError) in
                     try greyScaler.convert(holder, into: out)
@@ -210,7 +200,6 @@ final class PackedConverter {
         } catch {
             throw FFmpegError(operation: "convert pixels", code: mskc_error_invaliddata())
         }
-        return (grey, nil)
     }
 }
 

@@ -52,11 +52,14 @@ final class ImageCodec {
     }
 
     private func send(_ bytes: [UInt8]) throws(FFmpegError) {
+        try bytes.withUnsafeBufferPointer { (src) throws(FFmpegError) in try send(src) }
+    }
+
+    /// Copies `src` into a fresh packet and sends it.
+    private func send(_ src: UnsafeBufferPointer<UInt8>) throws(FFmpegError) {
         packet.unref()
-        try check(av_new_packet(packet.pointer, Int32(clamping: bytes.count)), "allocate packet")
-        bytes.withUnsafeBufferPointer { src in
-            if let base = src.baseAddress, let dst = packet.pointer.pointee.data { dst.update(from: base, count: src.count) }
-        }
+        try check(av_new_packet(packet.pointer, Int32(clamping: src.count)), "allocate packet")
+        if let base = src.baseAddress, let dst = packet.pointer.pointee.data { dst.update(from: base, count: src.count) }
         defer { packet.unref() }
         try check(avcodec_send_packet(context, packet.pointer), "decode packet")
     }
@@ -103,7 +106,8 @@ final class ImageCodec {
             if used < 0 { throw FFmpegError(operation: "parse the video stream", code: used) }
             streamPosition += Int(used)
             if outSize > 0, let out {
-                let chunk = [UInt8](UnsafeBufferPointer(start: out, count: Int(outSize)))
+                // The parser's buffer stays valid until the next av_parser_parse2 call: sent from there, not copied first.
+                let chunk = UnsafeBufferPointer(start: out, count: Int(outSize))
                 do { try send(chunk) } catch where error.isAgain {
                     // The decoder is full: take a picture out first (the parser has already consumed the bytes).
                     if try receive(&streamDrained) {

@@ -74,7 +74,7 @@ extension MSKCine {
                 if !clash.isEmpty {
                     throw ValidationError("--preset \(preset) fixes the anatomy and frame; drop \(clash.joined(separator: ", "))")
                 }
-                if SamplePresets.all.first(where: { $0.name == preset }) == nil {
+                if Self.sample(named: preset) == nil {
                     throw ValidationError("no preset '\(preset)'; choose one of \(SamplePresets.all.map(\.name).joined(separator: ", "))")
                 }
             }
@@ -82,11 +82,16 @@ extension MSKCine {
             if let fps, !(fps > 0 && fps.isFinite) { throw ValidationError("--fps \(fps) must be a positive number") }
         }
 
+        /// The sample-set clip called `name`, if there is one.
+        static func sample(named name: String) -> SamplePreset? {
+            SamplePresets.all.first(where: { $0.name == name })
+        }
+
         /// The clips this invocation asks for.
         func jobs() -> [SynthJob] {
             if samples { return SynthJob.samples }
             var job: SynthJob
-            if let preset, let sample = SamplePresets.all.first(where: { $0.name == preset }) {
+            if let preset, let sample = Self.sample(named: preset) {
                 job = SynthJob(preset: sample)
             } else {
                 let c = tearCase?.value ?? .full
@@ -195,8 +200,7 @@ final class ProgressLine {
     }
 
     func finish(_ text: String) {
-        if isTerminal && shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        shown = false
+        clear()
         printError(text)
     }
 
