@@ -36,7 +36,7 @@ let package = Package(
         // Image value types (grey and RGB, contiguous storage). Pure Swift, no dependencies.
         .target(name: "MSKImage"),
         // DICOM Part 10 parser (pure Swift): data sets, pixel module, calibration, native/RLE frames.
-        .target(name: "MSKDICOM"),
+        .target(name: "MSKDICOM", dependencies: ["MSKImage"]),
         // Frame sources: video files through FFmpeg, DICOM through MSKDICOM (compressed DICOM
         // frames through libavcodec). Nothing above this sees a C pointer.
         .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage", "MSKDICOM"]),
@@ -46,7 +46,7 @@ let package = Package(
         // The imaging core: filters, imaging region, aponeuroses, defect, speckle tracking. Pure Swift.
         .target(name: "MSKImaging", dependencies: ["MSKImage"]),
         // The labels document beside a clip (`<clip>.labels.json`): Codable model and validation.
-        .target(name: "MSKLabels"),
+        .target(name: "MSKLabels", dependencies: ["MSKImage"]),
         // Labelled B-mode cine simulator (pure Swift): frames plus ground truth from the model.
         .target(name: "MSKSimulator", dependencies: ["MSKImage", "MSKLabels"]),
         // Simulated clips to files: simulator frames through the writer (video) or MSKDICOM (DICOM), labels beside each clip.

@@ -1,3 +1,4 @@
+import MSKImage
 import Foundation
 import MSKImaging
 import MSKReader

@@ -198,7 +198,7 @@ extension ClipAnalyzer {
                 options.calibrationSource = .dicom
             }
             if options.roi == nil, let r = file.region, r.width >= 16, r.height >= 16 {
-                options.roi = PixelRect(x: r.x, y: r.y, width: r.width, height: r.height)
+                options.roi = r
                 options.roiSource = "dicom"
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MSKImage
 
 /// Who and what a DICOM file is about: identity and context for batch runs and trends.
 ///
@@ -91,20 +92,6 @@ public struct UltrasoundRegion: Sendable, Codable, Equatable {
     /// A 2D tissue region measured in cm in both directions: the one calibration can come from.
     public var isTissue2DInCentimetres: Bool {
         spatialFormat == 1 && dataType == 1 && physicalUnitsX == 3 && physicalUnitsY == 3
-    }
-}
-
-/// A pixel rectangle (x, y, width, height), origin top-left.
-public struct PixelRect: Sendable, Codable, Equatable {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
     }
 }
 

@@ -1,3 +1,4 @@
+import MSKImage
 import Foundation
 
 /// A defect seen in one frame: a hypoechoic region inside the belly that interrupts the fibres.

@@ -53,27 +53,3 @@ public struct FloatImage: Sendable, Equatable {
         return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
     }
 }
-
-/// An axis-aligned rectangle in pixels: origin top-left, y downward.
-public struct PixelRect: Sendable, Equatable, Codable, CustomStringConvertible {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x; self.y = y; self.width = width; self.height = height
-    }
-
-    public var maxX: Int { x + width }
-    public var maxY: Int { y + height }
-    public var area: Int { width * height }
-    public var description: String { "\(x),\(y),\(width),\(height)" }
-
-    /// The part of the rectangle inside a `width` x `height` image.
-    public func clamped(width w: Int, height h: Int) -> PixelRect {
-        let x0 = min(max(x, 0), w), y0 = min(max(y, 0), h)
-        let x1 = min(max(maxX, x0), w), y1 = min(max(maxY, y0), h)
-        return PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import MSKImage
 
 /// The labels document that sits beside a clip as `<clip>.labels.json` (schema `mskcine.labels/1`).
 ///
@@ -30,7 +31,7 @@ public struct LabelsDocument: Codable, Sendable, Equatable {
     /// Seed the clip was simulated from.
     public var seed: UInt64?
     /// Rectangle of the ultrasound image inside the frame, in pixels.
-    public var imagingRegion: ImagingRegion?
+    public var imagingRegion: PixelRect?
     /// 0-based index of this study in a serial-study series of one patient, muscle and side.
     public var studyIndex: Int?
     public var fps: Double?
@@ -119,19 +120,6 @@ public struct FrameLabel: Codable, Sendable, Equatable {
     }
 }
 
-/// A pixel rectangle, origin top-left.
-public struct ImagingRegion: Codable, Sendable, Equatable, Hashable {
-    public var x: Int
-    public var y: Int
-    public var width: Int
-    public var height: Int
-    public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x; self.y = y; self.width = width; self.height = height
-    }
-    public func contains(x px: Int, y py: Int) -> Bool {
-        px >= x && py >= y && px < x + width && py < y + height
-    }
-}
 
 /// What the simulator set (rather than measured): the knobs an analysis result can be compared to.
 public struct SimulationInfo: Codable, Sendable, Equatable {

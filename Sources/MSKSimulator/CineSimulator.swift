@@ -48,7 +48,7 @@ struct FrameState {
 public final class CineSimulator: Sendable {
     public let parameters: SimulationParameters
     /// Where the ultrasound image sits in the frame (the whole frame without an export canvas).
-    public let imagingRegion: ImagingRegion
+    public let imagingRegion: PixelRect
     let model: TissueModel
 
     // Material grid (spacing = output pixel spacing). The complex fields are already convolved
@@ -83,7 +83,7 @@ public final class CineSimulator: Sendable {
         precondition(problems.isEmpty, "SimulationParameters: " + problems.joined(separator: "; "))
         parameters = p
         let region = p.exportCanvas ? ExportCanvas.imagingRegion(width: p.width, height: p.height)
-            : ImagingRegion(x: 0, y: 0, width: p.width, height: p.height)
+            : PixelRect(x: 0, y: 0, width: p.width, height: p.height)
         imagingRegion = region
         let fovW = Double(region.width) * p.mmPerPixelX, fovH = Double(region.height) * p.mmPerPixelY
         let model = TissueModel(parameters: p, imagingWidthMm: fovW, imagingHeightMm: fovH)

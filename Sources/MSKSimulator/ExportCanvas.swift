@@ -8,17 +8,17 @@ import MSKLabels
 struct ExportCanvas: Sendable {
     let width: Int
     let height: Int
-    let region: ImagingRegion
+    let region: PixelRect
     let template: [UInt8]
 
     /// Where the image sits inside a `width` x `height` export frame.
-    static func imagingRegion(width: Int, height: Int) -> ImagingRegion {
+    static func imagingRegion(width: Int, height: Int) -> PixelRect {
         let x = Int((0.13 * Double(width)).rounded()), y = Int((0.12 * Double(height)).rounded())
         let right = Int((0.07 * Double(width)).rounded()), bottom = Int((0.05 * Double(height)).rounded())
-        return ImagingRegion(x: x, y: y, width: width - x - right, height: height - y - bottom)
+        return PixelRect(x: x, y: y, width: width - x - right, height: height - y - bottom)
     }
 
-    init(parameters p: SimulationParameters, region: ImagingRegion) {
+    init(parameters p: SimulationParameters, region: PixelRect) {
         width = p.width; height = p.height; self.region = region
         var img = [UInt8](repeating: 0, count: 3 * p.width * p.height)
         let scale = p.height >= 450 ? 2 : 1

@@ -232,7 +232,7 @@ extension CineSimulator {
     }
 
     /// Mean grey of intact belly pixels (class belly, not shadowed) inside `region`, rounded to 0.01.
-    static func echoIntensity(grey: GreyImage, region: ImagingRegion, tissue: [UInt8], shadow: [Bool]) -> Double? {
+    static func echoIntensity(grey: GreyImage, region: PixelRect, tissue: [UInt8], shadow: [Bool]) -> Double? {
         var sum = 0, n = 0
         let belly = TissueClass.belly.rawValue
         for y in 0..<region.height {

@@ -65,7 +65,7 @@ public enum DICOMClip {
     /// Size, timing, the imaging region as the ultrasound region (inclusive bounds) with the
     /// simulator's spacing, identity (Patient ID, Study Date as YYYYMMDD, Laterality R/L from the
     /// side), and UIDs derived from the seeds: the same parameters give the same UIDs.
-    public static func description(parameters p: SimulationParameters, region: ImagingRegion,
+    public static func description(parameters p: SimulationParameters, region: PixelRect,
                                    samplesPerPixel: Int) -> UltrasoundCineDescription {
         let anatomy = p.anatomySeed ?? p.seed
         let study = UInt64(bitPattern: Int64(p.studyIndex ?? 0))

@@ -1,3 +1,4 @@
+import MSKImage
 import Foundation
 import MSKAnalysis
 import MSKDICOM
@@ -40,11 +41,11 @@ struct DICOMAnalysisEqualityTests {
         #expect(try b.nextFrame() == nil && frames == 30)
 
         let region = try #require(try openClip(path: dicomPath).info.calibration?.region)
-        #expect(region == MSKDICOM.PixelRect(x: 0, y: 0, width: 320, height: 240))
+        #expect(region == PixelRect(x: 0, y: 0, width: 320, height: 240))
         let fromDICOM = try ClipAnalyzer.analyze(source: try openClip(path: dicomPath), options: AnalysisOptions())
         let fromVideo = try ClipAnalyzer.analyze(source: try openClip(path: videoPath),
                                                  options: AnalysisOptions(mmPerPixel: Spacing(mmPerPixelX: 0.12, mmPerPixelY: 0.1),
-                                                                          roi: MSKImaging.PixelRect(x: region.x, y: region.y, width: region.width, height: region.height)))
+                                                                          roi: region))
         #expect(fromDICOM.calibrationSource == .dicom && fromVideo.calibrationSource == .cli)
         #expect(fromDICOM.calibration == fromVideo.calibration && fromDICOM.unit == .mm && fromVideo.unit == .mm)
         #expect(fromDICOM.imagingRegion == fromVideo.imagingRegion)

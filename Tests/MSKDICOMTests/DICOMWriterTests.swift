@@ -1,3 +1,4 @@
+import MSKImage
 import Foundation
 import MSKDICOM
 import MSKLabels
@@ -62,7 +63,7 @@ struct DICOMWriterTests {
         let source = try DICOMFrameSource(path: path)
         let calibration = try #require(source.info.calibration)
         #expect(calibration.mmPerPixel == [p.mmPerPixelX, p.mmPerPixelY] && calibration.detail == "dicom-us-region")
-        #expect(calibration.region == PixelRect(x: region.x, y: region.y, width: region.width, height: region.height))
+        #expect(calibration.region == region)
         #expect(source.warnings.isEmpty, "\(source.warnings)")
     }
 
@@ -115,7 +116,7 @@ struct DICOMWriterTests {
     @Test("misuse: wrong frame size, too few frames, a dropped writer: typed errors and no file left")
     func misuse() throws {
         let scratch = try Scratch("writer-misuse")
-        let d = DICOMClip.description(parameters: Self.parameters(canvas: false), region: ImagingRegion(x: 0, y: 0, width: 160, height: 120),
+        let d = DICOMClip.description(parameters: Self.parameters(canvas: false), region: PixelRect(x: 0, y: 0, width: 160, height: 120),
                                       samplesPerPixel: 1)
         let path = scratch.path("x.dcm")
         let writer = try DICOMWriter(path: path, description: d)

@@ -1,3 +1,4 @@
+import MSKImage
 import Foundation
 import MSKDICOM
 import MSKReader

@@ -1,3 +1,4 @@
+import MSKImage
 import Foundation
 import Testing
 @testable import MSKLabels
@@ -12,7 +13,7 @@ private func sample() -> LabelsDocument {
     ]
     doc.case = "full"
     doc.seed = 101
-    doc.imagingRegion = ImagingRegion(x: 10, y: 20, width: 300, height: 200)
+    doc.imagingRegion = PixelRect(x: 10, y: 20, width: 300, height: 200)
     return doc
 }
 

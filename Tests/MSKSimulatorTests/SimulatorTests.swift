@@ -17,7 +17,7 @@ private func restAndPeak(_ sim: CineSimulator) -> (rest: Int, peak: Int) {
     return (rest, peak)
 }
 
-private func meanGrey(_ f: SimulatedFrame, region: ImagingRegion, _ cls: TissueClass) -> Double? {
+private func meanGrey(_ f: SimulatedFrame, region: PixelRect, _ cls: TissueClass) -> Double? {
     var s = 0, n = 0
     for y in 0..<region.height {
         for x in 0..<region.width where f.tissue[y * region.width + x] == cls.rawValue && !f.shadow[y * region.width + x] {

@@ -1,3 +1,4 @@
+import MSKImage
 import ArgumentParser
 import Foundation
 import MSKAnalysis
