@@ -163,7 +163,8 @@ public struct SamplePreset: Sendable {
 /// The sample set: every case, several sizes, pennation angles, pixel spacings, frame rates, with
 /// and without the export canvas, plus a declining and a stable serial-study series (4 studies each).
 public enum SamplePresets {
-    public static var all: [SamplePreset] {
+    /// Built once (a computed property rebuilt all 16 parameter sets on every access).
+    public static let all: [SamplePreset] = {
         func make(_ name: String, _ c: TearCase, seed: UInt64, _ w: Int, _ h: Int, mm: Double, frames: Int,
                   fps: Double, canvas: Bool, codec: String, pennation: Double? = nil, patient: String,
                   date: String, _ tweak: (inout SimulationParameters) -> Void = { _ in }) -> SamplePreset {
@@ -202,5 +203,5 @@ public enum SamplePresets {
             }
         }
         return list
-    }
+    }()
 }
