@@ -113,8 +113,9 @@ extension ClipAnalysis {
             ("width", .number(Double(imagingRegion.width))), ("height", .number(Double(imagingRegion.height))),
             ("source", .string(imagingRegionSource)),
         ])
-        let frameValues: [JSONValue] = frames.map { f in
-            .object([
+        let frameValues: [JSONValue] = frames.indices.map { t in
+            let f = frames[t]
+            return .object([
                 ("index", .number(Double(f.index))),
                 ("timeS", .number(f.timeS)),
                 (key("gapWidth"), len(f.gapWidth)),
@@ -125,6 +126,9 @@ extension ClipAnalysis {
                 ("contraction", .number(f.contraction)),
                 ("muscleDetected", .bool(f.muscleDetected)),
                 ("defectDetected", .bool(f.defectDetected)),
+                ("quality", .number(f.quality)),
+                (key("tissueMotion"), t < tissueMotion.count ? len(tissueMotion[t]) : .null),
+                (key("opening"), t < opening.count ? len(opening[t]) : .null),
             ])
         }
         let s = summary
@@ -137,6 +141,8 @@ extension ClipAnalysis {
             ("maxDefectDepthFraction", .number(s.maxDefectDepthFraction)),
             ("restFrameCount", .number(Double(s.restFrameCount))), ("peakFrameCount", .number(Double(s.peakFrameCount))),
             ("contractionSeen", .bool(contractionSeen)),
+            (key("tissueMotionRange"), len(s.tissueMotionRange)),
+            (key("peakOpening"), len(s.peakOpening)),
         ])
         let findingValue: JSONValue = .object([
             ("classification", .string(finding.classification.rawValue)),
@@ -157,6 +163,7 @@ extension ClipAnalysis {
             ("summary", summaryValue),
             ("finding", findingValue),
             ("warnings", .array(warnings.map { .string($0) })),
+            ("parameters", parameters.documentValue),
         ])
     }
 }

@@ -33,6 +33,10 @@ public struct FrameMeasurement: Sendable, Equatable {
     public var muscleDetected: Bool
     /// Whether the defect was detected in this frame (not only carried by tracking).
     public var defectDetected: Bool
+    /// How far this frame's measurements can be trusted (0...1): 0.7 when both aponeuroses were
+    /// detected and agree with the fused track (0.35 when detected but overruled by tracking, 0
+    /// when not detected), plus 0.3 times the share of the belly's tissue field followed into it.
+    public var quality: Double = 1
 }
 
 /// Spec: per-clip summary.
@@ -48,6 +52,10 @@ public struct ClipSummary: Sendable, Equatable {
     public var maxDefectDepthFraction: Double
     public var restFrameCount: Int
     public var peakFrameCount: Int
+    /// Localised opening across the defect at peak contraction, relative to rest (nil: no defect or no contraction).
+    public var peakOpening: Length? = nil
+    /// Largest displacement of the belly from its rest position over the clip (the contraction's scale).
+    public var tissueMotionRange: Length? = nil
 }
 
 public enum Classification: String, Sendable, Codable, CaseIterable {
@@ -102,6 +110,22 @@ public struct ClipAnalysis: Sendable {
     /// Per-frame detected structures (imaging-region pixels), for overlays: aponeurosis inner
     /// edges and the defect's faces where detected.
     public var overlays: [FrameOverlay]
+    /// The parameters the analysis ran with.
+    public var parameters: AnalysisParameters
+    /// Per frame: the localised opening across the clip's defect relative to rest (nil where it
+    /// could not be measured, or no defect).
+    public var opening: [Length?]
+    /// Per frame: how far the belly has moved from its rest position (median over the field's nodes).
+    public var tissueMotion: [Length]
+    /// The belly's displacement field at peak contraction relative to rest (imaging-region pixels);
+    /// empty when no contraction was seen.
+    public var peakField: [FieldArrow]
+}
+
+/// One node of the displacement field: where it is and how far the tissue there moved (pixels).
+public struct FieldArrow: Sendable, Equatable {
+    public var position: SIMD2<Double>
+    public var displacement: SIMD2<Double>
 }
 
 /// What to draw over a frame to check the analysis by eye (imaging-region pixels).
@@ -115,4 +139,6 @@ public struct FrameOverlay: Sendable, Equatable {
     public var midRightX: Double?
     /// The defect's bounding box where it was detected in this frame (only when the clip has a defect).
     public var defectBox: PixelRect?
+    /// The clip's defect's centre in this frame (observed or carried by the tissue): its path.
+    public var defectCentre: SIMD2<Double>? = nil
 }

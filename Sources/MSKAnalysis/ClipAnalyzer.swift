@@ -17,12 +17,8 @@ public struct AnalysisOptions: Sendable {
     public var roi: PixelRect?
     /// Where `roi` came from ("cli", or "dicom" for the file's calibrated region).
     public var roiSource = "cli"
-    /// Frames buffered at the start of the clip to find the imaging region.
-    public var regionFrames: Int = 12
-    /// Image depth assumed to set the detectors' scale when the clip is uncalibrated (mm over
-    /// the imaging region's height). Only the scale of the filters depends on it; results are
-    /// then reported in pixels.
-    public var assumedDepthMm: Double = 40
+    /// Every tuning value of the analysis (`--parameters FILE.json` overrides them).
+    public var parameters = AnalysisParameters()
 
     public init(mmPerPixel: Spacing? = nil, calibrationSource: CalibrationSource? = nil, roi: PixelRect? = nil) {
         self.mmPerPixel = mmPerPixel
@@ -51,7 +47,8 @@ public enum AnalysisError: Error, Sendable, CustomStringConvertible, Equatable {
 
 /// Streams a clip's frames through detection and tracking, then fuses them into per-frame
 /// measurements and a per-clip summary. Holds only the few frames needed to find the imaging
-/// region, the previous frame, and small per-frame records.
+/// region, the previous frame, and small per-frame records (detections, the aponeuroses' tracked
+/// motion and the belly's displacement field on a coarse grid).
 public final class ClipAnalyzer {
     public let options: AnalysisOptions
     let path: String
@@ -63,7 +60,6 @@ public final class ClipAnalyzer {
     private var previous: FloatImage?
     private var records: [FrameRecord] = []
     private var lastAponeuroses: AponeurosisPair?
-    private var faceEstimate: (left: SIMD2<Double>, right: SIMD2<Double>)?
     private var frameSize: (Int, Int)?
 
     /// What is kept of each frame.
@@ -72,9 +68,9 @@ public final class ClipAnalyzer {
         /// Tracked change of the superficial and deep inner edge rows (pixels) since the previous frame.
         var superficialDy: Double?
         var deepDy: Double?
-        /// Tracked motion of the left and right stump faces (pixels) since the previous frame.
-        var leftMotion: SIMD2<Double>?
-        var rightMotion: SIMD2<Double>?
+        /// The belly's displacement field from the previous frame (nil for the first frame or
+        /// while no muscle has been found).
+        var field: TissueField?
     }
 
     public init(path: String, options: AnalysisOptions) {
@@ -92,7 +88,7 @@ public final class ClipAnalyzer {
         if region == nil {
             pending.append(frame)
             // Once enough frames are buffered the region is found and they are all processed.
-            if pending.count >= max(1, options.regionFrames) { try settleRegion() }
+            if pending.count >= max(1, options.parameters.region.bufferedFrames) { try settleRegion() }
             return
         }
         process(frame)
@@ -104,7 +100,7 @@ public final class ClipAnalyzer {
             guard !pending.isEmpty else { throw .noFrames(path: path) }
             try settleRegion()
         }
-        return ClipFusion(records: records, spacing: spacing, calibrated: options.mmPerPixel != nil).result(
+        return ClipFusion(records: records, spacing: spacing, calibrated: options.mmPerPixel != nil, parameters: options.parameters).result(
             info: info, warnings: warnings, options: options, region: region!, regionSource: regionSource)
     }
 
@@ -125,10 +121,10 @@ public final class ClipAnalyzer {
         if let s = options.mmPerPixel {
             spacing = s
         } else {
-            let mm = options.assumedDepthMm / Double(max(1, region!.height))
+            let mm = options.parameters.region.assumedDepthMm / Double(max(1, region!.height))
             spacing = Spacing(mmPerPixelX: mm, mmPerPixelY: mm)
         }
-        analyzer = FrameAnalyzer(spacing: spacing, calibrated: options.mmPerPixel != nil)
+        analyzer = FrameAnalyzer(spacing: spacing, calibrated: options.mmPerPixel != nil, defectParams: options.parameters.defect)
         let buffered = pending
         pending = []
         for frame in buffered { process(frame) }
@@ -141,15 +137,9 @@ public final class ClipAnalyzer {
         var record = FrameRecord(observation: observation)
         if let previous, let apo = lastAponeuroses {
             track(previous: previous, next: image, aponeuroses: apo, into: &record)
-        }
-        // The current estimate of the stump faces, for tracking into the next frame.
-        if var faces = faceEstimate {
-            if let m = record.leftMotion { faces.left += m }
-            if let m = record.rightMotion { faces.right += m }
-            faceEstimate = faces
-        }
-        if let d = observation.defect, let l = d.leftFaceCentroid, let r = d.rightFaceCentroid {
-            faceEstimate = (l, r)
+            record.field = TissueFieldTracker(params: options.parameters.field).measure(
+                previous: previous, next: image, spacing: spacing,
+                superficial: { apo.superficialInner.y($0) }, deep: { apo.deepInner.y($0) })
         }
         if let apo = observation.aponeuroses { lastAponeuroses = apo }
         previous = image
@@ -157,7 +147,7 @@ public final class ClipAnalyzer {
     }
 
     /// Speckle tracking from the previous frame to this one: the aponeurosis inner edges
-    /// (vertical motion) and the stump faces.
+    /// (vertical motion).
     private func track(previous: FloatImage, next: FloatImage, aponeuroses apo: AponeurosisPair, into record: inout FrameRecord) {
         let w = next.width
         let hx = max(3, spacing.px(x: 1.0)), hy = max(3, spacing.px(y: 0.6))
@@ -168,20 +158,13 @@ public final class ClipAnalyzer {
         for c in 0..<columns {
             let x = Double(w) * (Double(c) + 0.5) / Double(columns)
             let xi = Int(x)
-            if let d = faceEstimate, x > d.left.x - 2 * Double(hx), x < d.right.x + 2 * Double(hx) { continue }
             let sup = apo.superficialInner.y(x), deep = apo.deepInner.y(x)
+            guard sup.isFinite, deep.isFinite else { continue }
             if let m = matcher.match(previous: previous, next: next, cx: xi, cy: Int(sup.rounded())) { supDy.append(m.displacement.y) }
             if let m = matcher.match(previous: previous, next: next, cx: xi, cy: Int(deep.rounded())) { deepDy.append(m.displacement.y) }
         }
         if supDy.count >= 2 { record.superficialDy = Stats.median(supDy) }
         if deepDy.count >= 2 { record.deepDy = Stats.median(deepDy) }
-        if let faces = faceEstimate {
-            // Blocks just inside each stump, beside its face.
-            let left = SIMD2(faces.left.x - Double(hx) - 1, faces.left.y)
-            let right = SIMD2(faces.right.x + Double(hx) + 1, faces.right.y)
-            record.leftMotion = matcher.match(previous: previous, next: next, cx: Int(left.x.rounded()), cy: Int(left.y.rounded()))?.displacement
-            record.rightMotion = matcher.match(previous: previous, next: next, cx: Int(right.x.rounded()), cy: Int(right.y.rounded()))?.displacement
-        }
     }
 }
 

@@ -3,133 +3,211 @@ import Foundation
 import MSKImaging
 import MSKReader
 
-/// Turns the per-frame records (detections and frame-to-frame tracking) into the clip's
-/// measurements: tracked quantities are fused with their detections (`TrackSmoother`, forward and
-/// backward), contraction is estimated from the fused thickness, then the summary and the finding.
+/// Turns the per-frame records (detections, the aponeuroses' tracked motion, the belly's
+/// displacement field) into the clip's measurements, in named stages:
+///
+/// 1. `fuseThickness`: detections fused with the tracked motion of both inner edges
+///    (`TrackSmoother`, re-acquiring when detection and tracking disagree for several frames).
+/// 2. `contraction`: from the tissue's motion (how far the belly has moved from its rest position),
+///    never from thickening.
+/// 3. `defect`: the candidates linked into tracks (`DefectTracker`); the clip's defect is one track.
+/// 4. `defectSeries`: gap width, stump faces and depth fraction of that one track, fused with the
+///    tissue motion at its faces; the localised opening across it from the displacement field.
+/// 5. frames, summary and the finding (`Evidence`).
 struct ClipFusion {
     let records: [ClipAnalyzer.FrameRecord]
     /// The working spacing (the calibration, or the assumed one for an uncalibrated clip).
     let spacing: Spacing
     let calibrated: Bool
+    let parameters: AnalysisParameters
 
-    /// Method constants (working mm). See Docs/methods.md.
-    enum Method {
-        /// A defect must be detected in at least this fraction of frames (and 3 frames) to count: a tear
-        /// is there throughout the clip; dark spaces between fascicles come and go (real p6 clips: up to 25% of frames).
-        static let minDefectFrameFraction = 0.5
-        /// Or in at least this fraction of the peak-contraction frames, at one place (median
-        /// absolute deviation of its centre along the muscle at most `maxPeakDefectSpreadMm`).
-        static let minPeakDefectFraction = 0.5
-        static let maxPeakDefectSpreadMm = 1.5
-        /// Thickness: tracked change error per frame and detection error (mm).
-        static let thicknessMotionNoiseMm = 0.03
-        static let thicknessDetectionNoiseMm = 0.15
-        /// Stump faces and gap: tracked motion error per frame and detection error (mm).
-        static let faceMotionNoiseMm = 0.08
-        static let faceDetectionNoiseMm = 0.35
-        /// A thickness range below this (mm) is not taken for a contraction.
-        static let minContractionRangeMm = 0.4
-        /// Fraction of frames where the muscle must be found for a call.
-        static let minMuscleFrameFraction = 0.5
-        static let minFrames = 10
-        /// A defect through at least this fraction of the thickness spans it.
-        static let fullDepthFraction = 0.9
-        /// Stumps separating by at least this much on contraction make a full-thickness tear (mm).
-        static let fullWideningMm = 1.5
+    struct Thickness {
+        var values: [Double]?
+        var rejected: Int
+        var reacquiredAt: [Int]
+        /// Per frame: whether the detection agreed with the fused value (within the gate).
+        var agrees: [Bool]
     }
+
+    struct ContractionEstimate {
+        var values: [Double]
+        var seen: Bool
+        /// Largest motion of the belly from its rest position (mm, working scale).
+        var motionRangeMm: Double?
+        var motionMm: [Double]?
+    }
+
+    struct DefectSeries {
+        var track: DefectTrack
+        var openingOnlyAtPeak: Bool
+        var gap: [Double]
+        var separation: [Double]
+        var fraction: [Double]
+        var faces: [(SIMD2<Double>, SIMD2<Double>)?]
+        /// Localised opening across the defect, relative to rest (working mm), per frame.
+        var opening: [Double?]
+        var trackCount: Int
+    }
+
+    // MARK: Stage 1: thickness
+
+    func fuseThickness() -> Thickness {
+        let f = parameters.fusion
+        let sy = spacing.mmPerPixelY
+        let detections: [Double?] = records.map { r in
+            guard let t = r.observation.thicknessMm, t.isFinite, t >= f.minThicknessMm else { return nil }
+            return t
+        }
+        let motion: [Double?] = records.map { r in
+            guard let s = r.superficialDy, let d = r.deepDy else { return nil }
+            return (d - s) * sy
+        }
+        let smoother = TrackSmoother(motionNoise: f.thicknessMotionNoiseMm, detectionNoise: f.thicknessDetectionNoiseMm,
+                                     gate: f.gateSD, reacquireAfter: f.reacquireAfterFrames)
+        guard let out = smoother.smooth(motion: motion, detections: detections) else {
+            return Thickness(values: nil, rejected: 0, reacquiredAt: [], agrees: records.map { _ in false })
+        }
+        // Physically bounded: never below the thinnest muscle reported.
+        let values = out.values.map { max(f.minThicknessMm, $0) }
+        let gate = f.gateSD * hypot(f.thicknessDetectionNoiseMm, f.thicknessMotionNoiseMm * 3)
+        let agrees = zip(detections, values).map { d, v in d.map { abs($0 - v) <= gate } ?? false }
+        return Thickness(values: values, rejected: out.rejected, reacquiredAt: out.reacquiredAt, agrees: agrees)
+    }
+
+    // MARK: Stage 2: contraction
+
+    func contraction(_ motion: TissueMotion) -> ContractionEstimate {
+        let p = parameters.contraction
+        let n = records.count
+        guard let raw = motion.motionMagnitude(spacing: spacing, referenceFrames: p.referenceFrames) else {
+            return ContractionEstimate(values: Array(repeating: 0, count: n), seen: false, motionRangeMm: nil, motionMm: nil)
+        }
+        let smooth = Self.gaussian(raw, sigma: p.smoothingSigmaFrames)
+        guard let lo = smooth.min(), let hi = smooth.max() else {
+            return ContractionEstimate(values: Array(repeating: 0, count: n), seen: false, motionRangeMm: nil, motionMm: nil)
+        }
+        let range = hi - lo
+        guard range >= p.minMotionMm else {
+            return ContractionEstimate(values: Array(repeating: 0, count: n), seen: false, motionRangeMm: range, motionMm: smooth)
+        }
+        return ContractionEstimate(values: smooth.map { ($0 - lo) / range }, seen: true, motionRangeMm: range, motionMm: smooth)
+    }
+
+    // MARK: Stage 3 and 4: the defect
+
+    func defectSeries(_ motion: TissueMotion, peakFrames: [Int], restFrames: [Int]) -> (DefectSeries?, trackCount: Int) {
+        let tracker = DefectTracker(params: parameters.defectTracking, spacing: spacing)
+        let tracks = tracker.tracks(candidates: records.map(\.observation.candidates), motion: motion)
+        guard let (track, onlyAtPeak) = tracker.primary(tracks, peakFrames: peakFrames) else { return (nil, tracks.count) }
+        let n = records.count
+        let sx = spacing.mmPerPixelX, sy = spacing.mmPerPixelY
+        let f = parameters.fusion
+        let smoother = TrackSmoother(motionNoise: f.faceMotionNoiseMm, detectionNoise: f.faceDetectionNoiseMm,
+                                     gate: f.gateSD, reacquireAfter: f.reacquireAfterFrames)
+        let radius = parameters.defectTracking.motionRadiusMm / sx
+
+        // Where each stump face is in every frame (detected, else carried by the tissue beside it),
+        // and the tissue motion there: the left stump moves with the tissue left of its face.
+        var leftMotion = [SIMD2<Double>?](repeating: nil, count: n), rightMotion = [SIMD2<Double>?](repeating: nil, count: n)
+        var left: SIMD2<Double>?, right: SIMD2<Double>?
+        for t in 0..<n {
+            if let l = left { leftMotion[t] = motion.displacement(at: t, xIn: (l.x - radius)...l.x) }
+            if let r = right { rightMotion[t] = motion.displacement(at: t, xIn: r.x...(r.x + radius)) }
+            if let l = left, let m = leftMotion[t] { left = l + m }
+            if let r = right, let m = rightMotion[t] { right = r + m }
+            if let o = track.observations[t] {
+                if let c = o.leftFaceCentroid { left = c }
+                if let c = o.rightFaceCentroid { right = c }
+            }
+        }
+        func fused(_ detection: (DefectObservation) -> Double?, _ m: [Double?]) -> [Double]? {
+            smoother.smooth(motion: m, detections: track.observations.map { $0.flatMap(detection) })?.values
+        }
+        var gap = [Double](repeating: 0, count: n), separation = [Double](repeating: 0, count: n)
+        var faces: [(SIMD2<Double>, SIMD2<Double>)?] = Array(repeating: nil, count: n)
+        let gapMotion: [Double?] = (0..<n).map { t in
+            guard let l = leftMotion[t], let r = rightMotion[t] else { return nil }
+            return (r.x - l.x) * sx
+        }
+        if let g = fused({ ($0.midRightX - $0.midLeftX) * sx }, gapMotion) { gap = g.map { max(0, $0) } }
+        if let lx = fused({ $0.leftFaceCentroid.map { $0.x * sx } }, leftMotion.map { $0.map { $0.x * sx } }),
+           let ly = fused({ $0.leftFaceCentroid.map { $0.y * sy } }, leftMotion.map { $0.map { $0.y * sy } }),
+           let rx = fused({ $0.rightFaceCentroid.map { $0.x * sx } }, rightMotion.map { $0.map { $0.x * sx } }),
+           let ry = fused({ $0.rightFaceCentroid.map { $0.y * sy } }, rightMotion.map { $0.map { $0.y * sy } }) {
+            for t in 0..<n {
+                separation[t] = max(0, hypot(rx[t] - lx[t], ry[t] - ly[t]))
+                faces[t] = (SIMD2(lx[t] / sx, ly[t] / sy), SIMD2(rx[t] / sx, ry[t] / sy))
+            }
+        }
+        // Depth fraction of this defect: its detections, carried to frames without one, median over 5 frames.
+        let fraction = Self.median(Self.fillFromNearest(track.observations.map { $0?.depthFraction }), radius: 2)
+
+        // The localised opening across it, relative to its value at rest.
+        let o = parameters.opening
+        let halfWidths = track.observations.compactMap { $0.map { ($0.midRightX - $0.midLeftX) / 2 } }
+        let halfWidth = Stats.median(halfWidths) ?? 0
+        let exclusion = halfWidth + o.exclusionMarginMm / sx
+        let raw: [Double?] = (0..<n).map { t in
+            guard let c = track.centreX[t] ?? track.centreX.first(where: { $0 != nil }) ?? nil else { return nil }
+            return motion.opening(at: t, centre: c, exclusion: exclusion, window: o.windowMm / sx, minPerSide: o.minNodesPerSide).map { $0 * sx }
+        }
+        let restValues = restFrames.compactMap { raw[$0] }
+        let reference = Stats.median(restValues) ?? raw.compactMap { $0 }.first ?? 0
+        let opening = raw.map { $0.map { $0 - reference } }
+        return (DefectSeries(track: track, openingOnlyAtPeak: onlyAtPeak, gap: gap, separation: separation, fraction: fraction,
+                             faces: faces, opening: opening, trackCount: tracks.count), tracks.count)
+    }
+
+    // MARK: Stage 5: frames, summary, finding
 
     func result(info: ClipInfo, warnings: [String], options: AnalysisOptions, region: PixelRect, regionSource: String) -> ClipAnalysis {
         let n = records.count
         let unit: LengthUnit = calibrated ? .mm : .px
         // Working mm -> reported unit (pixels for an uncalibrated clip: the working spacing is isotropic).
         let toUnit: (Double) -> Double = { calibrated ? $0 : $0 / spacing.mmPerPixelX }
-        let sx = spacing.mmPerPixelX, sy = spacing.mmPerPixelY
         var notes = warnings
 
-        // Muscle thickness: detection fused with the tracked motion of both inner edges.
-        let thicknessDetections = records.map(\.observation.thicknessMm)
-        let thicknessMotion: [Double?] = records.map { r in
-            guard let s = r.superficialDy, let d = r.deepDy else { return nil }
-            return (d - s) * sy
+        let thickness = fuseThickness()
+        let muscleFrames = records.filter { $0.observation.aponeuroses != nil }.count
+        if thickness.rejected > 0 {
+            notes.append("\(thickness.rejected) frame(s) had an aponeurosis detection inconsistent with the tracked tissue; tracking was used there")
         }
-        let muscleFrames = thicknessDetections.compactMap { $0 }.count
-        let thickness = TrackSmoother(motionNoise: Method.thicknessMotionNoiseMm, detectionNoise: Method.thicknessDetectionNoiseMm)
-            .smooth(motion: thicknessMotion, detections: thicknessDetections)
-        if let t = thickness, t.rejected > 0 {
-            notes.append("\(t.rejected) frame(s) had an aponeurosis detection inconsistent with the tracked tissue; tracking was used there")
+        if !thickness.reacquiredAt.isEmpty {
+            notes.append("the aponeurosis track re-acquired from detection at " + Evidence.ranges(thickness.reacquiredAt.map { records[$0].observation.index })
+                         + ": detection and tracking disagreed for \(parameters.fusion.reacquireAfterFrames) frames or more")
         }
 
-        // Contraction from the fused thickness, lightly smoothed in time, scaled 0...1 over the clip.
-        var contraction = [Double](repeating: 0, count: n)
-        var contractionSeen = false
-        var thicknessRange: Double?
-        if let t = thickness?.values {
-            let smooth = Self.gaussian(t, sigma: 1.5)
-            if let lo = smooth.min(), let hi = smooth.max() {
-                thicknessRange = hi - lo
-                if hi - lo >= Method.minContractionRangeMm {
-                    contractionSeen = true
-                    contraction = smooth.map { ($0 - lo) / (hi - lo) }
-                }
-            }
-        }
+        let motion = TissueMotion(fields: records.map(\.field))
+        let c = contraction(motion)
+        let w = parameters.windows
+        let rest = (0..<n).filter { c.values[$0] <= w.restMaxContraction }
+        let peak = c.seen ? (0..<n).filter { c.values[$0] >= w.peakMinContraction } : []
 
-        // The defect: present when detected in enough frames.
-        let defectFrames = records.filter { $0.observation.defect != nil }.count
-        let seenThroughout = n > 0 && defectFrames >= max(3, Int((Method.minDefectFrameFraction * Double(n)).rounded(.up)))
-        // A tear that opens only on contraction (a 1 mm rest gap is below what a frame shows) is
-        // seen at the peak frames: in at least half of them, at one place along the muscle.
-        let peakFrames = contractionSeen ? (0..<n).filter { contraction[$0] >= 0.8 } : []
-        let peakCentres = peakFrames.compactMap { records[$0].observation.defect?.centreX }.map { $0 * sx }
-        var seenAtPeak = false
-        if peakFrames.count >= 3, peakCentres.count >= 3, Double(peakCentres.count) >= Method.minPeakDefectFraction * Double(peakFrames.count),
-           let centre = Stats.median(peakCentres), let spread = Stats.median(peakCentres.map { abs($0 - centre) }) {
-            seenAtPeak = spread <= Method.maxPeakDefectSpreadMm
+        let (series, trackCount) = defectSeries(motion, peakFrames: peak, restFrames: rest)
+        if let s = series, s.openingOnlyAtPeak {
+            notes.append("the defect was seen in \(peak.filter { s.track.observations[$0] != nil }.count) of \(peak.count) peak-contraction frames but in \(s.track.frameCount) of \(n) frames in all: it opens on contraction")
         }
-        let defectPresent = seenThroughout || seenAtPeak
-        if seenAtPeak && !seenThroughout {
-            notes.append("the defect was seen in \(peakCentres.count) of \(peakFrames.count) peak-contraction frames but in \(defectFrames) of \(n) frames in all: it opens on contraction")
+        let candidateFrames = records.filter { !$0.observation.candidates.isEmpty }.count
+        if series == nil && candidateFrames > 0 {
+            notes.append("dark regions were taken for defect candidates in \(candidateFrames) of \(n) frames, as \(trackCount) separate object(s), none seen in enough frames at one place; treated as noise")
         }
-        if !defectPresent && defectFrames > 0 {
-            notes.append("a dark region was taken for a defect in \(defectFrames) of \(n) frames only; treated as noise")
-        }
-        var gap = [Double](repeating: 0, count: n), separation = [Double](repeating: 0, count: n)
-        var fraction = [Double](repeating: 0, count: n)
-        var faces: [(SIMD2<Double>, SIMD2<Double>)?] = Array(repeating: nil, count: n)
-        if defectPresent {
-            let faceSmoother = TrackSmoother(motionNoise: Method.faceMotionNoiseMm, detectionNoise: Method.faceDetectionNoiseMm)
-            func fused(_ detection: (ClipAnalyzer.FrameRecord) -> Double?, _ motion: (ClipAnalyzer.FrameRecord) -> Double?) -> [Double]? {
-                faceSmoother.smooth(motion: records.map(motion), detections: records.map(detection))?.values
-            }
-            let gapDetections: [Double?] = records.map { r in r.observation.defect.map { ($0.midRightX - $0.midLeftX) * sx } }
-            let gapMotion: [Double?] = records.map { r in
-                guard let l = r.leftMotion, let rr = r.rightMotion else { return nil }
-                return (rr.x - l.x) * sx
-            }
-            if let g = faceSmoother.smooth(motion: gapMotion, detections: gapDetections)?.values { gap = g.map { max(0, $0) } }
-            if let lx = fused({ $0.observation.defect?.leftFaceCentroid.map { $0.x * sx } }, { $0.leftMotion.map { $0.x * sx } }),
-               let ly = fused({ $0.observation.defect?.leftFaceCentroid.map { $0.y * sy } }, { $0.leftMotion.map { $0.y * sy } }),
-               let rx = fused({ $0.observation.defect?.rightFaceCentroid.map { $0.x * sx } }, { $0.rightMotion.map { $0.x * sx } }),
-               let ry = fused({ $0.observation.defect?.rightFaceCentroid.map { $0.y * sy } }, { $0.rightMotion.map { $0.y * sy } }) {
-                for t in 0..<n {
-                    separation[t] = max(0, hypot(rx[t] - lx[t], ry[t] - ly[t]))
-                    faces[t] = (SIMD2(lx[t] / sx, ly[t] / sy), SIMD2(rx[t] / sx, ry[t] / sy))
-                }
-            }
-            // Depth fraction: detections, carried to frames without one, median over 5 frames.
-            let detected = records.map { $0.observation.defect?.depthFraction }
-            let filled = Self.fillFromNearest(detected)
-            fraction = Self.median(filled, radius: 2)
-        }
+        let gap = series?.gap ?? Array(repeating: 0, count: n)
+        let separation = series?.separation ?? Array(repeating: 0, count: n)
+        let fraction = series?.fraction ?? Array(repeating: 0, count: n)
 
         // Frames.
-        let thicknessValues = thickness?.values
+        let thicknessValues = thickness.values
         var frames: [FrameMeasurement] = []
         frames.reserveCapacity(n)
         var overlays: [FrameOverlay] = []
         overlays.reserveCapacity(n)
         for (t, r) in records.enumerated() {
             let o = r.observation
+            let own = series?.track.observations[t]
+            // Quality: the muscle detected here and agreeing with the fused track, and the share of
+            // the belly's tissue field that could be followed into this frame.
+            var quality = o.aponeuroses == nil ? 0.0 : (thickness.agrees[t] ? 0.7 : 0.35)
+            quality += 0.3 * (r.field?.trustedFraction ?? (t == 0 ? 1 : 0))
             frames.append(FrameMeasurement(
                 index: o.index, timeS: o.timeS,
                 gapWidth: Length(toUnit(gap[t]), unit),
@@ -137,24 +215,25 @@ struct ClipFusion {
                 defectDepthFraction: fraction[t],
                 muscleThickness: thicknessValues.map { Length(toUnit($0[t]), unit) },
                 echoIntensity: o.echoIntensity,
-                contraction: contraction[t],
+                contraction: c.values[t],
                 muscleDetected: o.aponeuroses != nil,
-                defectDetected: o.defect != nil))
+                defectDetected: own != nil,
+                quality: quality))
             overlays.append(FrameOverlay(
                 superficialInner: o.aponeuroses?.superficialInner, deepInner: o.aponeuroses?.deepInner,
-                leftFace: faces[t]?.0, rightFace: faces[t]?.1,
-                midY: o.defect?.midY, midLeftX: o.defect?.midLeftX, midRightX: o.defect?.midRightX,
-                defectBox: defectPresent ? o.defect?.box : nil))
+                leftFace: series?.faces[t]?.0, rightFace: series?.faces[t]?.1,
+                midY: own?.midY, midLeftX: own?.midLeftX, midRightX: own?.midRightX,
+                defectBox: own?.box,
+                defectCentre: series.flatMap { s in s.track.centreX[t].map { x in SIMD2(x, own?.midY ?? s.track.observations.compactMap { $0?.midY }.first ?? 0) } }))
         }
 
         // Summary.
-        let rest = frames.indices.filter { contraction[$0] <= 0.2 }
-        let peak = contractionSeen ? frames.indices.filter { contraction[$0] >= 0.8 } : []
         func medianOver(_ idx: [Int], _ values: [Double]) -> Double? { Stats.median(idx.map { values[$0] }) }
         let restGap = medianOver(rest, gap), peakGap = medianOver(peak, gap)
         let restSep = medianOver(rest, separation), peakSep = medianOver(peak, separation)
         let widening = restGap.flatMap { r in peakGap.map { $0 - r } }
         let sepChange = restSep.flatMap { r in peakSep.map { $0 - r } }
+        let peakOpening = series.flatMap { s in Stats.median(peak.compactMap { s.opening[$0] }) }
         let echoes = records.compactMap(\.observation.echoIntensity)
         let summary = ClipSummary(
             restGapWidth: restGap.map { Length(toUnit($0), unit) }, peakGapWidth: peakGap.map { Length(toUnit($0), unit) },
@@ -164,31 +243,61 @@ struct ClipFusion {
             meanMuscleThickness: thicknessValues.flatMap { Stats.mean($0) }.map { Length(toUnit($0), unit) },
             meanEchoIntensity: Stats.mean(echoes),
             maxDefectDepthFraction: fraction.max() ?? 0,
-            restFrameCount: rest.count, peakFrameCount: peak.count)
+            restFrameCount: rest.count, peakFrameCount: peak.count,
+            peakOpening: peakOpening.map { Length(toUnit($0), unit) },
+            tissueMotionRange: c.motionRangeMm.map { Length(toUnit($0), unit) })
 
-        // Finding.
-        let evidence = Evidence(n: n, muscleFrames: muscleFrames, defectFrames: defectFrames, defectPresent: defectPresent,
-                                contractionSeen: contractionSeen, thicknessRangeMm: thicknessRange,
-                                fractionP90: Stats.quantile(fraction.map { Float($0) }, 0.9).map(Double.init) ?? 0,
-                                wideningMm: widening, separationChangeMm: sepChange,
-                                restGapMm: restGap, peakGapMm: peakGap, unit: unit, toUnit: toUnit,
-                                rejected: records.flatMap(\.observation.rejected).map(\.reason),
-                                calibrated: calibrated, frameIndices: records.map(\.observation.index), depthFractions: fraction,
-                                restFrames: rest.map { records[$0].observation.index }, peakFrames: peak.map { records[$0].observation.index },
-                                restSeparationMm: restSep, peakSeparationMm: peakSep)
+        // Depth of the discontinuity while the defect is open: at rest, or at peak contraction.
+        var openDepth: Double?
+        var openWindow = "rest"
+        if let s = series {
+            let atRest = Stats.median(rest.filter { s.track.observations[$0] != nil }.map { fraction[$0] })
+            let atPeak = Stats.median(peak.filter { s.track.observations[$0] != nil }.map { fraction[$0] })
+            if let p = atPeak, p > (atRest ?? -1) { openDepth = p; openWindow = "peak contraction" } else { openDepth = atRest ?? atPeak }
+            if openDepth == nil { openDepth = Stats.median(s.track.observedFrames.map { fraction[$0] }) }
+        }
+
+        let evidence = Evidence(
+            n: n, muscleFrames: muscleFrames, parameters: parameters,
+            defect: series.map { s in
+                Evidence.Defect(frames: s.track.frameCount, presence: Double(s.track.frameCount) / Double(max(1, n)),
+                                openDepthFraction: openDepth ?? 0, openWindow: openWindow,
+                                deepFrames: s.track.observedFrames.filter { fraction[$0] >= parameters.findings.fullDepthFraction }.map { records[$0].observation.index },
+                                observedFrames: s.track.observedFrames.map { records[$0].observation.index },
+                                openingOnlyAtPeak: s.openingOnlyAtPeak, centreMm: (Stats.median(s.track.centreX.compactMap { $0 }) ?? 0) * spacing.mmPerPixelX)
+            },
+            otherDefectObjects: max(0, trackCount - (series == nil ? 0 : 1)),
+            contractionSeen: c.seen, motionRangeMm: c.motionRangeMm,
+            wideningMm: widening, separationChangeMm: sepChange, peakOpeningMm: peakOpening,
+            restGapMm: restGap, peakGapMm: peakGap, restSeparationMm: restSep, peakSeparationMm: peakSep,
+            unit: unit, toUnit: toUnit,
+            rejected: records.flatMap(\.observation.rejected).map(\.reason),
+            calibrated: calibrated,
+            restFrames: rest.map { records[$0].observation.index }, peakFrames: peak.map { records[$0].observation.index })
         let finding = evidence.finding()
 
         var defectBox: PixelRect?
-        if defectPresent {
-            let boxes = records.compactMap { $0.observation.defect?.box }
+        if let s = series {
+            let boxes = s.track.observations.compactMap { $0?.box }
             defectBox = boxes[boxes.count / 2]
+        }
+        // The field at peak contraction (relative to rest), for the report's opening map.
+        var peakField: [FieldArrow] = []
+        if c.seen, let tp = peak.max(by: { c.values[$0] < c.values[$1] }), !motion.positions.isEmpty {
+            let tr = rest.min(by: { c.values[$0] < c.values[$1] }) ?? 0
+            peakField = motion.positions.indices.map { k in
+                FieldArrow(position: motion.positions[k], displacement: motion.cumulative[tp][k] - motion.cumulative[tr][k])
+            }
         }
         return ClipAnalysis(
             info: info, calibration: calibrated ? spacing : nil, calibrationSource: calibrated ? options.calibrationSource : .none,
             unit: unit, imagingRegion: region, imagingRegionSource: regionSource,
             frames: frames, summary: summary, finding: finding, warnings: notes,
-            contractionSeen: contractionSeen, thicknessRange: thicknessRange.map { Length(toUnit($0), unit) },
-            defectBox: defectBox, overlays: overlays)
+            contractionSeen: c.seen, thicknessRange: thicknessValues.flatMap { v in v.max().map { $0 - v.min()! } }.map { Length(toUnit($0), unit) },
+            defectBox: defectBox, overlays: overlays, parameters: parameters,
+            opening: series.map { s in s.opening.map { $0.map { Length(toUnit($0), unit) } } } ?? Array(repeating: nil, count: n),
+            tissueMotion: (c.motionMm ?? Array(repeating: 0, count: n)).map { Length(toUnit($0), unit) },
+            peakField: peakField)
     }
 
     // MARK: Series helpers
@@ -218,4 +327,3 @@ struct ClipFusion {
         }
     }
 }
-

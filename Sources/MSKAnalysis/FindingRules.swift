@@ -4,43 +4,58 @@ import MSKImaging
 /// The figures a finding rests on, and the rules that turn them into a call. Each rule, its
 /// threshold and where it comes from are written down in Docs/findings.md; the rule ids below
 /// (`R1` ...) are the ones used there and in the result document's `finding.rules`.
+///
+/// The rules cannot contradict their own evidence: full-thickness needs the discontinuity across
+/// the thickness while the defect is open and is confirmed by the same stumps retracting; evidence
+/// that argues against a call lowers its confidence or changes the call (to `indeterminate`, with
+/// the reason, when the image cannot support one).
 struct Evidence {
+    /// The clip's defect: one object followed through the clip.
+    struct Defect {
+        /// Frames where it was observed, and their share of the clip.
+        var frames: Int
+        var presence: Double
+        /// Depth of the fibre discontinuity over the muscle thickness while the defect is open.
+        var openDepthFraction: Double
+        /// "rest" or "peak contraction": where it is open.
+        var openWindow: String
+        /// Frame indices where the discontinuity spans the thickness.
+        var deepFrames: [Int]
+        var observedFrames: [Int]
+        var openingOnlyAtPeak: Bool
+        /// Its position along the muscle (mm from the imaging region's left edge, working scale).
+        var centreMm: Double
+    }
+
     var n: Int
     var muscleFrames: Int
-    var defectFrames: Int
-    var defectPresent: Bool
+    var parameters: AnalysisParameters
+    var defect: Defect?
+    /// Other dark objects followed but not taken for the defect.
+    var otherDefectObjects: Int
     var contractionSeen: Bool
-    /// Thickness range over the clip (working mm).
-    var thicknessRangeMm: Double?
-    var fractionP90: Double
+    /// Largest motion of the belly from rest (working mm).
+    var motionRangeMm: Double?
     var wideningMm: Double?
     var separationChangeMm: Double?
+    /// Localised opening of the tissue across the defect at peak contraction, relative to rest (mm).
+    var peakOpeningMm: Double?
     var restGapMm: Double?
     var peakGapMm: Double?
+    var restSeparationMm: Double?
+    var peakSeparationMm: Double?
     var unit: LengthUnit
     var toUnit: (Double) -> Double
     var rejected: [String]
     /// Whether lengths are in mm (calibration from the file or the command line).
     var calibrated: Bool
-    /// Per frame: the frame's index in decode order and its defect depth fraction.
-    var frameIndices: [Int]
-    var depthFractions: [Double]
-    /// Frame indices of the rest (contraction <= 0.2) and peak (>= 0.8) windows.
+    /// Frame indices of the rest and peak windows.
     var restFrames: [Int]
     var peakFrames: [Int]
-    var restSeparationMm: Double?
-    var peakSeparationMm: Double?
-
-    /// Rule thresholds (see Docs/findings.md for where each comes from).
-    enum Rule {
-        /// R3: a defect through at least this fraction of the thickness spans it (no bridging fibres).
-        static var fullDepthFraction: Double { ClipFusion.Method.fullDepthFraction }
-        /// R4: stumps separating (gap or end faces) by at least this much from rest to peak contraction (mm).
-        static var retractionMm: Double { ClipFusion.Method.fullWideningMm }
-    }
 
     func length(_ mm: Double) -> String { String(format: "%.1f %@", toUnit(mm), unit.rawValue) }
     func signedLength(_ mm: Double) -> String { String(format: "%+.1f %@", toUnit(mm), unit.rawValue) }
+    private func percent(_ x: Double) -> String { String(format: "%.0f%%", 100 * x) }
 
     /// "frames 3-9, 40-75": the frame indices as runs of consecutive indices (at most `limit` runs).
     static func ranges(_ indices: [Int], limit: Int = 4) -> String {
@@ -59,89 +74,121 @@ struct Evidence {
         Finding(classification: .indeterminate, confidence: 0, evidence: words, peetronsGrade: nil, rules: [rule])
     }
 
+    /// The largest retraction the measurements show (mm): gap widening, end-face separation, and
+    /// the tissue's localised opening at the defect. Nil when none could be measured.
+    var retractionMm: Double? {
+        let values = [wideningMm, separationChangeMm, peakOpeningMm].compactMap { $0 }
+        return values.max()
+    }
+
     func finding() -> Finding {
-        typealias M = ClipFusion.Method
+        let f = parameters.findings
         var words: [String] = []
         // R1: enough frames to follow a contraction.
-        if n < M.minFrames {
+        if n < f.minFrames {
             return indeterminate("R1-too-few-frames",
-                                 ["indeterminate: the clip has \(n) frame(s); at least \(M.minFrames) are needed to follow a contraction"])
+                                 ["indeterminate: the clip has \(n) frame(s); at least \(f.minFrames) are needed to follow a contraction"])
         }
         // R2: the muscle must be found (both aponeuroses) in enough frames.
         let muscleShare = Double(muscleFrames) / Double(n)
-        if muscleShare < M.minMuscleFrameFraction {
+        if muscleShare < f.minMuscleFrameFraction {
             return indeterminate("R2-muscle-not-found",
                                  [String(format: "indeterminate: both aponeuroses were found in %d of %d frames (%.0f%%, under %.0f%%); the muscle cannot be followed",
-                                         muscleFrames, n, 100 * muscleShare, 100 * M.minMuscleFrameFraction)])
+                                         muscleFrames, n, 100 * muscleShare, 100 * f.minMuscleFrameFraction)])
         }
         words.append(String(format: "muscle (both aponeuroses) found in %d of %d frames", muscleFrames, n))
-        if let range = thicknessRangeMm {
+        if let range = motionRangeMm {
             words.append(contractionSeen
-                ? "contraction seen: muscle thickness varies by \(length(range)) over the clip; rest \(Self.ranges(restFrames)), peak \(Self.ranges(peakFrames))"
-                : "no contraction seen: muscle thickness varies by only \(length(range)) (under \(length(M.minContractionRangeMm)))")
+                ? "contraction seen in the tissue's motion: the belly moves up to \(length(range)) from its rest position; rest \(Self.ranges(restFrames)), peak \(Self.ranges(peakFrames))"
+                : "no contraction seen: the belly moves only \(length(range)) from its rest position (under \(length(parameters.contraction.minMotionMm)))")
+        } else {
+            words.append("no contraction seen: the belly's motion could not be followed")
         }
-        if !calibrated {
-            words.append("no calibration: lengths are in pixels")
+        if !calibrated { words.append("no calibration: lengths are in pixels") }
+        if otherDefectObjects > 0 {
+            words.append("\(otherDefectObjects) other dark object(s) came and went at other places; they are not the defect and are not compared with it")
         }
-        if defectPresent {
-            words.append(String(format: "hypoechoic defect interrupting the fibres found in %d of %d frames", defectFrames, n))
-            let deep = zip(frameIndices, depthFractions).filter { $0.1 >= Rule.fullDepthFraction }
-            let byDepth = fractionP90 >= Rule.fullDepthFraction
-            if byDepth, let median = Stats.median(deep.map(\.1)) {
-                words.append(String(format: "fibre discontinuity spans %.0f%% of the muscle thickness at %@ (%d of %d frames; no bridging fibres)",
-                                    100 * median, Self.ranges(deep.map(\.0)), deep.count, n))
-            } else {
-                words.append(String(format: "defect depth: %.0f%% of the muscle thickness (90th percentile over frames), under the %.0f%% of a full-thickness discontinuity: fibres bridge it",
-                                    100 * fractionP90, 100 * Rule.fullDepthFraction))
-            }
-            if let r = restGapMm {
-                words.append("gap width \(length(r)) at rest" + (peakGapMm.map { " and \(length($0)) at peak contraction" } ?? "")
-                             + (wideningMm.map { " (\(signedLength($0)))" } ?? ""))
-            }
-            if let r = restSeparationMm, let p = peakSeparationMm, let c = separationChangeMm {
-                words.append("stump ends separate from \(length(r)) at rest to \(length(p)) at peak contraction (\(signedLength(c)))")
-            }
-            let retraction = max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity)
-            let hasRetraction = retraction.isFinite
-            // R4 is mm-based: it is applied only to calibrated clips.
-            let byRetraction = calibrated && hasRetraction && retraction >= Rule.retractionMm
-            if byDepth || byRetraction {
-                var rules: [String] = []
-                var why: [String] = []
-                if byDepth { rules.append("R3-full-depth"); why.append("the discontinuity spans the whole thickness (R3, >= \(Int(100 * Rule.fullDepthFraction))%)") }
-                if byRetraction { rules.append("R4-retraction"); why.append("the stumps pull apart on contraction by \(length(retraction)) (R4, >= \(length(Rule.retractionMm)))") }
-                words.append("full-thickness tear (Peetrons grade 3): " + why.joined(separator: " and "))
-                if byDepth && !calibrated && hasRetraction {
-                    words.append("stump retraction is in pixels and was not judged (R4 needs calibration)")
-                }
-                let share = Double(defectFrames) / Double(n)
-                return Finding(classification: .fullThicknessTear,
-                               confidence: min(0.95, 0.5 + 0.25 * share + (byDepth && byRetraction ? 0.2 : 0.1)),
-                               evidence: words, peetronsGrade: 3, rules: rules)
-            }
-            // The defect does not span the thickness. Partial or full rests on R4 (retraction on
-            // contraction), which needs a contraction and millimetres.
-            if !calibrated {
-                words.append("indeterminate: a defect through \(Int((100 * fractionP90).rounded()))% of the thickness is partial only if the stumps do not retract on contraction (R4, >= \(String(format: "%.1f", Rule.retractionMm)) mm), which cannot be judged in pixels; give --mm-per-pixel")
-                return indeterminate("R4-needs-calibration", words)
+
+        guard let d = defect else {
+            if !rejected.isEmpty {
+                let unique = Array(Set(rejected)).sorted().prefix(3)
+                words.append("not taken for a defect: " + unique.joined(separator: "; "))
             }
             if !contractionSeen {
-                words.append("indeterminate: without a contraction in the clip a full-thickness tear that opens only on contraction cannot be excluded")
+                words.append("indeterminate: no defect seen, but without a contraction a tear that opens only on contraction cannot be excluded")
                 return indeterminate("R5-needs-contraction", words)
             }
-            words.append(String(format: "partial tear (Peetrons grade 2): the defect spans %.0f%% of the thickness (under %.0f%%, R3) and the stumps separate by under %@ on contraction (R4)",
-                                100 * fractionP90, 100 * Rule.fullDepthFraction, length(Rule.retractionMm)))
-            return Finding(classification: .partialTear, confidence: 0.7, evidence: words, peetronsGrade: 2, rules: ["R6-partial"])
+            words.append("no tear (Peetrons grade 0): no defect interrupting the fibres, at rest or through the contraction")
+            return Finding(classification: .noTear, confidence: min(0.9, 0.5 + 0.4 * muscleShare), evidence: words, peetronsGrade: 0, rules: ["R7-no-defect"])
         }
-        if !rejected.isEmpty {
-            let unique = Array(Set(rejected)).sorted().prefix(3)
-            words.append("not taken for a defect: " + unique.joined(separator: "; "))
+
+        words.append(String(format: "one hypoechoic defect followed through the clip: seen in %d of %d frames (%@) at %@ along the muscle",
+                            d.frames, n, Self.ranges(d.observedFrames), length(d.centreMm)))
+        let fullDepth = d.openDepthFraction >= f.fullDepthFraction
+        if fullDepth {
+            words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction))): no bridging fibres")
+        } else {
+            words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow)), under the \(percent(f.fullDepthFraction)) of a full-thickness tear: fibres bridge it")
         }
-        if !contractionSeen {
-            words.append("indeterminate: no defect seen, but without a contraction a tear that opens only on contraction cannot be excluded")
+        if let r = restGapMm {
+            words.append("gap width \(length(r)) at rest" + (peakGapMm.map { " and \(length($0)) at peak contraction" } ?? "")
+                         + (wideningMm.map { " (\(signedLength($0)))" } ?? ""))
+        }
+        if let r = restSeparationMm, let p = peakSeparationMm, let c = separationChangeMm {
+            words.append("stump ends separate from \(length(r)) at rest to \(length(p)) at peak contraction (\(signedLength(c)))")
+        }
+        if let o = peakOpeningMm {
+            words.append("the tissue either side of the defect opens by \(signedLength(o)) at peak contraction, beyond the smooth deformation of the belly around it")
+        }
+
+        // Every call on a defect rests on lengths in mm (retraction, change on contraction).
+        guard calibrated else {
+            words.append("indeterminate: whether a defect through \(percent(d.openDepthFraction)) of the thickness is a tear, and which, rests on how far its stumps retract on contraction (R4, >= \(String(format: "%.1f", f.retractionMm)) mm), which cannot be judged in pixels; give --mm-per-pixel")
+            return indeterminate("R4-needs-calibration", words)
+        }
+        guard contractionSeen else {
+            words.append("indeterminate: without a contraction in the clip the defect's stumps cannot be seen to retract or stay, so a full-thickness tear cannot be confirmed or excluded")
             return indeterminate("R5-needs-contraction", words)
         }
-        words.append("no tear (Peetrons grade 0): no defect interrupting the fibres, at rest or through the contraction")
-        return Finding(classification: .noTear, confidence: min(0.9, 0.5 + 0.4 * muscleShare), evidence: words, peetronsGrade: 0, rules: ["R7-no-defect"])
+        let retraction = retractionMm ?? 0
+        let retracts = (max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm) || ((peakOpeningMm ?? -.infinity) >= f.openingMm)
+        let stays = retraction < f.noRetractionMm
+
+        if fullDepth {
+            if retracts {
+                var confidence = 0.6 + 0.2 * min(1, d.presence) + 0.15 * min(1, retraction / (2 * f.retractionMm))
+                var rules = ["R3-full-depth", "R4-retraction"]
+                if let o = peakOpeningMm, o < f.noRetractionMm {
+                    words.append("the surrounding tissue does not open across the defect (\(signedLength(o))): this argues against retracting stumps and lowers the confidence")
+                    confidence -= 0.2
+                    rules.append("R8-weak-opening")
+                }
+                words.append("full-thickness tear (Peetrons grade 3): the discontinuity spans the thickness (R3) and the same stumps pull apart on contraction by \(length(retraction)) (R4, >= \(length(f.retractionMm)))")
+                return Finding(classification: .fullThicknessTear, confidence: min(0.95, confidence), evidence: words, peetronsGrade: 3, rules: rules)
+            }
+            if stays {
+                words.append("indeterminate: a dark region spans the thickness but its stumps do not retract on contraction (\(signedLength(retraction)), under \(length(f.noRetractionMm))): a torn muscle's ends pull apart, so this argues against a full-thickness tear, and a region through the whole thickness is not a partial tear (R8)")
+                return indeterminate("R8-full-depth-without-retraction", words)
+            }
+            words.append("full-thickness tear (Peetrons grade 3), weakly confirmed: the discontinuity spans the thickness (R3) but the stumps separate by only \(length(retraction)) on contraction (under \(length(f.retractionMm)), R4)")
+            return Finding(classification: .fullThicknessTear, confidence: 0.55, evidence: words, peetronsGrade: 3, rules: ["R3-full-depth"])
+        }
+        // Not through the thickness.
+        if d.openDepthFraction < f.minPartialDepthFraction {
+            words.append("no tear (Peetrons grade 0): the dark region reaches only \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.minPartialDepthFraction)), R6): within what intact bellies show")
+            return Finding(classification: .noTear, confidence: 0.6, evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
+        }
+        if retracts {
+            words.append("indeterminate: the stumps seem to separate on contraction by \(length(retraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
+            return indeterminate("R9-inconsistent", words)
+        }
+        if d.presence < f.minPartialPresence {
+            words.append("no tear (Peetrons grade 0): the dark region is seen in only \(percent(d.presence)) of the frames (a partial tear is seen in at least \(percent(f.minPartialPresence)), R6): a dark space that comes and goes")
+            return Finding(classification: .noTear, confidence: 0.55, evidence: words, peetronsGrade: 0, rules: ["R6-intermittent"])
+        }
+        var confidence = 0.55 + 0.25 * min(1, d.presence)
+        if retraction >= f.partialMaxChangeMm / 2 { confidence -= 0.1 }
+        words.append("partial tear (Peetrons grade 2): the defect spans \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.fullDepthFraction)), R3), fibres bridge it, and it changes by under \(length(f.partialMaxChangeMm)) on contraction (R6)")
+        return Finding(classification: .partialTear, confidence: confidence, evidence: words, peetronsGrade: 2, rules: ["R6-partial"])
     }
 }

@@ -8,7 +8,10 @@ public struct FrameObservation: Sendable {
     public var index: Int
     public var timeS: Double
     public var aponeuroses: AponeurosisPair?
-    public var defect: DefectObservation?
+    /// The largest defect candidate of this frame (nil when none).
+    public var defect: DefectObservation? { candidates.first }
+    /// Every dark region that passed the defect tests in this frame, largest first.
+    public var candidates: [DefectObservation]
     public var rejected: [RejectedStructure]
     /// Muscle thickness per the spec, in mm on the working spacing (nil when no muscle found).
     public var thicknessMm: Double?
@@ -24,17 +27,18 @@ public struct FrameAnalyzer: Sendable {
 
     /// `calibrated: false` when `spacing` is only the working scale of an uncalibrated clip:
     /// sizes the detectors report to the user are then in pixels.
-    public init(spacing: Spacing, calibrated: Bool = true) {
+    public init(spacing: Spacing, calibrated: Bool = true, defectParams: DefectDetector.Params = DefectDetector.Params()) {
         self.spacing = spacing
+        defectDetector.params = defectParams
         if !calibrated { defectDetector.params.reportPixelsAtMmPerPixel = spacing.mmPerPixelX }
     }
 
     public func observe(_ region: FloatImage, index: Int, timeS: Double) -> FrameObservation {
-        var obs = FrameObservation(index: index, timeS: timeS, aponeuroses: nil, defect: nil, rejected: [])
+        var obs = FrameObservation(index: index, timeS: timeS, aponeuroses: nil, candidates: [], rejected: [])
         guard let apo = aponeurosisDetector.detect(region, spacing: spacing) else { return obs }
         obs.aponeuroses = apo
         let found = defectDetector.detect(region, aponeuroses: apo, spacing: spacing)
-        obs.defect = found.defect
+        obs.candidates = found.candidates
         obs.rejected = found.rejected
         obs.thicknessMm = thickness(apo, width: region.width, excluding: found.defect)
         var sum = 0.0, count = 0

@@ -23,11 +23,33 @@ public struct TrackSmoother: Sendable {
         self.gate = gate
     }
 
+    /// Consecutive gated-out detections after which the track is taken to have drifted and is
+    /// re-acquired from the detections (nil: never).
+    public var reacquireAfter: Int?
+
+    public init(motionNoise: Double, detectionNoise: Double, gate: Double = 4, reacquireAfter: Int?) {
+        self.init(motionNoise: motionNoise, detectionNoise: detectionNoise, gate: gate)
+        self.reacquireAfter = reacquireAfter
+    }
+
+    /// The smoothed values, the detections gated out as outliers, and the frames where the track
+    /// was re-acquired from the detections.
+    public struct Output: Sendable, Equatable {
+        public var values: [Double]
+        public var rejected: Int
+        public var reacquiredAt: [Int]
+    }
+
     /// Smoothed values for every frame. `motion[t]` is the tracked change from frame t-1 to t
     /// (nil when tracking failed there: the motion is then taken as 0 with a larger uncertainty;
     /// `motion[0]` is ignored). `detections[t]` is the per-frame detection, nil where none.
-    /// Returns nil when there is no detection at all. `rejected` counts gated-out detections.
-    public func smooth(motion: [Double?], detections: [Double?]) -> (values: [Double], rejected: Int)? {
+    /// Returns nil when there is no detection at all.
+    ///
+    /// A run of `reacquireAfter` consecutive gated-out detections means the track, not the
+    /// detector, is wrong (tracking drifted, or followed the wrong structure): the filter restarts
+    /// from the first detection of the run, and the backward pass does not carry the old track
+    /// across the restart. Correct detections are never discarded for the rest of the clip.
+    public func smooth(motion: [Double?], detections: [Double?]) -> Output? {
         let n = detections.count
         guard n > 0, motion.count == n, let firstValue = detections.first(where: { $0 != nil }) ?? nil else { return nil }
         let q = motionNoise * motionNoise, r = detectionNoise * detectionNoise
@@ -36,7 +58,11 @@ public struct TrackSmoother: Sendable {
         var filtered = [Double](repeating: 0, count: n), filteredVar = [Double](repeating: 0, count: n)
         var x = firstValue, p = 1e8
         var rejected = 0
-        for t in 0..<n {
+        var reacquired: [Int] = []
+        var runStart: Int?
+        var runLength = 0
+        var t = 0
+        while t < n {
             if t > 0 {
                 if let u = motion[t] { x += u; p += q } else { p += unknownMotion }
             }
@@ -47,11 +73,26 @@ public struct TrackSmoother: Sendable {
                     let k = p / s
                     x += k * innovation
                     p *= (1 - k)
+                    runStart = nil; runLength = 0
                 } else {
                     rejected += 1
+                    if runStart == nil { runStart = t }
+                    runLength += 1
+                    if let limit = reacquireAfter, runLength >= limit, let start = runStart, let z0 = detections[start] {
+                        // Restart at the run's first frame from its detection.
+                        rejected -= runLength
+                        reacquired.append(start)
+                        runStart = nil; runLength = 0
+                        x = z0; p = r
+                        predicted[start] = z0; predictedVar[start] = 1e12
+                        filtered[start] = x; filteredVar[start] = p
+                        t = start + 1
+                        continue
+                    }
                 }
             }
             filtered[t] = x; filteredVar[t] = p
+            t += 1
         }
         var smoothed = filtered
         if n >= 2 {
@@ -60,6 +101,6 @@ public struct TrackSmoother: Sendable {
                 smoothed[t] = filtered[t] + c * (smoothed[t + 1] - predicted[t + 1])
             }
         }
-        return (smoothed, rejected)
+        return Output(values: smoothed, rejected: rejected, reacquiredAt: reacquired)
     }
 }

@@ -56,7 +56,7 @@ public struct RejectedStructure: Sendable, Equatable {
 /// The largest remaining region is the defect. Its edges are then located at the half-level
 /// crossing between the fluid's and the belly's grey level, on the lightly smoothed image.
 public struct DefectDetector: Sendable {
-    public struct Params: Sendable {
+    public struct Params: Sendable, Codable, Equatable {
         /// Smoothing before thresholding: narrow across (a 1-2 mm gap must survive), long in depth.
         public var smoothingXMm: Double = 0.4
         public var smoothingYMm: Double = 2.5
@@ -90,8 +90,11 @@ public struct DefectDetector: Sendable {
         /// A region reaching neither aponeurosis must be at least this large (mm^2).
         public var minIsolatedAreaMm2: Double = 12
         public var vesselMaxHeightMm: Double = 3.5
-        /// A region within this distance of an inner edge touches that aponeurosis (mm).
-        public var touchMm: Double = 1.0
+        /// A region within this distance of an inner edge touches that aponeurosis (mm). The
+        /// smoothing (`smoothingYMm` tall) brightens a dark region's ends next to the bright
+        /// aponeurosis by up to half its height, so a region that reaches the edge stops up to
+        /// 1.25 mm short of it in the smoothed image: 1.5 mm covers that.
+        public var touchMm: Double = 1.5
         /// Rows averaged for an edge profile (mm, each side).
         public var profileHalfHeightMm: Double = 0.3
         /// Log compression assumed when converting grey levels to amplitude for edge location.
@@ -101,6 +104,8 @@ public struct DefectDetector: Sendable {
         public var reportPixelsAtMmPerPixel: Double?
         /// Where a stump face lies between the fluid and the belly, as a fraction of the amplitude step.
         public var edgeFraction: Double = 0.65
+        /// At most this many candidates a frame are measured (largest first).
+        public var maxCandidates: Int = 4
         public init() {}
     }
 
@@ -108,7 +113,11 @@ public struct DefectDetector: Sendable {
     public init(params: Params = Params()) { self.params = params }
 
     public struct Result: Sendable {
-        public var defect: DefectObservation?
+        /// The largest candidate (nil when none): kept for callers that want one defect a frame.
+        public var defect: DefectObservation? { candidates.first }
+        /// Every dark region that passed the defect tests, largest first. Which of them is the
+        /// clip's defect is decided over time (a defect is one object followed through the clip).
+        public var candidates: [DefectObservation]
         public var rejected: [RejectedStructure]
         /// Belly mask used (true = intact belly), for echo intensity.
         public var bellyMask: [Bool]
@@ -187,7 +196,7 @@ public struct DefectDetector: Sendable {
 
         let pxArea = spacing.mmPerPixelX * spacing.mmPerPixelY
         var rejected: [RejectedStructure] = []
-        var best: Region?
+        var accepted: [Region] = []
         for r in regions {
             let area = Double(r.area) * pxArea
             let lengthMm = Double(r.maxX - r.minX + 1) * spacing.mmPerPixelX
@@ -232,20 +241,41 @@ public struct DefectDetector: Sendable {
                 }
                 continue
             }
-            if best == nil || r.area > best!.area { best = r }
+            accepted.append(r)
         }
+        accepted.sort { $0.area > $1.area }
         var bellyMask = inBelly
-        guard let region = best else {
-            return Result(defect: nil, rejected: rejected, bellyMask: bellyMask)
-        }
-        // Exclude the defect and a rim around it from the intact belly.
+        // Exclude every candidate and a rim around it from the intact belly.
         let rim = spacing.px(x: 0.3)
         bellyMask.withUnsafeMutableBufferPointer { mask in
-            for i in region.pixels {
-                let x = i % w, row = i - x
-                for xx in max(0, x - rim)...min(w - 1, x + rim) { mask[row + xx] = false }
+            for region in accepted {
+                for i in region.pixels {
+                    let x = i % w, row = i - x
+                    for xx in max(0, x - rim)...min(w - 1, x + rim) { mask[row + xx] = false }
+                }
             }
         }
+        var candidates: [DefectObservation] = []
+        for region in accepted.prefix(params.maxCandidates) {
+            if let o = measure(region: region.pixels, area: region.area, sumX: region.sumX,
+                               box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
+                               touchTop: region.touchTop, touchBottom: region.touchBottom,
+                               image: image, smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
+                               bellyRows: bellyRows, belly: belly, apo: apo, spacing: spacing) {
+                candidates.append(o)
+            }
+        }
+        return Result(candidates: candidates, rejected: rejected, bellyMask: bellyMask)
+    }
+
+    /// The defect's measurements: depth extent and fraction, the mid-depth line's edges (half-level
+    /// crossings between fluid and belly) and the two stump end faces over the depth extent.
+    func measure(region pixels: [Int], area: Int, sumX: Double, box: PixelRect, touchTop: Bool, touchBottom: Bool,
+                 image: FloatImage, smooth: FloatImage, smoothOffset: Int, integral: IntegralImage, label: [Int32],
+                 bellyRows: Range<Int>, belly: Float, apo: AponeurosisPair, spacing: Spacing) -> DefectObservation? {
+        let w = image.width, h = image.height
+        let region = (pixels: pixels, area: area, sumX: sumX, minX: box.x, maxX: box.x + box.width - 1,
+                      minY: box.y, maxY: box.y + box.height - 1, touchTop: touchTop, touchBottom: touchBottom)
 
         var fluidValues: [Float] = []
         for i in region.pixels { fluidValues.append(smooth.pixels[i - smoothOffset]) }
@@ -295,9 +325,7 @@ public struct DefectDetector: Sendable {
             }
             return Double(bx)
         }
-        guard let mid = edges(atY: midY, fromX: darkestX(atY: midY)) else {
-            return Result(defect: nil, rejected: rejected, bellyMask: bellyMask)
-        }
+        guard let mid = edges(atY: midY, fromX: darkestX(atY: midY)) else { return nil }
         var left: [SIMD2<Double>] = [], right: [SIMD2<Double>] = []
         let span = bottomY - topY
         let rows = 15
@@ -314,7 +342,7 @@ public struct DefectDetector: Sendable {
             touchesSuperficial: region.touchTop, touchesDeep: region.touchBottom, depthFraction: fraction,
             centreX: centreX, midY: midY, midLeftX: mid.0, midRightX: mid.1,
             leftFace: left, rightFace: right, fluidLevel: fluid, bellyLevel: belly)
-        return Result(defect: observation, rejected: rejected, bellyMask: bellyMask)
+        return observation
     }
 
     /// Posterior acoustic enhancement: fluid attenuates less than tissue, so the tissue beneath it

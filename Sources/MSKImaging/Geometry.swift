@@ -83,7 +83,7 @@ public struct Quadratic: Sendable, Equatable, Codable {
 /// the echo *amplitude* is half-way between two tissues, which on log-compressed grey levels is
 /// not the grey-level midpoint (that one lies towards the darker side). MSKCine assumes a
 /// nominal display dynamic range (`Params`-level default 60 dB) when the file does not say.
-public struct LogCompression: Sendable, Equatable {
+public struct LogCompression: Sendable, Equatable, Codable {
     public var dynamicRangeDb: Double
     public init(dynamicRangeDb: Double = 60) { self.dynamicRangeDb = dynamicRangeDb }
 

@@ -38,6 +38,9 @@ extension MSKCine {
         @Option(help: ArgumentHelp("The imaging region as x,y,width,height in frame pixels (default: found automatically).", valueName: "x,y,w,h"))
         var roi: String?
 
+        @Option(help: ArgumentHelp("Override analysis parameters from a JSON file (any subset of the result document's \"parameters\").", valueName: "FILE.json"))
+        var parameters: String?
+
         @Flag(help: "Let FFmpeg's own log lines through to standard error.")
         var verbose = false
 
@@ -80,7 +83,8 @@ extension MSKCine {
 
         func run() throws {
             FFmpegLogging.setVerbose(verbose)
-            let options = AnalysisOptions(mmPerPixel: try mmPerPixel.map(CLIParsing.spacing), roi: try roi.map(CLIParsing.rect))
+            var options = AnalysisOptions(mmPerPixel: try mmPerPixel.map(CLIParsing.spacing), roi: try roi.map(CLIParsing.rect))
+            if let parameters { options.parameters = try CLIParsing.parameters(parameters) }
             if let out {
                 do {
                     try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -151,6 +155,18 @@ enum CLIParsing {
             throw ValidationError("--roi '\(text)': give x,y,width,height in pixels (width and height at least 16), e.g. 80,60,512,400")
         }
         return PixelRect(x: parts[0]!, y: parts[1]!, width: parts[2]!, height: parts[3]!)
+    }
+
+    /// `--parameters FILE.json`: the analysis parameters with the file's values laid over the defaults.
+    static func parameters(_ path: String) throws -> AnalysisParameters {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("--parameters '\(path)': the file cannot be read; give a readable JSON file")
+        }
+        do {
+            return try AnalysisParameters.overriding(with: data, source: path)
+        } catch {
+            throw ValidationError("--parameters \(error.description)")
+        }
     }
 }
 

@@ -1,0 +1,240 @@
+import Foundation
+import MSKImaging
+
+/// Every tuning value of the analysis in one place: detectors, the tissue field, tracking and
+/// fusion, contraction, the rest and peak windows, the finding rules and the confidence weights.
+/// Each value carries its unit in its name (`...Mm` millimetres, `...Frames` frames, fractions
+/// 0...1 otherwise) and where it comes from in its comment; Docs/findings.md and Docs/methods.md
+/// explain them.
+///
+/// The values in force are written into the result document (`parameters`), and
+/// `mskcine analyze --parameters FILE.json` overrides any subset of them (a JSON object with the
+/// same nesting; unknown keys are refused), so a validation sweep needs no rebuild.
+///
+/// How they were set: on development data only (`Samples/`, simulator and semi-synthetic sets
+/// with development seeds, the six real p6 clips and the seven real-cine clips for specificity),
+/// then frozen before the validation sets of `make validate` were scored (Docs/validation.md).
+public struct AnalysisParameters: Sendable, Codable, Equatable {
+    /// Imaging-region search and the working scale of uncalibrated clips.
+    public struct Region: Sendable, Codable, Equatable {
+        /// Frames buffered at the start of the clip to find the imaging region.
+        public var bufferedFrames: Int = 12
+        /// Image depth assumed to set the detectors' scale when the clip is uncalibrated (mm over
+        /// the imaging region's height). Only the scale of the filters depends on it; results are
+        /// then reported in pixels.
+        public var assumedDepthMm: Double = 40
+        public init() {}
+    }
+
+    /// Fusing detections with frame-to-frame tracking (`TrackSmoother`).
+    public struct Fusion: Sendable, Codable, Equatable {
+        /// Thickness: tracked change error per frame and detection error (mm); from the spread of
+        /// both on simulated clips (Docs/methods.md).
+        public var thicknessMotionNoiseMm: Double = 0.03
+        public var thicknessDetectionNoiseMm: Double = 0.15
+        /// Stump faces and gap: tracked motion error per frame and detection error (mm).
+        public var faceMotionNoiseMm: Double = 0.08
+        public var faceDetectionNoiseMm: Double = 0.35
+        /// Innovation gate (standard deviations) beyond which a detection is taken for an outlier.
+        public var gateSD: Double = 4
+        /// When this many consecutive detections disagree with the track, the track is taken to
+        /// have drifted: it re-acquires from the detection (said in the evidence).
+        public var reacquireAfterFrames: Int = 5
+        /// The thinnest muscle the analysis reports (mm); a pair of edges closer than this is not a muscle.
+        public var minThicknessMm: Double = 3
+        public init() {}
+    }
+
+    /// Contraction from the tissue's motion (the belly's displacement field).
+    public struct Contraction: Sendable, Codable, Equatable {
+        /// Temporal smoothing of the motion magnitude (Gaussian sigma, frames).
+        public var smoothingSigmaFrames: Double = 1.5
+        /// The belly must move at least this far from its position in the first frames for a
+        /// contraction to be seen (mm); above the accumulated tracking error of a clip without
+        /// motion (Docs/methods.md).
+        public var minMotionMm: Double = 0.5
+        /// Frames averaged as the reference (rest) position at the start of the clip.
+        public var referenceFrames: Int = 3
+        public init() {}
+    }
+
+    /// The rest and peak windows on the contraction scale (spec: <= 0.2 and >= 0.8).
+    public struct Windows: Sendable, Codable, Equatable {
+        public var restMaxContraction: Double = 0.2
+        public var peakMinContraction: Double = 0.8
+        public init() {}
+    }
+
+    /// Following one defect through the clip.
+    public struct DefectTracking: Sendable, Codable, Equatable {
+        /// A candidate joins a track when its centre lies within this distance (mm) of where the
+        /// tissue motion carried the track, or within half its own width if that is larger.
+        public var linkDistanceMm: Double = 3.0
+        /// Tissue-field nodes within this distance (mm, along the muscle) of a defect move it.
+        public var motionRadiusMm: Double = 8.0
+        /// A track is the clip's defect when seen in at least this fraction of the frames (and at
+        /// least `minFrames` frames): a tear is there throughout; dark spaces between fascicles come
+        /// and go (real p6 clips: up to 25% of frames at one place).
+        public var minFrameFraction: Double = 0.5
+        public var minFrames: Int = 3
+        /// Or in at least this fraction of the peak-contraction frames (a tear that opens only then).
+        public var minPeakFraction: Double = 0.5
+        public init() {}
+    }
+
+    /// The localised opening across a defect, from the displacement field.
+    public struct Opening: Sendable, Codable, Equatable {
+        /// Nodes within this distance (mm) either side of the defect take part in the fit.
+        public var windowMm: Double = 15
+        /// Nodes within the defect's half width plus this margin (mm) are left out (fluid, no speckle).
+        public var exclusionMarginMm: Double = 1.5
+        /// Trusted nodes needed on each side.
+        public var minNodesPerSide: Int = 2
+        public init() {}
+    }
+
+    /// The finding rules (Docs/findings.md: every rule, its threshold and where it comes from).
+    public struct Findings: Sendable, Codable, Equatable {
+        /// R1: frames needed to follow a contraction.
+        public var minFrames: Int = 10
+        /// R2: share of frames where both aponeuroses must be found.
+        public var minMuscleFrameFraction: Double = 0.5
+        /// R3: a discontinuity through at least this fraction of the thickness spans it (spec).
+        public var fullDepthFraction: Double = 0.9
+        /// R4: stumps retracting (gap widening or end-separation change) by at least this much from
+        /// rest to peak contraction (mm). Peetrons grade 3 tears retract by several mm.
+        public var retractionMm: Double = 1.5
+        /// R4: or the tissue either side opening at the defect by at least this much (mm).
+        public var openingMm: Double = 1.0
+        /// A full-depth region that opens by less than this (mm) on a seen contraction argues
+        /// against a full-thickness tear (its stumps would retract).
+        public var noRetractionMm: Double = 0.5
+        /// R6: a partial tear reaches at least this fraction of the thickness (shallower dark
+        /// regions are within what intact bellies show) ...
+        public var minPartialDepthFraction: Double = 0.3
+        /// ... is seen in at least this fraction of the frames (real dark spaces flicker) ...
+        public var minPartialPresence: Double = 0.7
+        /// ... and changes by less than this on contraction (mm); more is not a partial tear.
+        public var partialMaxChangeMm: Double = 1.5
+        public init() {}
+    }
+
+    public var region = Region()
+    public var defect = DefectDetector.Params()
+    public var field = TissueFieldTracker.Params()
+    public var fusion = Fusion()
+    public var contraction = Contraction()
+    public var windows = Windows()
+    public var defectTracking = DefectTracking()
+    public var opening = Opening()
+    public var findings = Findings()
+
+    public init() {}
+
+    /// The defaults with the values of `json` (a JSON object with the same nesting, any subset)
+    /// laid over them. Throws `ParametersError` for unknown keys, wrong types or values out of range.
+    public static func overriding(with json: Data, source: String) throws(ParametersError) -> AnalysisParameters {
+        let defaults: Any
+        do {
+            defaults = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AnalysisParameters()))
+        } catch {
+            throw .invalid(path: source, reason: "the default parameters could not be encoded: \(error)")
+        }
+        let given: Any
+        do {
+            given = try JSONSerialization.jsonObject(with: json)
+        } catch {
+            throw .invalid(path: source, reason: "not JSON (\(error.localizedDescription))")
+        }
+        guard let givenObject = given as? [String: Any], let base = defaults as? [String: Any] else {
+            throw .invalid(path: source, reason: "the top level must be a JSON object")
+        }
+        let merged = try merge(base, givenObject, at: "", source: source)
+        do {
+            let data = try JSONSerialization.data(withJSONObject: merged)
+            let p = try JSONDecoder().decode(AnalysisParameters.self, from: data)
+            if let problem = p.problem { throw ParametersError.invalid(path: source, reason: problem) }
+            return p
+        } catch let e as ParametersError {
+            throw e
+        } catch {
+            throw .invalid(path: source, reason: "a value has the wrong type (\(error))")
+        }
+    }
+
+    private static func merge(_ base: [String: Any], _ over: [String: Any], at prefix: String, source: String) throws(ParametersError) -> [String: Any] {
+        var out = base
+        for (key, value) in over {
+            let path = prefix.isEmpty ? key : prefix + "." + key
+            guard let current = base[key] else { throw .invalid(path: source, reason: "unknown parameter '\(path)'") }
+            if let nested = current as? [String: Any] {
+                guard let given = value as? [String: Any] else { throw .invalid(path: source, reason: "'\(path)' must be an object") }
+                out[key] = try merge(nested, given, at: path, source: source)
+            } else {
+                out[key] = value
+            }
+        }
+        return out
+    }
+
+    /// A value that cannot work (nil when all are usable).
+    public var problem: String? {
+        let positives: [(String, Double)] = [
+            ("region.assumedDepthMm", region.assumedDepthMm), ("field.columnSpacingMm", field.columnSpacingMm),
+            ("field.blockHalfWidthMm", field.blockHalfWidthMm), ("field.blockHalfHeightMm", field.blockHalfHeightMm),
+            ("field.searchXMm", field.searchXMm), ("field.searchYMm", field.searchYMm),
+            ("fusion.thicknessMotionNoiseMm", fusion.thicknessMotionNoiseMm), ("fusion.thicknessDetectionNoiseMm", fusion.thicknessDetectionNoiseMm),
+            ("fusion.faceMotionNoiseMm", fusion.faceMotionNoiseMm), ("fusion.faceDetectionNoiseMm", fusion.faceDetectionNoiseMm),
+            ("fusion.gateSD", fusion.gateSD), ("defectTracking.linkDistanceMm", defectTracking.linkDistanceMm),
+            ("defectTracking.motionRadiusMm", defectTracking.motionRadiusMm), ("opening.windowMm", opening.windowMm),
+            ("defect.smoothingXMm", defect.smoothingXMm), ("defect.smoothingYMm", defect.smoothingYMm),
+            ("defect.minAreaMm2", defect.minAreaMm2),
+        ]
+        for (name, v) in positives where !(v.isFinite && v > 0 && v < 1000) {
+            return "'\(name)' must be a positive number under 1000, not \(v)"
+        }
+        let fractions: [(String, Double)] = [
+            ("windows.restMaxContraction", windows.restMaxContraction), ("windows.peakMinContraction", windows.peakMinContraction),
+            ("findings.fullDepthFraction", findings.fullDepthFraction), ("findings.minPartialDepthFraction", findings.minPartialDepthFraction),
+            ("findings.minMuscleFrameFraction", findings.minMuscleFrameFraction), ("findings.minPartialPresence", findings.minPartialPresence),
+            ("defectTracking.minFrameFraction", defectTracking.minFrameFraction), ("defectTracking.minPeakFraction", defectTracking.minPeakFraction),
+        ]
+        for (name, v) in fractions where !(v.isFinite && v >= 0 && v <= 1) {
+            return "'\(name)' must lie in 0...1, not \(v)"
+        }
+        if windows.restMaxContraction >= windows.peakMinContraction { return "'windows.restMaxContraction' must be below 'windows.peakMinContraction'" }
+        if field.rowFractions.isEmpty || field.rowFractions.contains(where: { !($0 > 0 && $0 < 1) }) { return "'field.rowFractions' must be fractions strictly between 0 and 1" }
+        let counts: [(String, Int)] = [("region.bufferedFrames", region.bufferedFrames), ("field.maxColumns", field.maxColumns),
+                                       ("findings.minFrames", findings.minFrames), ("fusion.reacquireAfterFrames", fusion.reacquireAfterFrames),
+                                       ("defect.maxCandidates", defect.maxCandidates)]
+        for (name, v) in counts where !(1...100_000).contains(v) { return "'\(name)' must be a whole number from 1 to 100000, not \(v)" }
+        return nil
+    }
+
+    /// The parameters as a result-document value (same nesting as the override file).
+    public var documentValue: JSONValue {
+        guard let data = try? JSONEncoder().encode(self), let object = try? JSONSerialization.jsonObject(with: data) else { return .null }
+        return Self.value(object)
+    }
+
+    private static func value(_ any: Any) -> JSONValue {
+        switch any {
+        case let d as [String: Any]: return .object(d.keys.sorted().map { ($0, value(d[$0]!)) })
+        case let a as [Any]: return .array(a.map(value))
+        case let n as NSNumber: return .number(n.doubleValue)
+        case let s as String: return .string(s)
+        default: return .null
+        }
+    }
+}
+
+/// A parameters file that cannot be used.
+public enum ParametersError: Error, Sendable, CustomStringConvertible, Equatable {
+    case invalid(path: String, reason: String)
+    public var description: String {
+        switch self {
+        case .invalid(let path, let reason):
+            return "\(path): \(reason); give a JSON object with a subset of the parameters the result document lists under \"parameters\""
+        }
+    }
+}

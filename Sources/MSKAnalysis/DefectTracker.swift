@@ -1,0 +1,93 @@
+import Foundation
+import MSKImaging
+
+/// One defect candidate followed through the clip: an identity, and its observation in each frame
+/// where it was seen. Between observations it moves with the tissue around it.
+struct DefectTrack: Sendable {
+    var id: Int
+    /// Observation per frame (nil where not seen).
+    var observations: [DefectObservation?]
+    /// Centre column per frame (imaging-region pixels): observed, or carried by the tissue motion
+    /// from the last observation (nil before the first).
+    var centreX: [Double?]
+
+    var frameCount: Int { observations.lazy.filter { $0 != nil }.count }
+    var meanArea: Double {
+        let a = observations.compactMap { $0.map { Double($0.areaPx) } }
+        return a.isEmpty ? 0 : a.reduce(0, +) / Double(a.count)
+    }
+    /// Frames where the defect was observed.
+    var observedFrames: [Int] { observations.indices.filter { observations[$0] != nil } }
+}
+
+/// Links the per-frame defect candidates into tracks: a candidate joins the track whose position,
+/// carried by the tissue motion since it was last seen, lies within the link distance of the
+/// candidate's centre (and whose depth range overlaps it); otherwise it starts a new track. Dark
+/// regions that come and go at different places are different tracks, so they never make one
+/// defect "widening".
+struct DefectTracker {
+    let params: AnalysisParameters.DefectTracking
+    let spacing: Spacing
+
+    func tracks(candidates: [[DefectObservation]], motion: TissueMotion) -> [DefectTrack] {
+        let n = candidates.count
+        var tracks: [DefectTrack] = []
+        // Each track's current position (centre x, top, bottom) as the tissue carries it.
+        var state: [(x: Double, top: Double, bottom: Double)] = []
+        let link = params.linkDistanceMm / spacing.mmPerPixelX
+        let radius = params.motionRadiusMm / spacing.mmPerPixelX
+        for t in 0..<n {
+            // Carry every track with the tissue around it.
+            for i in state.indices {
+                let s = state[i]
+                if let d = motion.displacement(at: t, xIn: (s.x - radius)...(s.x + radius)) {
+                    state[i] = (s.x + d.x, s.top + d.y, s.bottom + d.y)
+                }
+            }
+            var taken = Set<Int>()
+            for c in candidates[t].sorted(by: { $0.areaPx > $1.areaPx }) {
+                let reach = max(link, Double(c.box.width) / 2)
+                var best: Int?
+                var bestDistance = Double.infinity
+                for i in state.indices where !taken.contains(i) {
+                    let s = state[i]
+                    let distance = abs(s.x - c.centreX)
+                    let overlap = min(s.bottom, c.bottom) - max(s.top, c.top)
+                    if distance <= reach, overlap > 0, distance < bestDistance { best = i; bestDistance = distance }
+                }
+                if let i = best {
+                    taken.insert(i)
+                    tracks[i].observations[t] = c
+                    state[i] = (c.centreX, c.top, c.bottom)
+                } else {
+                    var track = DefectTrack(id: tracks.count, observations: Array(repeating: nil, count: n),
+                                            centreX: Array(repeating: nil, count: n))
+                    track.observations[t] = c
+                    tracks.append(track)
+                    state.append((c.centreX, c.top, c.bottom))
+                    taken.insert(tracks.count - 1)
+                }
+            }
+            for i in tracks.indices where tracks[i].observations.prefix(t + 1).contains(where: { $0 != nil }) {
+                tracks[i].centreX[t] = state[i].x
+            }
+        }
+        return tracks
+    }
+
+    /// The clip's defect: the track seen in the most frames, when it is seen in enough of them (a
+    /// tear is there throughout), or in enough of the peak-contraction frames (a tear that opens
+    /// only on contraction). Nil when no track qualifies.
+    func primary(_ tracks: [DefectTrack], peakFrames: [Int]) -> (track: DefectTrack, openingOnlyAtPeak: Bool)? {
+        let n = tracks.first?.observations.count ?? 0
+        guard n > 0 else { return nil }
+        let needed = max(params.minFrames, Int((params.minFrameFraction * Double(n)).rounded(.up)))
+        let ranked = tracks.sorted { ($0.frameCount, $0.meanArea) > ($1.frameCount, $1.meanArea) }
+        if let best = ranked.first, best.frameCount >= needed { return (best, false) }
+        guard peakFrames.count >= 3 else { return nil }
+        let atPeak = tracks.map { track in peakFrames.filter { track.observations[$0] != nil }.count }
+        guard let i = atPeak.indices.max(by: { atPeak[$0] < atPeak[$1] }) else { return nil }
+        if atPeak[i] >= max(3, Int((params.minPeakFraction * Double(peakFrames.count)).rounded(.up))) { return (tracks[i], true) }
+        return nil
+    }
+}
