@@ -53,21 +53,22 @@ public struct TissueField: Sendable, Equatable {
 /// Measures `TissueField`s between consecutive frames.
 public struct TissueFieldTracker: Sendable {
     public struct Params: Sendable, Codable, Equatable {
-        /// Distance between node columns (mm). 2.5 mm resolves a jump at a defect a few mm wide
+        /// Distance between node columns (mm). 3 mm resolves a jump at a defect a few mm wide
         /// while keeping the field to a few dozen block matches a frame.
-        public var columnSpacingMm: Double = 2.5
+        public var columnSpacingMm: Double = 3.0
         /// Depth fractions (0 = superficial inner edge, 1 = deep) of the node rows.
         public var rowFractions: [Double] = [0.3, 0.7]
         /// Block half-size (mm): a block holds several speckle grains.
         public var blockHalfWidthMm: Double = 1.0
         public var blockHalfHeightMm: Double = 0.5
-        /// Largest motion searched between two frames (mm).
-        public var searchXMm: Double = 0.8
-        public var searchYMm: Double = 0.5
+        /// Largest motion searched between two frames (mm): 0.5 mm a frame is 15 mm/s at 30 fps,
+        /// beyond the belly's motion in the real pushes here (at most about 0.3 mm a frame at 61 fps).
+        public var searchXMm: Double = 0.5
+        public var searchYMm: Double = 0.3
         /// Matches below this correlation are not trusted.
         public var minCorrelation: Float = 0.5
         /// At most this many columns (a very wide region is sampled more sparsely).
-        public var maxColumns: Int = 24
+        public var maxColumns: Int = 16
         public init() {}
     }
 
