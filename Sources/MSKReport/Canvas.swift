@@ -12,6 +12,9 @@ public struct RGB: Sendable, Equatable {
     public static let defect = RGB(255, 210, 0)
     public static let face = RGB(255, 60, 200)
     public static let caliper = RGB(0, 200, 255)
+    /// The defect's path through the clip, and the tissue's displacement at peak contraction.
+    public static let path = RGB(255, 140, 0)
+    public static let field = RGB(255, 255, 255)
 }
 
 /// A small pure-Swift drawing surface over an `RGBImage`: lines, circles, rectangles and a tiny

@@ -96,7 +96,9 @@ public enum HTMLReport {
         h += "</div>\n<p class=\"legend\"><span class=\"sw\" style=\"background:\(hex(.aponeurosis))\"></span>aponeurosis inner edges "
         h += "<span class=\"sw\" style=\"background:\(hex(.defect))\"></span>defect outline "
         h += "<span class=\"sw\" style=\"background:\(hex(.face))\"></span>stump end faces "
-        h += "<span class=\"sw\" style=\"background:\(hex(.caliper))\"></span>caliper between the faces (end separation)</p>\n</section>\n"
+        h += "<span class=\"sw\" style=\"background:\(hex(.caliper))\"></span>caliper between the faces (end separation) "
+        h += "<span class=\"sw\" style=\"background:\(hex(.path))\"></span>the defect's path through the clip "
+        h += "<span class=\"sw\" style=\"background:\(hex(.field))\"></span>at peak: the belly's displacement from rest at each tracked node, drawn twice its length (tissue pulling apart at one place is a tear's opening)</p>\n</section>\n"
 
         // Summary figures.
         h += "<section class=\"summary\">\n<h2>Measurements</h2>\n<table>\n<tr><th></th><th>at rest</th><th>at peak</th><th>change</th></tr>\n"
@@ -106,23 +108,27 @@ public enum HTMLReport {
         h += "<tr><th>muscle thickness</th><td>mean \(len(s.meanMuscleThickness))" + (a.thicknessRange.map { ", range \(len($0))" } ?? "") + "</td></tr>\n"
         h += "<tr><th>echo intensity</th><td>" + (s.meanEchoIntensity.map { String(format: "mean %.1f grey levels (0-255)", $0) } ?? "n/a") + "</td></tr>\n"
         h += String(format: "<tr><th>defect depth</th><td>max %.0f%% of the muscle thickness</td></tr>\n", 100 * s.maxDefectDepthFraction)
-        h += "<tr><th>contraction</th><td>\(a.contractionSeen ? "seen" : "not seen")</td></tr>\n</table>\n</section>\n"
+        h += "<tr><th>contraction</th><td>\(a.contractionSeen ? "seen" : "not seen") (the belly moves up to \(len(s.tissueMotionRange)) from rest)</td></tr>\n"
+        h += "<tr><th>opening at the defect</th><td>\(signed(s.peakOpening)) at peak contraction</td></tr>\n</table>\n</section>\n"
 
         // Plots.
         let times = a.frames.map(\.timeS)
-        let rest = a.frames.map { $0.contraction <= 0.2 }
-        let peak = a.frames.map { a.contractionSeen && $0.contraction >= 0.8 }
+        let windows = a.parameters.windows
+        let rest = a.frames.map { $0.contraction <= windows.restMaxContraction }
+        let peak = a.frames.map { a.contractionSeen && $0.contraction >= windows.peakMinContraction }
         let u = a.unit.rawValue
         let plots = [
             SVGPlot(title: "Gap width", unit: u, times: times, values: a.frames.map { $0.gapWidth.value }, rest: rest, peak: peak, fromZero: true),
             SVGPlot(title: "End separation", unit: u, times: times, values: a.frames.map { $0.endSeparation.value }, rest: rest, peak: peak, fromZero: true),
             SVGPlot(title: "Muscle thickness", unit: u, times: times, values: a.frames.map { $0.muscleThickness?.value }, rest: rest, peak: peak, fromZero: false),
             SVGPlot(title: "Contraction", unit: "0-1", times: times, values: a.frames.map(\.contraction), rest: rest, peak: peak, fromZero: true, fixedRange: 0...1),
+            SVGPlot(title: "Tissue motion from rest", unit: u, times: times, values: a.tissueMotion.map(\.value), rest: rest, peak: peak, fromZero: true),
+            SVGPlot(title: "Opening across the defect", unit: u, times: times, values: a.opening.map { $0?.value }, rest: rest, peak: peak, fromZero: false),
         ]
         h += "<section class=\"plots\">\n<h2>Through the clip</h2>\n<div class=\"grid\">\n"
         for p in plots { h += "<div>" + p.svg() + "</div>\n" }
-        h += "</div>\n<p class=\"legend\"><span class=\"sw\" style=\"background:\(SVGPlot.restFill)\"></span>rest window (contraction &le; 0.2) "
-        h += "<span class=\"sw\" style=\"background:\(SVGPlot.peakFill)\"></span>peak window (contraction &ge; 0.8)</p>\n</section>\n"
+        h += "</div>\n<p class=\"legend\"><span class=\"sw\" style=\"background:\(SVGPlot.restFill)\"></span>rest window (contraction &le; \(windows.restMaxContraction)) "
+        h += "<span class=\"sw\" style=\"background:\(SVGPlot.peakFill)\"></span>peak window (contraction &ge; \(windows.peakMinContraction))</p>\n</section>\n"
 
         // Calibration, clip, engine, limits.
         let calibration: String

@@ -7,7 +7,11 @@ import MSKWriter
 
 /// Draws the analysis over a frame: the aponeuroses' inner edges (green), the defect outline
 /// (yellow), the stump end faces (magenta circles) and a caliper between them labelled with
-/// the frame's end separation (cyan, in mm, or px without calibration).
+/// the frame's end separation (cyan, in mm, or px without calibration), the defect's path
+/// through the clip so far (orange: one object followed through the clip), and on the
+/// peak-contraction frames the belly's displacement from rest at each field node (white arrows,
+/// drawn twice their length): where the tissue pulls apart at the defect, the arrows either side
+/// point away from it.
 ///
 /// Feed frames in decode order: where the defect was not detected in a frame, the last detected
 /// outline is drawn (the fused end faces move with the tissue in every frame).
@@ -44,6 +48,18 @@ public struct OverlayPainter: Sendable {
             if let box = o.defectBox { lastBox = box }
             if let b = lastBox {
                 canvas.rect(region.x + b.x, region.y + b.y, region.x + b.maxX - 1, region.y + b.maxY - 1, .defect, thickness: w)
+            }
+        }
+        // The defect's path up to this frame.
+        let path = analysis.overlays.prefix(t + 1).compactMap(\.defectCentre).map { SIMD2(ox + $0.x, oy + $0.y) }
+        if path.count >= 2 { canvas.polyline(path, .path, thickness: w) }
+        // The displacement field at peak contraction, on the peak frames.
+        if analysis.contractionSeen, analysis.frames[t].contraction >= analysis.parameters.windows.peakMinContraction {
+            for arrow in analysis.peakField {
+                let a = SIMD2(ox + arrow.position.x, oy + arrow.position.y)
+                let b = a + 2 * arrow.displacement
+                canvas.line(a.x, a.y, b.x, b.y, .field, thickness: w)
+                canvas.circle(a.x, a.y, radius: Double(w), .field, thickness: w, filled: true)
             }
         }
         // End faces and the caliper between them.

@@ -405,9 +405,9 @@ struct AnalysisRow: Sendable {
     let a: ClipAnalysis
     init(_ a: ClipAnalysis) { self.a = a }
 
-    /// Median thickness over the rest frames (contraction <= 0.2), the value trends compare.
+    /// Median thickness over the rest frames (the analysis' rest window), the value trends compare.
     static func restThickness(_ a: ClipAnalysis) -> Double? {
-        let values = a.frames.filter { $0.contraction <= 0.2 }.compactMap { $0.muscleThickness?.value }.sorted()
+        let values = a.frames.filter { $0.contraction <= a.parameters.windows.restMaxContraction }.compactMap { $0.muscleThickness?.value }.sorted()
         guard !values.isEmpty else { return nil }
         let n = values.count
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2

@@ -1,62 +1,115 @@
 @testable import MSKAnalysis
 import Testing
 
-@Suite("Finding rules (Docs/findings.md): each rule decides the call it should")
+@Suite("Finding rules (Docs/findings.md): each rule decides the call it should, and sits exactly on its threshold")
 struct FindingRulesTests {
-    /// A clip of 60 frames, muscle found throughout, contraction seen, calibrated; a defect when asked.
-    func evidence(defect: Bool = true, depth: Double = 0.5, widening: Double? = 0.2, calibrated: Bool = true,
-                  contraction: Bool = true, frames: Int = 60, muscleFrames: Int? = nil) -> Evidence {
-        let fractions = (0..<frames).map { $0 >= 20 && $0 < 40 ? depth : (defect ? depth * 0.8 : 0) }
-        return Evidence(n: frames, muscleFrames: muscleFrames ?? frames, defectFrames: defect ? frames : 0, defectPresent: defect,
-                        contractionSeen: contraction, thicknessRangeMm: contraction ? 3 : 0.1,
-                        fractionP90: defect ? depth : 0, wideningMm: contraction ? widening : nil, separationChangeMm: contraction ? widening : nil,
-                        restGapMm: defect ? 2 : 0, peakGapMm: contraction ? (defect ? 2 + (widening ?? 0) : 0) : nil,
-                        unit: calibrated ? .mm : .px, toUnit: { calibrated ? $0 : $0 * 10 }, rejected: [],
-                        calibrated: calibrated, frameIndices: Array(0..<frames), depthFractions: fractions,
-                        restFrames: Array(0..<10), peakFrames: contraction ? Array(25..<35) : [],
-                        restSeparationMm: defect ? 2.1 : 0, peakSeparationMm: contraction ? (defect ? 2.1 + (widening ?? 0) : 0) : nil)
+    static let p = AnalysisParameters()
+
+    /// A clip of 60 frames, muscle found throughout, contraction seen, calibrated; one defect when asked.
+    func evidence(defect: Bool = true, depth: Double = 0.5, presence: Double = 1, widening: Double? = 0.2, opening: Double? = 0.1,
+                  calibrated: Bool = true, contraction: Bool = true, frames: Int = 60, muscleFrames: Int? = nil,
+                  parameters: AnalysisParameters = p) -> Evidence {
+        let observed = Array(0..<Int((presence * Double(frames)).rounded()))
+        return Evidence(
+            n: frames, muscleFrames: muscleFrames ?? frames, parameters: parameters,
+            defect: defect ? Evidence.Defect(frames: observed.count, presence: presence, openDepthFraction: depth, openWindow: "rest",
+                                             deepFrames: depth >= parameters.findings.fullDepthFraction ? Array(20..<40) : [],
+                                             observedFrames: observed, openingOnlyAtPeak: false, centreMm: 20) : nil,
+            otherDefectObjects: 0, contractionSeen: contraction, motionRangeMm: contraction ? 3 : 0.2,
+            wideningMm: contraction ? widening : nil, separationChangeMm: contraction ? widening : nil,
+            peakOpeningMm: contraction && defect ? opening : nil,
+            restGapMm: defect ? 2 : 0, peakGapMm: contraction ? (defect ? 2 + (widening ?? 0) : 0) : nil,
+            restSeparationMm: defect ? 2.1 : 0, peakSeparationMm: contraction ? (defect ? 2.1 + (widening ?? 0) : 0) : nil,
+            unit: calibrated ? .mm : .px, toUnit: { calibrated ? $0 : $0 * 10 }, rejected: [], calibrated: calibrated,
+            restFrames: Array(0..<10), peakFrames: contraction ? Array(25..<35) : [])
     }
 
-    @Test("R1 too few frames and R2 muscle not found: indeterminate, saying which")
+    @Test("R1 too few frames and R2 muscle not found: indeterminate, saying which, on the threshold")
     func gates() {
-        let short = evidence(frames: 5).finding()
+        let short = evidence(frames: Self.p.findings.minFrames - 1).finding()
         #expect(short.classification == .indeterminate && short.rules == ["R1-too-few-frames"] && short.peetronsGrade == nil)
-        #expect(short.evidence.joined().contains("5 frame"))
-        let lost = evidence(muscleFrames: 10).finding()
+        #expect(short.evidence.joined().contains("\(Self.p.findings.minFrames - 1) frame"))
+        #expect(evidence(frames: Self.p.findings.minFrames).finding().rules != ["R1-too-few-frames"])
+        let lost = evidence(muscleFrames: 29).finding()
         #expect(lost.classification == .indeterminate && lost.rules == ["R2-muscle-not-found"])
+        #expect(evidence(muscleFrames: 30).finding().rules != ["R2-muscle-not-found"], "exactly 50% of frames is enough")
     }
 
-    @Test("R3 full depth: a full-thickness tear with the frames where the discontinuity spans the muscle")
-    func fullDepth() {
-        let f = evidence(depth: 1.0, widening: 0.3).finding()
+    @Test("R3 + R4: full depth while open and the same stumps retracting make a full-thickness tear")
+    func fullThickness() {
+        let f = evidence(depth: 1.0, widening: 3.0, opening: 2.8).finding()
         #expect(f.classification == .fullThicknessTear && f.suspectedFullThicknessTear && f.peetronsGrade == 3)
-        #expect(f.rules == ["R3-full-depth"])
-        #expect(f.evidence.contains { $0.contains("spans 100% of the muscle thickness at frames 20-39") }, "\(f.evidence)")
-        // Depth is a ratio: no calibration needed.
-        #expect(evidence(depth: 1.0, calibrated: false).finding().classification == .fullThicknessTear)
-    }
-
-    @Test("R4 retraction: stumps separating by 1.5 mm or more on contraction, only with calibration")
-    func retraction() {
-        let f = evidence(depth: 0.6, widening: 3.0).finding()
-        #expect(f.classification == .fullThicknessTear && f.rules == ["R4-retraction"])
+        #expect(f.rules == ["R3-full-depth", "R4-retraction"])
+        #expect(f.evidence.contains { $0.contains("spans 100% of the muscle thickness while open") }, "\(f.evidence)")
         #expect(f.evidence.contains { $0.contains("stump ends separate from 2.1 mm at rest to 5.1 mm at peak contraction (+3.0 mm)") }, "\(f.evidence)")
-        #expect(evidence(depth: 0.6, widening: 1.4).finding().classification == .partialTear)
-        let px = evidence(depth: 0.6, widening: 3.0, calibrated: false).finding()
-        #expect(px.classification == .indeterminate && px.rules == ["R4-needs-calibration"])
-        #expect(px.evidence.last?.contains("--mm-per-pixel") == true)
+        // Exactly on both thresholds.
+        let edge = evidence(depth: Self.p.findings.fullDepthFraction, widening: Self.p.findings.retractionMm, opening: 0.6).finding()
+        #expect(edge.classification == .fullThicknessTear && edge.rules.contains("R4-retraction"))
+        // The opening alone (>= openingMm) confirms retraction.
+        let byOpening = evidence(depth: 1.0, widening: 0.2, opening: Self.p.findings.openingMm).finding()
+        #expect(byOpening.classification == .fullThicknessTear && byOpening.rules.contains("R4-retraction"))
     }
 
-    @Test("R5 a partial-looking defect or no defect without a contraction is indeterminate; R6 partial; R7 no tear")
-    func others() {
-        let still = evidence(depth: 0.5, contraction: false).finding()
-        #expect(still.classification == .indeterminate && still.rules == ["R5-needs-contraction"])
+    @Test("Evidence against a call lowers its confidence: retracting stumps with no tissue opening")
+    func contradictingEvidence() {
+        let strong = evidence(depth: 1.0, widening: 3.0, opening: 2.8).finding()
+        let weak = evidence(depth: 1.0, widening: 3.0, opening: 0.1).finding()
+        #expect(weak.classification == .fullThicknessTear && weak.rules.contains("R8-weak-opening"))
+        #expect(weak.confidence < strong.confidence)
+    }
+
+    @Test("R8: full depth whose stumps do not retract on a seen contraction is indeterminate, not a tear")
+    func fullDepthWithoutRetraction() {
+        let f = evidence(depth: 1.0, widening: 0.1, opening: 0.1).finding()
+        #expect(f.classification == .indeterminate && f.rules == ["R8-full-depth-without-retraction"])
+        // Just under the no-retraction limit is still "stays"; at it, a weakly confirmed tear.
+        let justUnder = evidence(depth: 1.0, widening: Self.p.findings.noRetractionMm - 0.01, opening: 0).finding()
+        #expect(justUnder.classification == .indeterminate)
+        let at = evidence(depth: 1.0, widening: Self.p.findings.noRetractionMm, opening: 0).finding()
+        #expect(at.classification == .fullThicknessTear && at.confidence < 0.6)
+    }
+
+    @Test("R9: stumps that separate while the discontinuity does not span the thickness are not a full-thickness tear")
+    func inconsistent() {
+        let f = evidence(depth: 0.6, widening: 3.0, opening: 3.0).finding()
+        #expect(f.classification == .indeterminate && f.rules == ["R9-inconsistent"])
+        #expect(!f.suspectedFullThicknessTear)
+        let justUnderDepth = evidence(depth: Self.p.findings.fullDepthFraction - 0.001, widening: 3.0, opening: 3.0).finding()
+        #expect(justUnderDepth.classification == .indeterminate)
+    }
+
+    @Test("R6 partial: part of the thickness, present throughout, changing little; shallow or intermittent regions are no tear")
+    func partial() {
         let partial = evidence(depth: 0.5, widening: 0.2).finding()
         #expect(partial.classification == .partialTear && partial.peetronsGrade == 2 && partial.rules == ["R6-partial"])
+        let shallow = evidence(depth: Self.p.findings.minPartialDepthFraction - 0.01).finding()
+        #expect(shallow.classification == .noTear && shallow.rules == ["R6-shallow"])
+        #expect(evidence(depth: Self.p.findings.minPartialDepthFraction).finding().classification == .partialTear)
+        let flicker = evidence(depth: 0.5, presence: 0.6).finding()
+        #expect(flicker.classification == .noTear && flicker.rules == ["R6-intermittent"])
+        #expect(evidence(depth: 0.5, presence: Self.p.findings.minPartialPresence).finding().classification == .partialTear)
+    }
+
+    @Test("R4 needs calibration and R5 needs a contraction for any call on a defect; R7 no tear")
+    func others() {
+        let px = evidence(depth: 1.0, widening: 3.0, calibrated: false).finding()
+        #expect(px.classification == .indeterminate && px.rules == ["R4-needs-calibration"])
+        #expect(px.evidence.last?.contains("--mm-per-pixel") == true)
+        let still = evidence(depth: 1.0, contraction: false).finding()
+        #expect(still.classification == .indeterminate && still.rules == ["R5-needs-contraction"])
         let none = evidence(defect: false).finding()
         #expect(none.classification == .noTear && none.peetronsGrade == 0 && none.rules == ["R7-no-defect"])
         let noneStill = evidence(defect: false, contraction: false).finding()
         #expect(noneStill.classification == .indeterminate && noneStill.rules == ["R5-needs-contraction"])
+    }
+
+    @Test("Rule thresholds come from the parameters: a stricter file changes the call")
+    func parametersDecide() throws {
+        var strict = AnalysisParameters()
+        strict.findings.retractionMm = 5
+        strict.findings.openingMm = 5
+        let f = evidence(depth: 1.0, widening: 3.0, opening: 2.8, parameters: strict).finding()
+        #expect(f.classification == .fullThicknessTear && f.rules == ["R3-full-depth"], "weakly confirmed under the stricter limits")
     }
 
     @Test("frame ranges are written as runs")

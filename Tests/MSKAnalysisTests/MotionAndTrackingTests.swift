@@ -1,0 +1,155 @@
+import Foundation
+@testable import MSKAnalysis
+import MSKImage
+@testable import MSKImaging
+import Testing
+
+/// A field whose nodes sit at x = 10, 20, ..., 200 px on one row, moving as `move(x, t)` from frame t-1 to t.
+private func fields(frames: Int, move: (Double, Int) -> SIMD2<Double>?) -> [TissueField?] {
+    let xs = stride(from: 10.0, through: 200, by: 10).map { $0 }
+    return (0..<frames).map { t in
+        guard t > 0 else { return nil }
+        return TissueField(positions: xs.map { SIMD2($0, 50) }, displacements: xs.map { move($0, t) }, columns: xs.count, rows: 1)
+    }
+}
+
+@Suite("Tissue motion: contraction and the localised opening from the displacement field")
+struct TissueMotionTests {
+    let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+
+    @Test("A smooth stretch gives no opening; a jump at one place gives an opening of its size, wherever the stretch")
+    func opening() throws {
+        // Frames 1-10: the belly stretches uniformly (0.5% a frame about x = 100).
+        let smooth = TissueMotion(fields: fields(frames: 11) { x, _ in SIMD2((x - 100) * 0.005, 0) })
+        let j0 = try #require(smooth.opening(at: 10, centre: 105, exclusion: 8, window: 100, minPerSide: 2))
+        #expect(abs(j0) < 1e-9)
+        // The same stretch plus the tissue right of x = 105 moving 0.4 px a frame further right.
+        let torn = TissueMotion(fields: fields(frames: 11) { x, _ in SIMD2((x - 100) * 0.005 + (x > 105 ? 0.4 : 0), 0) })
+        let j = try #require(torn.opening(at: 10, centre: 105, exclusion: 8, window: 100, minPerSide: 2))
+        #expect(abs(j - 4.0) < 1e-6, "10 frames x 0.4 px")
+        // Too few nodes on a side: nothing is guessed.
+        #expect(torn.opening(at: 10, centre: 195, exclusion: 8, window: 100, minPerSide: 2) == nil)
+    }
+
+    @Test("Contraction follows how far the belly moved from rest, and untrusted nodes take their neighbours' motion")
+    func magnitude() throws {
+        // Out 5 frames at 0.2 px a frame, back 5 frames; one node never trusted.
+        let m = TissueMotion(fields: fields(frames: 11) { x, t in x == 100 ? nil : SIMD2(t <= 5 ? 2 : -2, 0) })
+        let mm = try #require(m.motionMagnitude(spacing: spacing, referenceFrames: 1))
+        #expect(mm.count == 11)
+        #expect(abs(mm[5] - 1.0) < 1e-9, "5 frames x 2 px x 0.1 mm")
+        #expect(abs(mm[10]) < 1e-9 && abs(mm[0]) < 1e-9)
+        #expect(m.trusted[3][9] == false && m.step[3][9] == SIMD2(2, 0))
+    }
+}
+
+@Suite("Track smoother: detections and tracking fused, re-acquiring when the track has drifted")
+struct TrackSmootherReacquireTests {
+    @Test("A track that drifts away from correct detections re-acquires after the set number of frames, and says where")
+    func reacquires() throws {
+        // The detections say 10 throughout; the tracked motion claims a jump of +5 at frame 10.
+        let n = 40
+        let detections: [Double?] = Array(repeating: 10, count: n)
+        var motion: [Double?] = Array(repeating: 0, count: n)
+        motion[10] = 5
+        let s = TrackSmoother(motionNoise: 0.03, detectionNoise: 0.15, gate: 4, reacquireAfter: 5)
+        let out = try #require(s.smooth(motion: motion, detections: detections))
+        #expect(out.reacquiredAt == [10])
+        #expect(out.values.allSatisfy { abs($0 - 10) < 0.2 }, "\(out.values)")
+        // Without re-acquisition the same input stays on the drifted track for the rest of the clip.
+        let stuck = try #require(TrackSmoother(motionNoise: 0.03, detectionNoise: 0.15, gate: 4).smooth(motion: motion, detections: detections))
+        #expect(stuck.reacquiredAt.isEmpty && stuck.rejected >= 25)
+        #expect(abs(stuck.values[n - 1] - 15) < 0.5)
+    }
+
+    @Test("A few outlying detections are gated out, not re-acquired")
+    func outliers() throws {
+        var detections: [Double?] = Array(repeating: 10, count: 30)
+        detections[12] = 30; detections[13] = 30
+        let out = try #require(TrackSmoother(motionNoise: 0.03, detectionNoise: 0.15, gate: 4, reacquireAfter: 5)
+            .smooth(motion: Array(repeating: 0, count: 30), detections: detections))
+        #expect(out.rejected == 2 && out.reacquiredAt.isEmpty)
+        #expect(out.values.allSatisfy { abs($0 - 10) < 0.05 })
+    }
+}
+
+@Suite("Defect tracker: one defect is one object followed through the clip")
+struct DefectTrackerTests {
+    let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+
+    func candidate(x: Double, width: Int = 30) -> DefectObservation {
+        DefectObservation(box: PixelRect(x: Int(x) - width / 2, y: 20, width: width, height: 60), areaPx: width * 60,
+                          top: 20, bottom: 80, touchesSuperficial: true, touchesDeep: true, depthFraction: 1,
+                          centreX: x, midY: 50, midLeftX: x - Double(width) / 2, midRightX: x + Double(width) / 2,
+                          leftFace: [], rightFace: [], fluidLevel: 10, bellyLevel: 80)
+    }
+
+    @Test("A defect carried by the tissue stays one track; dark regions at other places are other tracks")
+    func linking() throws {
+        let n = 20
+        // The tissue moves 2 px right a frame; the defect moves with it (40 px over the clip).
+        let motion = TissueMotion(fields: fields(frames: n) { _, _ in SIMD2(2, 0) })
+        var candidates: [[DefectObservation]] = (0..<n).map { t in [candidate(x: 100 + 2 * Double(t))] }
+        // A dark region far away in a few frames only, and nothing in frames 8-9.
+        candidates[3].append(candidate(x: 170)); candidates[15].append(candidate(x: 30))
+        candidates[8] = []; candidates[9] = []
+        let tracker = DefectTracker(params: AnalysisParameters.DefectTracking(), spacing: spacing)
+        let tracks = tracker.tracks(candidates: candidates, motion: motion)
+        #expect(tracks.count == 3)
+        let main = try #require(tracker.primary(tracks, peakFrames: []))
+        #expect(main.track.frameCount == n - 2 && !main.openingOnlyAtPeak)
+        // Carried through the frames without an observation.
+        #expect(abs((main.track.centreX[9] ?? 0) - 118) < 1e-9)
+    }
+
+    @Test("Regions that come and go at different places never add up to one defect")
+    func wandering() {
+        let n = 20
+        let motion = TissueMotion(fields: fields(frames: n) { _, _ in SIMD2(0, 0) })
+        // Each frame a region somewhere else (60 px = 6 mm apart, beyond the 3 mm link distance).
+        let candidates: [[DefectObservation]] = (0..<n).map { t in [candidate(x: 20 + Double((t * 60) % 180))] }
+        let tracker = DefectTracker(params: AnalysisParameters.DefectTracking(), spacing: spacing)
+        let tracks = tracker.tracks(candidates: candidates, motion: motion)
+        #expect(tracks.count == 3)
+        #expect(tracker.primary(tracks, peakFrames: []) == nil, "each place seen in 1/3 of the frames, under the 50% needed")
+    }
+}
+
+@Suite("Analysis parameters: one place, overridable from a file, refused when unusable")
+struct AnalysisParametersTests {
+    @Test("A subset overrides the defaults; the rest stay")
+    func override() throws {
+        let json = #"{"findings": {"retractionMm": 2.5}, "windows": {"peakMinContraction": 0.75}}"#
+        let p = try AnalysisParameters.overriding(with: Data(json.utf8), source: "p.json")
+        #expect(p.findings.retractionMm == 2.5 && p.windows.peakMinContraction == 0.75)
+        var expected = AnalysisParameters()
+        expected.findings.retractionMm = 2.5
+        expected.windows.peakMinContraction = 0.75
+        #expect(p == expected)
+    }
+
+    @Test("Unknown keys, wrong types and unusable values are refused with the file's name and the key", arguments: [
+        (#"{"findings": {"retractionMM": 2}}"#, "findings.retractionMM"),
+        (#"{"findings": 3}"#, "'findings' must be an object"),
+        (#"{"findings": {"retractionMm": "two"}}"#, "wrong type"),
+        (#"{"fusion": {"gateSD": -1}}"#, "fusion.gateSD"),
+        (#"{"windows": {"restMaxContraction": 0.9}}"#, "restMaxContraction"),
+        (#"[1, 2]"#, "JSON object"),
+        ("not json", "not JSON"),
+    ])
+    func refused(json: String, says: String) {
+        do {
+            _ = try AnalysisParameters.overriding(with: Data(json.utf8), source: "bad.json")
+            Issue.record("accepted \(json)")
+        } catch {
+            #expect(error.description.hasPrefix("bad.json: ") && error.description.contains(says), "\(error.description)")
+        }
+    }
+
+    @Test("The result document records the parameters in force, in the nesting the override file uses")
+    func recorded() {
+        guard case .object(let top) = AnalysisParameters().documentValue else { Issue.record("not an object"); return }
+        let keys = top.map(\.0)
+        #expect(keys.contains("findings") && keys.contains("field") && keys.contains("defect") && keys.contains("windows"))
+    }
+}
