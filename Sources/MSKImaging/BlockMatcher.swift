@@ -36,10 +36,18 @@ public struct BlockMatcher: Sendable {
     /// Nil when the block or its search window leaves the image, the block has no texture, or the
     /// best correlation is below `minCorrelation`.
     public func match(previous: FloatImage, next: FloatImage, cx: Int, cy: Int) -> Match? {
+        match(previous: previous, next: next, cx: cx, cy: cy, offsetX: 0, offsetY: 0)
+    }
+
+    /// As `match(previous:next:cx:cy:)`, with the search window centred on (cx + offsetX,
+    /// cy + offsetY) in `next` (a displacement found at a coarser scale); the displacement
+    /// returned includes the offset.
+    public func match(previous: FloatImage, next: FloatImage, cx: Int, cy: Int, offsetX offX: Int, offsetY offY: Int) -> Match? {
         let w = previous.width, h = previous.height
         guard next.width == w, next.height == h else { return nil }
         let hx = halfWidth, hy = halfHeight, sx = searchX, sy = searchY
-        guard cx - hx - sx >= 0, cx + hx + sx < w, cy - hy - sy >= 0, cy + hy + sy < h else { return nil }
+        guard cx - hx >= 0, cx + hx < w, cy - hy >= 0, cy + hy < h,
+              cx + offX - hx - sx >= 0, cx + offX + hx + sx < w, cy + offY - hy - sy >= 0, cy + offY + hy + sy < h else { return nil }
         let bw = 2 * hx + 1, bh = 2 * hy + 1
         let n = Float(bw * bh)
         let sw = 2 * sx + 1, sh = 2 * sy + 1
@@ -62,7 +70,7 @@ public struct BlockMatcher: Sendable {
                 let aw = bw + 2 * sx, ah = bh + 2 * sy, stride = aw + 1
                 var sum = [Double](repeating: 0, count: stride * (ah + 1))
                 var sumSq = [Double](repeating: 0, count: stride * (ah + 1))
-                let x0 = cx - hx - sx, y0 = cy - hy - sy
+                let x0 = cx + offX - hx - sx, y0 = cy + offY - hy - sy
                 for j in 0..<ah {
                     var rs = 0.0, rq = 0.0
                     let src = (y0 + j) * w + x0
@@ -84,7 +92,7 @@ public struct BlockMatcher: Sendable {
                             guard variance > 1e-3 else { continue }
                             var st: Float = 0
                             for j in 0..<bh {
-                                st += Self.dot(t.baseAddress! + j * bw, b.baseAddress! + (cy + dy - hy + j) * w + cx + dx - hx, bw)
+                                st += Self.dot(t.baseAddress! + j * bw, b.baseAddress! + (cy + offY + dy - hy + j) * w + cx + offX + dx - hx, bw)
                             }
                             scores[oy * sw + ox] = st / Float((Double(energy) * variance).squareRoot())
                         }
@@ -107,7 +115,7 @@ public struct BlockMatcher: Sendable {
         var ddx = 0.0, ddy = 0.0
         if bx > 0, bx < sw - 1 { ddx = refine(scores[best - 1], peak, scores[best + 1]) }
         if by > 0, by < sh - 1 { ddy = refine(scores[best - sw], peak, scores[best + sw]) }
-        return Match(displacement: SIMD2(Double(bx - sx) + ddx, Double(by - sy) + ddy), correlation: peak)
+        return Match(displacement: SIMD2(Double(bx - sx + offX) + ddx, Double(by - sy + offY) + ddy), correlation: peak)
     }
 
     /// Dot product of two float runs, eight lanes at a time.

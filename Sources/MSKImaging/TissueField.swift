@@ -61,10 +61,12 @@ public struct TissueFieldTracker: Sendable {
         /// Block half-size (mm): a block holds several speckle grains.
         public var blockHalfWidthMm: Double = 1.0
         public var blockHalfHeightMm: Double = 0.5
-        /// Largest motion searched between two frames (mm): 0.5 mm a frame is 15 mm/s at 30 fps,
-        /// beyond the belly's motion in the real pushes here (at most about 0.3 mm a frame at 61 fps).
-        public var searchXMm: Double = 0.5
-        public var searchYMm: Double = 0.3
+        /// Largest motion searched between two frames (mm), coarse to fine: on images at half
+        /// resolution over this range, then at full resolution within 2 pixels of the coarse
+        /// displacement. 2 x 1 mm a frame is 60 x 30 mm/s at 30 fps: simulated stumps retracting
+        /// 4 mm in two frames, and real pushes kept at every third frame (about 1 mm a frame).
+        public var searchXMm: Double = 2.0
+        public var searchYMm: Double = 1.0
         /// Matches below this correlation are not trusted.
         public var minCorrelation: Float = 0.5
         /// At most this many columns (a very wide region is sampled more sparsely).
@@ -81,9 +83,14 @@ public struct TissueFieldTracker: Sendable {
                         superficial: (Double) -> Double, deep: (Double) -> Double) -> TissueField {
         let w = previous.width
         let hx = spacing.px(x: params.blockHalfWidthMm), hy = spacing.px(y: params.blockHalfHeightMm)
-        let sx = spacing.px(x: params.searchXMm), sy = spacing.px(y: params.searchYMm)
-        let matcher = BlockMatcher(halfWidth: hx, halfHeight: hy, searchX: sx, searchY: sy, minCorrelation: params.minCorrelation)
-        let margin = Double(hx + sx + 1)
+        let sx = spacing.px(x: params.searchXMm)
+        // Coarse: half resolution over the whole range; fine: full resolution, +-2 pixels.
+        let half = Spacing(mmPerPixelX: 2 * spacing.mmPerPixelX, mmPerPixelY: 2 * spacing.mmPerPixelY)
+        let coarse = BlockMatcher(halfWidth: max(2, half.px(x: params.blockHalfWidthMm)), halfHeight: max(2, half.px(y: params.blockHalfHeightMm)),
+                                  searchX: half.px(x: params.searchXMm), searchY: half.px(y: params.searchYMm), minCorrelation: params.minCorrelation)
+        let fine = BlockMatcher(halfWidth: hx, halfHeight: hy, searchX: 2, searchY: 2, minCorrelation: params.minCorrelation)
+        let margin = Double(hx + sx + 4)
+        let previousHalf = Self.halve(previous), nextHalf = Self.halve(next)
         let usable = Double(w) - 2 * margin
         guard usable > 0 else { return TissueField(positions: [], displacements: [], columns: 0, rows: 0) }
         let step = max(params.columnSpacingMm / spacing.mmPerPixelX, usable / Double(max(1, params.maxColumns - 1)))
@@ -99,10 +106,32 @@ public struct TissueFieldTracker: Sendable {
                 let y = top + f * (bottom - top)
                 positions.append(SIMD2(x, y))
                 guard y.isFinite, bottom - top > Double(2 * hy) else { displacements.append(nil); continue }
-                let m = matcher.match(previous: previous, next: next, cx: Int(x.rounded()), cy: Int(y.rounded()))
+                let xi = Int(x.rounded()), yi = Int(y.rounded())
+                guard let c = coarse.match(previous: previousHalf, next: nextHalf, cx: xi / 2, cy: yi / 2) else { displacements.append(nil); continue }
+                let m = fine.match(previous: previous, next: next, cx: xi, cy: yi,
+                                   offsetX: Int((2 * c.displacement.x).rounded()), offsetY: Int((2 * c.displacement.y).rounded()))
                 displacements.append(m?.displacement)
             }
         }
         return TissueField(positions: positions, displacements: displacements, columns: columns, rows: params.rowFractions.count)
+    }
+
+    /// The image at half resolution: each pixel the mean of a 2 x 2 block (an odd last row or
+    /// column is dropped).
+    static func halve(_ image: FloatImage) -> FloatImage {
+        let w = image.width / 2, h = image.height / 2, sw = image.width
+        guard w > 0, h > 0 else { return image }
+        let pixels = [Float](unsafeUninitializedCapacity: w * h) { out, count in
+            image.pixels.withUnsafeBufferPointer { p in
+                for y in 0..<h {
+                    let r0 = 2 * y * sw, r1 = r0 + sw
+                    for x in 0..<w {
+                        out[y * w + x] = 0.25 * (p[r0 + 2 * x] + p[r0 + 2 * x + 1] + p[r1 + 2 * x] + p[r1 + 2 * x + 1])
+                    }
+                }
+            }
+            count = w * h
+        }
+        return FloatImage(width: w, height: h, pixels: pixels)
     }
 }
