@@ -77,9 +77,14 @@ public struct DefectDetector: Sendable {
         /// are allowed up to this score.
         public var strongEnhancement: Double = 1.5
         public var maxFluidScoreStrongEnhancement: Float = 0.85
+        /// A haematoma: fluid score up to this (internal echoes up to about half the belly's level)
+        /// with fibre texture (interquartile range of 3x3-mean grey levels) at most
+        /// `maxHaematomaTexture` of the belly's; posterior enhancement supports it but is not needed.
+        public var maxHaematomaScore: Float = 0.8
+        public var maxHaematomaTexture: Float = 0.6
         /// Without room below the region to look for enhancement.
         public var maxFluidScoreWithoutEnhancement: Float = 0.52
-        public var darkFraction: Float = 0.5
+        public var darkFraction: Float = 0.6
         public var minAreaMm2: Double = 2.5
         public var minHeightMm: Double = 1.2
         public var vesselAspect: Double = 2.5
@@ -156,6 +161,15 @@ public struct DefectDetector: Sendable {
             }
         }
         let belly = Stats.greyQuantile(bellyValues, 0.5) ?? apo.bellyLevel
+        // The belly's texture: the spread of its 3x3-mean grey levels (every third pixel).
+        var bellyTexture: [Float] = []
+        bellyTexture.reserveCapacity(w * h / 9)
+        for y in stride(from: bellyRows.lowerBound, to: bellyRows.upperBound, by: 3) {
+            for x in stride(from: 1, to: w - 1, by: 3) where y >= top[x] && y < bottom[x] && y > 0 && y < h - 1 {
+                bellyTexture.append(integral.mean(x: x, y: y, rx: 1, ry: 1))
+            }
+        }
+        let bellySpread = Self.spread(bellyTexture)
         let threshold = params.darkFraction * belly
         var dark = [Bool](repeating: false, count: w * h)
         smooth.pixels.withUnsafeBufferPointer { s in
@@ -224,20 +238,26 @@ public struct DefectDetector: Sendable {
             let median = Stats.greyQuantile(inside, 0.5) ?? 0
             let score = (median + 0.5 * p90) / max(belly, 1)
             let enhancement = posteriorEnhancement(integral, region: box, deepY: deepY, spacing: spacing)
+            // Fibre texture inside: the spread of the 3x3-mean grey levels over the belly's. Fluid
+            // and haematoma (even with internal echoes) lack the bright fascicle streaks that give
+            // intact muscle, however dark, its texture.
+            let texture = Self.spread(inside) / max(bellySpread, 1e-3)
             // Fluid: nearly anechoic, or hypoechoic with posterior acoustic enhancement beneath it
-            // (fluid attenuates less than tissue). Where there is no room below to look, the
-            // darkness rule alone decides.
+            // (fluid attenuates less than tissue), or a haematoma: hypoechoic without fibre texture
+            // (enhancement then only supports). Where there is no room below to look, the
+            // darkness and texture rules decide.
+            let haematoma = score <= params.maxHaematomaScore && texture <= params.maxHaematomaTexture
             let isFluid: Bool
             if let e = enhancement {
                 isFluid = (score <= params.anechoicScore && e >= params.minAnechoicEnhancement) || (score <= params.maxFluidScore && e >= params.minEnhancement)
-                    || (score <= params.maxFluidScoreStrongEnhancement && e >= params.strongEnhancement)
+                    || (score <= params.maxFluidScoreStrongEnhancement && e >= params.strongEnhancement) || (haematoma && e >= params.minAnechoicEnhancement)
             } else {
-                isFluid = score <= params.maxFluidScoreWithoutEnhancement
+                isFluid = score <= params.maxFluidScoreWithoutEnhancement || haematoma
             }
             if !isFluid {
                 if area >= 2 * params.minAreaMm2 {
                     let why = enhancement.map { String(format: ", tissue beneath %.2f x as bright as beside", $0) } ?? ""
-                    rejected.append(RejectedStructure(box: box, reason: String(format: "hypoechoic region (%@) that is not fluid (fluid score %.2f%@): fibres or tissue run through it, not a fibre discontinuity", size(lengthMm, heightMm), score, why)))
+                    rejected.append(RejectedStructure(box: box, reason: String(format: "hypoechoic region (%@) that is not fluid (fluid score %.2f, texture %.2f of the belly's%@): fibres or tissue run through it, not a fibre discontinuity", size(lengthMm, heightMm), score, texture, why)))
                 }
                 continue
             }
@@ -343,6 +363,12 @@ public struct DefectDetector: Sendable {
             centreX: centreX, midY: midY, midLeftX: mid.0, midRightX: mid.1,
             leftFace: left, rightFace: right, fluidLevel: fluid, bellyLevel: belly)
         return observation
+    }
+
+    /// Interquartile range of grey levels (0 for fewer than 4 values).
+    static func spread(_ values: [Float]) -> Float {
+        guard values.count >= 4, let q1 = Stats.greyQuantile(values, 0.25), let q3 = Stats.greyQuantile(values, 0.75) else { return 0 }
+        return q3 - q1
     }
 
     /// Posterior acoustic enhancement: fluid attenuates less than tissue, so the tissue beneath it

@@ -69,13 +69,15 @@ struct SampleReportTests {
         let html = try String(contentsOfFile: outputs.html!, encoding: .utf8)
         try HTMLChecks.selfContained(html)
         #expect(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1 == 2, "rest and peak key frames")
-        #expect(html.components(separatedBy: "<svg").count - 1 == 4)
+        #expect(html.components(separatedBy: "<svg").count - 1 == 6, "gap, separation, thickness, contraction, tissue motion, opening")
         // The finding and its evidence come before the frames and plots.
         let finding = try #require(html.range(of: analysis.finding.classification.rawValue))
         let frames = try #require(html.range(of: "Key frames"))
         #expect(finding.lowerBound < frames.lowerBound)
         for e in analysis.finding.evidence.prefix(2) {
-            #expect(html.contains(e.replacingOccurrences(of: ">", with: "&gt;")))
+            let escaped = e.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "'", with: "&#39;").replacingOccurrences(of: "\"", with: "&quot;")
+            #expect(html.contains(escaped))
         }
         #expect(html.contains("@page") && html.contains("A4"))
     }
