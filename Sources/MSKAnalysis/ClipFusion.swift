@@ -151,14 +151,6 @@ struct ClipFusion {
             guard let c = track.centreX[t] ?? track.centreX.first(where: { $0 != nil }) ?? nil else { return nil }
             return motion.opening(at: t, centre: c, exclusion: exclusion, window: o.windowMm / sx, minPerSide: o.minNodesPerSide).map { $0 * sx }
         }
-        if ProcessInfo.processInfo.environment["MSK_DEBUG_OPENING"] != nil {
-            for t in stride(from: 0, to: n, by: 3) {
-                guard let c = track.centreX[t] else { continue }
-                let row = motion.positions.indices.filter { abs(motion.positions[$0].x - c) <= o.windowMm / sx }
-                    .map { String(format: "%.0f:%+.1f", motion.positions[$0].x - c, motion.cumulative[t][$0].x) }
-                FileHandle.standardError.write(Data(String(format: "t=%d c=%.0f excl=%.0f J=%@ %@\n", t, c, exclusion, raw[t].map { String(format: "%.2f", $0) } ?? "nil", row.joined(separator: " ")).utf8))
-            }
-        }
         let restValues = restFrames.compactMap { raw[$0] }
         let reference = Stats.median(restValues) ?? raw.compactMap { $0 }.first ?? 0
         let opening = raw.map { $0.map { $0 - reference } }
