@@ -60,7 +60,7 @@ public struct CalibrationError: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String {
         let shown = values.map { String(describing: $0) }.joined(separator: ",")
-        let range = "\(Calibration.plausibleMmPerPixel.lowerBound)-\(Calibration.plausibleMmPerPixel.upperBound) mm per pixel"
+        let range = Calibration.rangeText
         let what: String
         switch source {
         case .cli: what = "--mm-per-pixel '\(shown)'"
@@ -71,12 +71,12 @@ public struct CalibrationError: Error, Sendable, Equatable, CustomStringConverti
         }
         let fix: String
         switch source {
-        case .cli: fix = "give one or two numbers in \(range), e.g. 0.1 or 0.1,0.12"
+        case .cli: fix = "give one or two numbers in that range, e.g. 0.1 or 0.1,0.12"
         case .dicom: fix = "the file's tags are wrong; give --mm-per-pixel X[,Y] to override them"
         case .labels: fix = "correct mmPerPixel in the labels file (or give --mm-per-pixel)"
         case .screen, .none: fix = "give --mm-per-pixel X[,Y]"
         }
-        return (path.map { "\($0): " } ?? "") + "\(what) is outside the plausible \(range); \(fix)"
+        return (path.map { "\($0): " } ?? "") + "\(what) is outside the plausible range \(range); \(fix)"
     }
 }
 
@@ -87,6 +87,11 @@ public enum Calibration {
     /// analyse; inside it every window size the detectors derive stays within the frame sizes
     /// MSKCine reads, so no spacing can make the engine hang or allocate without bound.
     public static let plausibleMmPerPixel: ClosedRange<Double> = 0.005...2
+
+    /// "0.005-2 mm per pixel".
+    public static var rangeText: String {
+        String(format: "%g-%g mm per pixel", plausibleMmPerPixel.lowerBound, plausibleMmPerPixel.upperBound)
+    }
 
     /// The order in which sources are believed.
     public static let precedence: [CalibrationSource] = [.cli, .dicom, .labels, .screen]

@@ -190,7 +190,8 @@ public enum Regression {
         let reader = try openClip(path: clipPath)
         // Calibration.resolve (in ClipAnalyzer.analyze) puts the file's DICOM calibration before the labels'.
         if options.mmPerPixel == nil, let m = labels.mmPerPixel {
-            let resolved = try Calibration.resolve(CalibrationCandidates(dicom: reader.info.calibration?.mmPerPixel, labels: m), path: url.path)
+            // No path in the message: `regress` names the labels file.
+            let resolved = try Calibration.resolve(CalibrationCandidates(dicom: reader.info.calibration?.mmPerPixel, labels: m), path: nil)
             options.mmPerPixel = resolved.spacing
             options.calibrationSource = resolved.source
         }
