@@ -83,3 +83,27 @@ public enum OutputCheck {
         path == "-" || TemporaryName.isSpecialFile(path)
     }
 }
+
+/// Folders for outputs.
+public enum OutputFolder {
+    /// Why `folder` cannot be created, in words, when a part of its path is a file (the error
+    /// Foundation gives then is "NSCocoaErrorDomain error 512"); nil when nothing is in the way.
+    public static func obstacle(creating folder: String) -> String? {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: folder, isDirectory: &isDirectory) {
+            return isDirectory.boolValue ? nil : "'\(folder)' is a file, not a folder"
+        }
+        var head = (folder as NSString).deletingLastPathComponent
+        while !head.isEmpty, head != "/", !fm.fileExists(atPath: head) { head = (head as NSString).deletingLastPathComponent }
+        if !head.isEmpty, fm.fileExists(atPath: head, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return "'\(head)' is a file, not a folder"
+        }
+        return nil
+    }
+
+    /// The reason a folder could not be created: the obstacle in its path, else the system's word.
+    public static func reason(creating folder: String, errno code: Int32) -> String {
+        obstacle(creating: folder) ?? String(cString: strerror(code))
+    }
+}

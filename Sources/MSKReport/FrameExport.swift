@@ -87,7 +87,7 @@ public enum FrameExporter {
             guard isDirectory.boolValue else { throw .output(path: directory, reason: "it is a file, not a folder") }
         } else {
             do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw .output(path: directory, reason: "the folder cannot be created (\((error as NSError).localizedDescription))")
+                throw .output(path: directory, reason: "the folder cannot be created (\(OutputFolder.reason(creating: directory, errno: errno)))")
             }
             madeFolder = true
         }

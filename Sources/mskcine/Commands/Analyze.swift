@@ -151,18 +151,8 @@ struct OutputError: Error, CustomStringConvertible {
     /// Creates `folder` (and its parents) when missing; one clear line when it cannot be.
     static func makeFolder(_ folder: String, option: String) throws(OutputError) {
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        if fm.fileExists(atPath: folder, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw OutputError(message: "\(option) '\(folder)' is a file, not a folder; give a folder", status: ExitStatus.usage)
-            }
-            return
-        }
-        // The nearest part of the path that exists must be a folder.
-        var head = (folder as NSString).deletingLastPathComponent
-        while !head.isEmpty, head != "/", !fm.fileExists(atPath: head) { head = (head as NSString).deletingLastPathComponent }
-        if !head.isEmpty, fm.fileExists(atPath: head, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw OutputError(message: "\(option) '\(folder)': '\(head)' is a file, not a folder; give a folder path", status: ExitStatus.usage)
+        if let obstacle = OutputFolder.obstacle(creating: folder) {
+            throw OutputError(message: "\(option) '\(folder)': \(obstacle); give a folder path", status: ExitStatus.usage)
         }
         do {
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -64,6 +64,7 @@ extension MSKCine {
             // A StudyDBError goes to MSKCine.report, which gives its exit status.
             let database = try StudyDatabase(path: db, readOnly: true)
             if let csv {
+                try OutputError.makeFolder(csv, option: "--csv")
                 let files = try database.exportCSV(to: csv)
                 print("export: wrote " + files.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ") + " to \(csv)")
             }
