@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "MSKImage", targets: ["MSKImage"]),
         .library(name: "MSKDICOM", targets: ["MSKDICOM"]),
+        .library(name: "MSKFiles", targets: ["MSKFiles"]),
+        .library(name: "MSKFFmpeg", targets: ["MSKFFmpeg"]),
         .library(name: "MSKReader", targets: ["MSKReader"]),
         .library(name: "MSKWriter", targets: ["MSKWriter"]),
         .library(name: "MSKImaging", targets: ["MSKImaging"]),
@@ -33,16 +35,22 @@ let package = Package(
             pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev", "pkg-config"])]
         ),
+        // FFmpeg plumbing the reader and the writer share: typed FFmpeg errors, status codes, the
+        // log level, the packet owner. Nothing above the reader and writer sees it.
+        .target(name: "MSKFFmpeg", dependencies: ["CFFmpeg"]),
+        // Files every writer shares (pure Swift): temporary names renamed into place when whole,
+        // their clean-up on SIGINT/SIGTERM and after a killed run, and the output-path clash check.
+        .target(name: "MSKFiles"),
         // Image value types (grey and RGB, contiguous storage). Pure Swift, no dependencies.
         .target(name: "MSKImage"),
         // DICOM Part 10 parser (pure Swift): data sets, pixel module, calibration, native/RLE frames.
-        .target(name: "MSKDICOM", dependencies: ["MSKImage"]),
+        .target(name: "MSKDICOM", dependencies: ["MSKImage", "MSKFiles"]),
         // Frame sources: video files through FFmpeg, DICOM through MSKDICOM (compressed DICOM
         // frames through libavcodec). Nothing above this sees a C pointer.
-        .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKImage", "MSKDICOM"]),
+        .target(name: "MSKReader", dependencies: ["CFFmpeg", "MSKFFmpeg", "MSKImage", "MSKDICOM"]),
         // Video (H.264, MPEG-4, MJPEG, FFV1) and PNG writing through libavcodec/libavformat,
-        // written to a temporary name and renamed when whole.
-        .target(name: "MSKWriter", dependencies: ["CFFmpeg", "MSKImage", "MSKReader"]),
+        // written to a temporary name and renamed when whole. Does not depend on the reader.
+        .target(name: "MSKWriter", dependencies: ["CFFmpeg", "MSKFFmpeg", "MSKFiles", "MSKImage"]),
         // The imaging core: filters, imaging region, aponeuroses, defect, speckle tracking. Pure Swift.
         .target(name: "MSKImaging", dependencies: ["MSKImage"]),
         // The labels document beside a clip (`<clip>.labels.json`): Codable model and validation.
@@ -50,27 +58,34 @@ let package = Package(
         // Labelled B-mode cine simulator (pure Swift): frames plus ground truth from the model.
         .target(name: "MSKSimulator", dependencies: ["MSKImage", "MSKLabels"]),
         // Simulated clips to files: simulator frames through the writer (video) or MSKDICOM (DICOM), labels beside each clip.
-        .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKDICOM", "MSKLabels", "MSKImage"]),
+        .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKFiles", "MSKDICOM", "MSKLabels", "MSKImage"]),
         // Analysis: per-frame measurements, tracking and fusion, contraction, per-clip summary.
         .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader", "MSKLabels"]),
         // Reports: per-frame CSV, the self-contained HTML report, the annotated overlay clip (a second
-        // decoding pass), and a small pure-Swift RGB drawing canvas.
-        .target(name: "MSKReport", dependencies: ["MSKAnalysis", "MSKWriter", "MSKReader", "MSKImage", "MSKImaging"]),
+        // decoding pass), a small pure-Swift RGB drawing canvas, decoded frames as PGM/PPM files, and
+        // the trend page of the study database.
+        .target(name: "MSKReport", dependencies: ["MSKAnalysis", "MSKWriter", "MSKFiles", "MSKReader", "MSKImage", "MSKImaging", "MSKStudyDB"]),
         // The study database (SQLite through GRDB): clips, analyses, per-frame measurements,
         // failures; versioned schema with migrations; merge, CSV export, atrophy trends.
         .target(name: "MSKStudyDB", dependencies: ["MSKAnalysis", .product(name: "GRDB", package: "GRDB.swift")]),
         // Batch analysis of archives: finds clips by content, shards, analyses in parallel, resumes.
-        .target(name: "MSKBatch", dependencies: ["MSKStudyDB", "MSKAnalysis", "MSKReader", "MSKLabels"]),
+        .target(name: "MSKBatch", dependencies: ["MSKStudyDB", "MSKAnalysis", "MSKReader", "MSKLabels", "MSKImaging", "MSKFiles"]),
         // Helpers shared by the test targets (running the built binary, seeded random bytes).
         .target(name: "MSKTestSupport"),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "mskcine",
             dependencies: [
+                "MSKFFmpeg",
+                "MSKFiles",
+                "MSKImage",
+                "MSKImaging",
                 "MSKReader",
+                "MSKWriter",
                 "MSKAnalysis",
                 "MSKReport",
                 "MSKDICOM",
+                "MSKSimulator",
                 "MSKSynth",
                 "MSKStudyDB",
                 "MSKBatch",
@@ -78,16 +93,16 @@ let package = Package(
             ]
         ),
         // Benchmarks for `make bench` (prints figures; never a timed unit test).
-        .executableTarget(name: "MSKBench", dependencies: ["MSKReader", "MSKSimulator", "MSKWriter", "MSKSynth", "MSKBatch", "MSKStudyDB"]),
+        .executableTarget(name: "MSKBench", dependencies: ["MSKImage", "MSKReader", "MSKSimulator", "MSKWriter", "MSKSynth", "MSKBatch", "MSKStudyDB"]),
         .testTarget(name: "MSKReaderTests", dependencies: ["MSKTestSupport", "MSKReader"]),
-        .testTarget(name: "MSKDICOMTests", dependencies: ["MSKTestSupport", "MSKDICOM", "MSKReader", "mskcine"], exclude: ["Scripts"]),
-        .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKReader", "MSKImage"]),
-        .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels"]),
+        .testTarget(name: "MSKDICOMTests", dependencies: ["MSKTestSupport", "MSKDICOM", "MSKImage", "MSKLabels", "MSKReader", "MSKSimulator", "MSKSynth", "mskcine"], exclude: ["Scripts"]),
+        .testTarget(name: "MSKWriterTests", dependencies: ["MSKWriter", "MSKFiles", "MSKReader", "MSKImage"]),
+        .testTarget(name: "MSKLabelsTests", dependencies: ["MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage", "MSKReader"]),
         .testTarget(name: "MSKSynthTests", dependencies: ["MSKSynth", "MSKSimulator", "MSKWriter", "MSKReader", "MSKLabels"]),
-        .testTarget(name: "MSKBatchTests", dependencies: ["MSKTestSupport", "MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader"]),
-        .testTarget(name: "MSKCineTests", dependencies: ["MSKTestSupport", "mskcine", "MSKReader", "MSKAnalysis"]),
+        .testTarget(name: "MSKBatchTests", dependencies: ["MSKTestSupport", "MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader", "MSKReport"]),
+        .testTarget(name: "MSKCineTests", dependencies: ["MSKTestSupport", "mskcine", "MSKReader", "MSKAnalysis", "MSKDICOM", "MSKImage", "MSKImaging", "MSKWriter", "MSKReport", "MSKFiles", "MSKLabels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "MSKReportTests", dependencies: ["MSKTestSupport", "MSKReport", "MSKAnalysis", "MSKReader", "MSKImage", "MSKImaging"]),
     ],
     swiftLanguageModes: [.v6]

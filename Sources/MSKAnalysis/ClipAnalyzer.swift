@@ -3,9 +3,18 @@ import MSKImage
 import MSKImaging
 import MSKReader
 
-/// Where a clip's mm-per-pixel came from.
-public enum CalibrationSource: String, Sendable, Codable {
-    case dicom, cli, none
+/// Where a clip's mm-per-pixel came from (spec: `dicom`, `cli`, `labels`, `screen`, `none`).
+/// `Calibration.resolve` picks one, in the precedence cli, dicom, labels, screen, none.
+public enum CalibrationSource: String, Sendable, Codable, CaseIterable {
+    /// `--mm-per-pixel` on the command line.
+    case cli
+    /// The DICOM file's Sequence of Ultrasound Regions (or Pixel Spacing).
+    case dicom
+    /// The `mmPerPixel` of the labels document beside the clip.
+    case labels
+    /// The scanner's depth scale drawn beside the image of a video export.
+    case screen
+    case none
 }
 
 /// How to analyse a clip.
@@ -170,20 +179,31 @@ public final class ClipAnalyzer {
 
 extension ClipAnalyzer {
     /// Reads `source` to the end and analyses it.
-    /// Calibration the file gives (DICOM) is used unless the options carry one (`--mm-per-pixel`
-    /// overrides the file); the file's calibrated region is the imaging region unless `--roi` gives one.
+    /// The calibration is `Calibration.resolve`'s: the options' own (from `--mm-per-pixel`, or
+    /// from labels when the caller gave that source) before the file's (DICOM), checked against the
+    /// plausible range; an implausible value in the file throws `CalibrationError` before any
+    /// frame is read. The file's calibrated region is the imaging region unless `--roi` gives one;
+    /// a `--roi` is checked against the frame size here too (`AnalysisError.roiOutsideFrame`).
     /// `progress`, when given, is called after each frame with the number of frames read so far.
     public static func analyze(source: FrameSource, options given: AnalysisOptions, progress: ((Int) -> Void)? = nil) throws -> ClipAnalysis {
         var options = given
-        if let file = source.info.calibration, file.mmPerPixel.count == 2, file.mmPerPixel.allSatisfy({ $0 > 0 && $0.isFinite }) {
-            if options.mmPerPixel == nil {
-                options.mmPerPixel = Spacing(mmPerPixelX: file.mmPerPixel[0], mmPerPixelY: file.mmPerPixel[1])
-                options.calibrationSource = .dicom
-            }
-            if options.roi == nil, let r = file.region, r.width >= 16, r.height >= 16 {
-                options.roi = r
-                options.roiSource = "dicom"
-            }
+        let path = source.info.path
+        var candidates = CalibrationCandidates(dicom: source.info.calibration?.mmPerPixel)
+        if let s = options.mmPerPixel {
+            candidates.set([s.mmPerPixelX, s.mmPerPixelY], for: options.calibrationSource == .none ? .cli : options.calibrationSource)
+        }
+        let resolved = try Calibration.resolve(candidates, path: path)
+        options.mmPerPixel = resolved.spacing
+        options.calibrationSource = resolved.source
+        if options.roi == nil, resolved.source == .dicom || resolved.source == .cli,
+           let r = source.info.calibration?.region, r.width >= 16, r.height >= 16,
+           r.x >= 0, r.y >= 0, r.fits(width: source.info.width, height: source.info.height) {
+            options.roi = r
+            options.roiSource = "dicom"
+        }
+        if let roi = options.roi, source.info.width > 0, source.info.height > 0,
+           !(roi.x >= 0 && roi.y >= 0 && roi.width >= 16 && roi.height >= 16 && roi.fits(width: source.info.width, height: source.info.height)) {
+            throw AnalysisError.roiOutsideFrame(roi: roi, width: source.info.width, height: source.info.height)
         }
         let analyzer = ClipAnalyzer(path: source.info.path, options: options)
         var count = 0

@@ -182,15 +182,18 @@ public enum Regression {
     }
 
     /// Analyses the clip a labels file names (the clip beside it) with the labels' calibration
-    /// (video files carry none; a DICOM's own calibration would be used first) and compares.
+    /// (video files carry none; a DICOM's own calibration is used first: `Calibration.resolve`) and compares.
     public static func run(labels url: URL, options base: AnalysisOptions = AnalysisOptions()) throws -> (ClipRegression, ClipAnalysis) {
         let labels = try LabelsDocument.read(from: url)
         let clipPath = url.deletingLastPathComponent().appendingPathComponent(labels.clip).path
         var options = base
         let reader = try openClip(path: clipPath)
-        if options.mmPerPixel == nil, reader.info.calibration == nil, let m = labels.mmPerPixel, m.count >= 1 {
-            options.mmPerPixel = Spacing(mmPerPixelX: m[0], mmPerPixelY: m.count > 1 ? m[1] : m[0])
-            options.calibrationSource = .cli
+        // Calibration.resolve (in ClipAnalyzer.analyze) puts the file's DICOM calibration before the labels'.
+        if options.mmPerPixel == nil, let m = labels.mmPerPixel {
+            // No path in the message: `regress` names the labels file.
+            let resolved = try Calibration.resolve(CalibrationCandidates(dicom: reader.info.calibration?.mmPerPixel, labels: m), path: nil)
+            options.mmPerPixel = resolved.spacing
+            options.calibrationSource = resolved.source
         }
         let analysis = try ClipAnalyzer.analyze(source: reader, options: options)
         return (compare(analysis, with: labels), analysis)

@@ -19,7 +19,7 @@ public struct BatchOptions: Sendable {
     /// Try again clips that failed with this engine version (without `force`, failures are kept).
     public var retryFailed: Bool
     public var manifest: Manifest?
-    /// `--mm-per-pixel` for video clips with no calibration of their own nor labels beside them.
+    /// `--mm-per-pixel`: overrides every clip's own calibration (DICOM, labels), as in `analyze`.
     public var mmPerPixel: Spacing?
 
     public init(roots: [String], engineVersion: String, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
@@ -190,22 +190,17 @@ public final class BatchRunner: Sendable {
             return try fail("open", error.description)
         }
         let labels = Self.labelsBeside(file.path)
-        var options = AnalysisOptions()
-        var mmPerPixel: [Double]?
-        var calibrationSource = "none"
-        if let file = reader.info.calibration, file.mmPerPixel.count == 2, file.mmPerPixel.allSatisfy({ $0 > 0 && $0.isFinite }) {
-            mmPerPixel = file.mmPerPixel
-            calibrationSource = "dicom"
-        } else if let m = labels?.mmPerPixel, let x = m.first, x > 0, x.isFinite {
-            let y = m.count > 1 && m[1] > 0 && m[1].isFinite ? m[1] : x
-            options = AnalysisOptions(mmPerPixel: Spacing(mmPerPixelX: x, mmPerPixelY: y), calibrationSource: .cli)
-            mmPerPixel = [x, y]
-            calibrationSource = "labels"
-        } else if let s = self.options.mmPerPixel {
-            options = AnalysisOptions(mmPerPixel: s, calibrationSource: .cli)
-            mmPerPixel = [s.mmPerPixelX, s.mmPerPixelY]
-            calibrationSource = "cli"
+        // One rule (Calibration.resolve): --mm-per-pixel, then the file's DICOM calibration, then the
+        // labels beside the clip. An implausible value is this clip's recorded failure.
+        var candidates = CalibrationCandidates(dicom: reader.info.calibration?.mmPerPixel, labels: labels?.mmPerPixel)
+        if let s = self.options.mmPerPixel { candidates.cli = [s.mmPerPixelX, s.mmPerPixelY] }
+        let resolved: (spacing: Spacing?, source: CalibrationSource)
+        do { resolved = try Calibration.resolve(candidates, path: file.path) } catch {
+            return try fail("calibration", error.description)
         }
+        let options = AnalysisOptions(mmPerPixel: resolved.spacing, calibrationSource: resolved.source)
+        let mmPerPixel = resolved.spacing.map { [$0.mmPerPixelX, $0.mmPerPixelY] }
+        let calibrationSource = resolved.source.rawValue
         let identity = identity(for: file.path, info: reader.info, labels: labels)
         identityMissing = identity.patientId == nil
         let t0 = Date()
@@ -221,12 +216,21 @@ public final class BatchRunner: Sendable {
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.int64Value ?? 0
         let info = reader.info
-        let record = ClipRecord(sha256: sha, sizeBytes: size, kind: content == .dicom ? "dicom" : "video", container: info.container,
+        let record = ClipRecord(sha256: sha, sizeBytes: size, kind: Self.kind(content), container: info.container,
                                 codec: info.codec, width: info.width, height: info.height, fps: info.fps, identity: identity,
                                 mmPerPixel: mmPerPixel, calibrationSource: calibrationSource)
         let outcome = try database.store(clip: record, path: file.path, relativePath: file.relativePath, analysis: analysis,
                                          engineVersion: engine, durationS: Date().timeIntervalSince(t0), replace: self.options.force)
         return outcome == .alreadyPresent ? .alreadyAnalysed : .analysed
+    }
+
+    /// The `kind` column: "dicom", "video", or "image" (a still image, analysed as one frame).
+    static func kind(_ content: ClipContent) -> String {
+        switch content {
+        case .dicom: return "dicom"
+        case .still: return "image"
+        case .video, .notAClip: return "video"
+        }
     }
 
     /// Identity: the manifest's row first, then the DICOM tags, then the labels beside the clip;

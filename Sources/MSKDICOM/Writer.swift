@@ -1,4 +1,5 @@
 import Foundation
+import MSKFiles
 
 /// What a written US Multi-frame Image goes with: size, timing, calibration and identity.
 public struct UltrasoundCineDescription: Sendable, Equatable {
@@ -122,10 +123,7 @@ public final class DICOMWriter {
         let problems = d.problems()
         guard problems.isEmpty else { throw .badDescription(path: path, problems: problems) }
         frameBytes = d.columns * d.rows * d.samplesPerPixel
-        let url = URL(fileURLWithPath: path)
-        let stem = url.deletingPathExtension().lastPathComponent
-        temporaryPath = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(stem).partial-\(getpid())-\(UUID().uuidString).\(url.pathExtension)").path
+        temporaryPath = TemporaryName.beside(path)
         guard FileManager.default.createFile(atPath: temporaryPath, contents: nil),
               let handle = FileHandle(forWritingAtPath: temporaryPath) else {
             throw .cannotCreate(path: path, reason: String(cString: strerror(errno)))
@@ -174,10 +172,8 @@ public final class DICOMWriter {
             throw .writeFailed(path: path, reason: (error as NSError).localizedDescription)
         }
         self.handle = nil
-        if rename(temporaryPath, path) != 0 {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            throw .writeFailed(path: path, reason: reason)
+        do { try TemporaryName.commit(temporaryPath, to: path) } catch {
+            throw .writeFailed(path: path, reason: (error as NSError).localizedDescription)
         }
         finished = true
         return framesWritten
@@ -187,7 +183,7 @@ public final class DICOMWriter {
         guard !finished else { return }
         if let handle { try? handle.close() }
         handle = nil
-        unlink(temporaryPath)
+        TemporaryName.discard(temporaryPath)
     }
 
     // MARK: Encoding (Explicit VR Little Endian)

@@ -12,9 +12,26 @@ public struct PixelRect: Sendable, Equatable, Hashable, Codable, CustomStringCon
         self.x = x; self.y = y; self.width = width; self.height = height
     }
 
-    public var maxX: Int { x + width }
-    public var maxY: Int { y + height }
-    public var area: Int { width * height }
+    /// `x + width` and `y + height`, saturating at Int.max / Int.min instead of trapping: a
+    /// rectangle from the command line (`--roi`) or a file may hold any Int.
+    public var maxX: Int { Self.saturatingSum(x, width) }
+    public var maxY: Int { Self.saturatingSum(y, height) }
+    /// `width * height`, saturating instead of trapping.
+    public var area: Int {
+        let (p, overflow) = width.multipliedReportingOverflow(by: height)
+        return overflow ? ((width < 0) != (height < 0) ? Int.min : Int.max) : p
+    }
+
+    /// Whether the rectangle lies inside a `w` x `h` image (origin and size non-negative; no
+    /// arithmetic that could overflow).
+    public func fits(width w: Int, height h: Int) -> Bool {
+        x >= 0 && y >= 0 && width >= 0 && height >= 0 && x <= w && y <= h && width <= w - x && height <= h - y
+    }
+
+    static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+        let (s, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? Int.max : Int.min) : s
+    }
     public var description: String { "\(x),\(y),\(width),\(height)" }
 
     /// The part of the rectangle inside a `width` x `height` image.

@@ -69,7 +69,9 @@ public enum Filters {
     static func boxRadius(sigma: Double) -> Int {
         guard sigma > 0.3 else { return 0 }
         // Variance of a box of width w = 2r+1 is (w^2 - 1) / 12; three passes triple it.
-        return max(0, Int((((4 * sigma * sigma + 1)).squareRoot() - 1) / 2 + 0.5))
+        // Clamped before the conversion: a sigma from a hostile spacing never traps.
+        let r = (((4 * sigma * sigma + 1)).squareRoot() - 1) / 2 + 0.5
+        return Int(min(max(r, 0), Double(Spacing.maxPixels)))
     }
 
     /// Running-sum mean along each row, for the image rows `rows` (the result is `rows.count` high).
@@ -122,7 +124,7 @@ public enum Stats {
     public static func quantile(_ values: [Float], _ q: Double) -> Float? {
         guard !values.isEmpty else { return nil }
         let n = values.count
-        let pos = min(max(q, 0), 1) * Double(n - 1)
+        let pos = (q.isNaN ? 0 : min(max(q, 0), 1)) * Double(n - 1)
         let i = Int(pos), f = Float(pos - Double(i))
         guard n > 4096 else {
             let s = values.sorted()
@@ -246,7 +248,9 @@ public struct IntegralImage: Sendable {
 
     /// The box mean at a sub-pixel position: linear between the two nearest columns, nearest row.
     public func sample(_ x: Double, _ y: Double, rx: Int, ry: Int) -> Float {
-        let cx = min(max(x, 0), Double(width - 1)), yi = min(max(Int(y.rounded()), 0), height - 1)
+        // NaN goes to 0, and y is clamped before its conversion: no position traps.
+        let cx = x.isNaN ? 0 : min(max(x, 0), Double(width - 1))
+        let yi = y.isNaN ? 0 : Int(min(max(y.rounded(), 0), Double(height - 1)))
         let x0 = Int(cx), x1 = min(x0 + 1, width - 1)
         let f = Float(cx - Double(x0))
         return mean(x: x0, y: yi, rx: rx, ry: ry) * (1 - f) + mean(x: x1, y: yi, rx: rx, ry: ry) * f

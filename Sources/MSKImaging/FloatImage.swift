@@ -44,7 +44,8 @@ public struct FloatImage: Sendable, Equatable {
     /// Bilinear sample at (x, y) in pixel coordinates (pixel centres at integers), clamped at the border.
     @inlinable
     public func sample(_ x: Double, _ y: Double) -> Float {
-        let cx = min(max(x, 0), Double(width - 1)), cy = min(max(y, 0), Double(height - 1))
+        // NaN goes to 0 (Swift's max keeps a NaN): no position traps.
+        let cx = x.isNaN ? 0 : min(max(x, 0), Double(width - 1)), cy = y.isNaN ? 0 : min(max(y, 0), Double(height - 1))
         let x0 = Int(cx), y0 = Int(cy)
         let x1 = min(x0 + 1, width - 1), y1 = min(y0 + 1, height - 1)
         let fx = Float(cx - Double(x0)), fy = Float(cy - Double(y0))

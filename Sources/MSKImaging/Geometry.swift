@@ -10,9 +10,21 @@ public struct Spacing: Sendable, Equatable {
         self.mmPerPixelX = mmPerPixelX
         self.mmPerPixelY = mmPerPixelY
     }
-    /// Pixels spanning `mm` horizontally / vertically (at least 1).
-    public func px(x mm: Double) -> Int { max(1, Int((mm / mmPerPixelX).rounded())) }
-    public func px(y mm: Double) -> Int { max(1, Int((mm / mmPerPixelY).rounded())) }
+    /// Pixels spanning `mm` horizontally / vertically: at least 1 and at most `maxPixels`, whatever
+    /// the spacing (0, subnormal, NaN or infinite spacings give 1 or `maxPixels`, never a trap).
+    /// Calibration is checked for plausibility before analysis (`Calibration` in MSKAnalysis);
+    /// this bound only keeps a window size from ever becoming an unbounded allocation.
+    public func px(x mm: Double) -> Int { Self.pixels(mm / mmPerPixelX) }
+    public func px(y mm: Double) -> Int { Self.pixels(mm / mmPerPixelY) }
+
+    /// The largest window size in pixels `px` gives (larger than any frame MSKCine reads).
+    public static let maxPixels = 1 << 16
+
+    /// `count` rounded to whole pixels and clamped to 1...maxPixels; NaN gives 1.
+    public static func pixels(_ count: Double) -> Int {
+        guard !count.isNaN else { return 1 }
+        return Int(min(max(count.rounded(), 1), Double(maxPixels)))
+    }
 }
 
 /// y = c0 + c1 x + c2 x^2 (x, y in pixels): a slightly curved, tilted line such as an aponeurosis.

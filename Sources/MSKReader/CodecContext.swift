@@ -1,4 +1,5 @@
 import CFFmpeg
+import MSKFFmpeg
 
 /// Owns one decoder (`AVCodecContext`) opened for a stream; frees it in deinit.
 final class DecoderContext {

@@ -7,7 +7,10 @@ public enum ClipContent: Sendable, Equatable {
     case dicom
     /// A container FFmpeg's probe recognises from the first bytes (FFmpeg's short format name).
     case video(format: String)
-    /// Anything else: text, JSON, still images, unknown bytes.
+    /// A still image FFmpeg decodes (PNG, JPEG, BMP, TIFF, ...: FFmpeg's `*_pipe` image formats).
+    /// Spec: a still image is a clip of one frame; `analyze` and `batch` both take it.
+    case still(format: String)
+    /// Anything else: text, JSON, unknown bytes.
     case notAClip
 }
 
@@ -16,8 +19,10 @@ extension ClipKind {
     static let probeBytes = 64 * 1024
 
     /// Recognises a clip by content: DICOM by its preamble, video by FFmpeg's format probe on the
-    /// first 64 KiB with no file name given (so the extension plays no part). Still-image formats
-    /// (`image2`, `*_pipe`) and probes below FFmpeg's own retry score are not clips.
+    /// first 64 KiB with no file name given (so the extension plays no part). A still image
+    /// (FFmpeg's `*_pipe` image formats) is a clip of one frame; FFmpeg's `tty` (text shown as
+    /// ANSI art), `image2` (chosen by file name only) and probes below FFmpeg's own retry score are
+    /// not clips.
     public static func content(path: String) -> ClipContent {
         if isDICOM(path: path) { return .dicom }
         guard let handle = FileHandle(forReadingAtPath: path) else { return .notAClip }
@@ -39,7 +44,8 @@ extension ClipKind {
             }
         }
         guard let name else { return .notAClip }
-        if name == "image2" || name.hasSuffix("_pipe") || name == "tty" { return .notAClip }
+        if name == "image2" || name == "tty" { return .notAClip }
+        if name.hasSuffix("_pipe") { return .still(format: String(name.dropLast("_pipe".count))) }
         return .video(format: name)
     }
 }

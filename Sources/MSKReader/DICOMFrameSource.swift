@@ -1,4 +1,5 @@
 import CFFmpeg
+import MSKFFmpeg
 import Foundation
 import MSKDICOM
 import MSKImage

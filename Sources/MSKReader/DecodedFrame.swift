@@ -1,4 +1,5 @@
 import CFFmpeg
+import MSKFFmpeg
 
 /// Owns one `AVFrame` (the decoder's output picture); frees it in deinit. Reused for every frame.
 final class DecodedPicture {

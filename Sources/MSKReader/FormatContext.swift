@@ -1,4 +1,5 @@
 import CFFmpeg
+import MSKFFmpeg
 
 /// Owns one demuxer (`AVFormatContext`) opened on a file; closes it in deinit.
 ///

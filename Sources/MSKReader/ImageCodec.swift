@@ -1,4 +1,5 @@
 import CFFmpeg
+import MSKFFmpeg
 import MSKImage
 
 /// A libavcodec decoder for one compressed picture at a time (JPEG, JPEG-LS, JPEG 2000 frames of a

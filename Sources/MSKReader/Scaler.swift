@@ -1,4 +1,5 @@
 import CFFmpeg
+import MSKFFmpeg
 import MSKImage
 
 /// Owns one libswscale context (`SwsContext`) and its aligned output buffer; frees both in deinit.

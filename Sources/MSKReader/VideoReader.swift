@@ -1,4 +1,5 @@
 import CFFmpeg
+import MSKFFmpeg
 import Foundation
 import MSKImage
 
@@ -47,6 +48,9 @@ public final class VideoReader: FrameSource {
 
     private var nextIndex = 0
     private var lastTime: Double?
+    /// Set once the container's timestamps went backwards or repeated: (frame index, time) from
+    /// which every later time is derived from the index and the frame rate.
+    private var derivedTimeAnchor: (index: Int, time: Double)?
     private var draining = false
     private var finished = false
     private var corruptPackets = 0
@@ -226,16 +230,31 @@ public final class VideoReader: FrameSource {
             throw .decodingFailed(path: path, frameIndex: nextIndex, reason: "\(error)")
         }
         let time: Double
-        let synthesised: Bool
-        if let ts = picture.bestEffortTimestamp {
+        var synthesised: Bool
+        if let anchor = derivedTimeAnchor {
+            // Timestamps went backwards or repeated earlier: every later time is derived.
+            time = anchor.time + Double(nextIndex - anchor.index) * frameInterval
+            synthesised = true
+        } else if let ts = picture.bestEffortTimestamp {
             time = Double(ts) * timeBase
             synthesised = false
         } else {
             time = lastTime.map { $0 + frameInterval } ?? (info.startTimeS ?? 0)
             synthesised = true
         }
-        lastTime = time
-        let frame = Frame(index: nextIndex, timeS: time, timeIsSynthesised: synthesised,
+        var emitted = time
+        if derivedTimeAnchor == nil, let last = lastTime, !(time > last) {
+            // Spec: timeS increases through the clip. A container timestamp that goes backwards or
+            // repeats (variable frame rate muxing, zero-duration timestamps) switches the rest of
+            // the clip to times derived from the frame index and the frame rate, said once.
+            emitted = last + frameInterval
+            derivedTimeAnchor = (nextIndex, emitted)
+            synthesised = true
+            let shown = String(format: "%.3f s after %.3f s", time, last)
+            warnings.append("the container's timestamps go backwards or repeat at frame \(nextIndex) (\(shown)); timeS from frame \(nextIndex) on is derived from the frame index at \(String(format: "%.3f", 1 / frameInterval)) frames per second")
+        }
+        lastTime = emitted
+        let frame = Frame(index: nextIndex, timeS: emitted, timeIsSynthesised: synthesised,
                           grey: grey.rotated(rotation), rgb: rgb?.rotated(rotation))
         nextIndex += 1
         return frame

@@ -1,5 +1,6 @@
 import Foundation
 import MSKAnalysis
+import MSKFiles
 import MSKImage
 import MSKWriter
 

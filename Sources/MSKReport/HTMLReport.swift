@@ -137,6 +137,8 @@ public enum HTMLReport {
             switch a.calibrationSource {
             case .dicom: from = "from the DICOM file" + (a.info.calibration?.detail.map { " (\($0))" } ?? "")
             case .cli: from = "given on the command line (--mm-per-pixel)"
+            case .labels: from = "from the labels document beside the clip (mmPerPixel)"
+            case .screen: from = "read from the depth scale on the screen"
             case .none: from = "none"
             }
             calibration = String(format: "%.4f &times; %.4f mm per pixel (x &times; y), ", c.mmPerPixelX, c.mmPerPixelY) + HTML.escape(from)

@@ -50,6 +50,9 @@ extension StudyDatabase {
     // MARK: Export
 
     /// The flat tables `export --csv` writes: file name and query.
+    /// The file names `export --csv` writes into its folder.
+    public static var exportFileNames: [String] { exportTables.map(\.0) }
+
     static let exportTables: [(String, String)] = [
         ("clips.csv", "SELECT * FROM clips ORDER BY sha256"),
         ("clip_paths.csv", "SELECT * FROM clipPaths ORDER BY path"),

@@ -9,6 +9,8 @@ public enum StudyDBError: Error, Sendable, CustomStringConvertible, Equatable {
     case cannotOpen(path: String, reason: String)
     case newerSchema(path: String, unknown: [String])
     case notAStudyDatabase(path: String)
+    /// The database (or its folder) cannot be written: permissions, or a read-only file system.
+    case readOnly(path: String)
     case failed(path: String, action: String, reason: String)
 
     public var description: String {
@@ -21,6 +23,8 @@ public enum StudyDBError: Error, Sendable, CustomStringConvertible, Equatable {
             return "\(p): the study database was written by a newer mskcine (schema \(unknown.joined(separator: ", "))); use that version or a new --db"
         case .notAStudyDatabase(let p):
             return "\(p): not an mskcine study database (no schema versions found); name a database written by `mskcine batch`"
+        case .readOnly(let p):
+            return "\(p): the study database is read-only (the file or its folder cannot be written); make it writable or give another --db"
         case .failed(let p, let action, let reason):
             return "\(p): \(action) failed (\(reason)); check the disk has space and the file is not in use, then run again"
         }
@@ -134,6 +138,7 @@ public final class StudyDatabase: Sendable {
         config.readonly = readOnly
         config.foreignKeysEnabled = true
         if readOnly, !FileManager.default.fileExists(atPath: path) { throw .notFound(path: path) }
+        if !readOnly { try Self.checkWritable(path) }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
         } catch {
@@ -153,6 +158,14 @@ public final class StudyDatabase: Sendable {
             if readOnly {
                 guard applied.contains(Self.schemaVersions[0]) else { throw StudyDBError.notAStudyDatabase(path: path) }
             } else {
+                // A database with tables but none of mskcine's schema versions belongs to another
+                // program: refused, as `export` and `trend` refuse it (nothing is added to it).
+                if !applied.contains(Self.schemaVersions[0]) {
+                    let tables = try queue.read { db in
+                        try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name != 'grdb_migrations'") ?? 0
+                    }
+                    if tables > 0 { throw StudyDBError.notAStudyDatabase(path: path) }
+                }
                 do {
                     try migrator.migrate(queue)
                 } catch {
@@ -167,6 +180,33 @@ public final class StudyDatabase: Sendable {
         } catch {
             throw .cannotOpen(path: path, reason: Self.reason(error))
         }
+    }
+
+    /// Removes a database file and SQLite's files beside it (journal, WAL, shared memory): for a
+    /// database this run created and could not use.
+    public static func removeFiles(of path: String) {
+        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(path + suffix) }
+    }
+
+    /// A database to be written must be writable, and so must its folder (SQLite keeps its
+    /// journal beside it). Checked before SQLite is asked, so the message says so.
+    static func checkWritable(_ path: String) throws(StudyDBError) {
+        let fm = FileManager.default
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { throw .cannotOpen(path: path, reason: "it is a folder") }
+            if !fm.isWritableFile(atPath: path) { throw .readOnly(path: path) }
+        } else if !fm.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            throw .cannotOpen(path: path, reason: "the folder '\(folder)' does not exist")
+        }
+        if !fm.isWritableFile(atPath: folder) { throw .readOnly(path: path) }
+    }
+
+    /// A failed write: `.readOnly` when SQLite says the database is read-only, else `.failed`.
+    static func writeFailure(path: String, action: String, _ error: any Error) -> StudyDBError {
+        if let e = error as? DatabaseError, e.resultCode == .SQLITE_READONLY { return .readOnly(path: path) }
+        return .failed(path: path, action: action, reason: reason(error))
     }
 
     static func reason(_ error: any Error) -> String {
@@ -306,7 +346,7 @@ public final class StudyDatabase: Sendable {
                                arguments: [sha256, clipPath, relativePath, sha256])
             }
         } catch {
-            throw .failed(path: path, action: "writing", reason: Self.reason(error))
+            throw Self.writeFailure(path: path, action: "writing", error)
         }
     }
 
@@ -336,7 +376,7 @@ public final class StudyDatabase: Sendable {
                 return outcome
             }
         } catch {
-            throw .failed(path: path, action: "storing the result of \(clipPath)", reason: Self.reason(error))
+            throw Self.writeFailure(path: path, action: "storing the result of \(clipPath)", error)
         }
     }
 
@@ -368,7 +408,7 @@ public final class StudyDatabase: Sendable {
                     """, arguments: [sha256, clipPath, relativePath, engineVersion, stage, reason, Self.timestamp(failedAt)])
             }
         } catch {
-            throw .failed(path: path, action: "recording the failure of \(clipPath)", reason: Self.reason(error))
+            throw Self.writeFailure(path: path, action: "recording the failure of \(clipPath)", error)
         }
     }
 

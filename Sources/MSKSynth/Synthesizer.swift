@@ -1,5 +1,6 @@
 import Foundation
 import MSKDICOM
+import MSKFiles
 import MSKImage
 import MSKLabels
 import MSKSimulator

@@ -1,5 +1,5 @@
 import CFFmpeg
-import MSKReader
+import MSKFFmpeg
 
 /// Owns one encoder (`AVCodecContext`); frees it in deinit.
 ///

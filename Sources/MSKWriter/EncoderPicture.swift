@@ -1,5 +1,5 @@
 import CFFmpeg
-import MSKReader
+import MSKFFmpeg
 
 /// Owns one `AVFrame` with its own pixel buffers, filled from a packed grey or RGB image and
 /// handed to the encoder; frees it in deinit.

@@ -1,5 +1,5 @@
 import CFFmpeg
-import MSKReader
+import MSKFFmpeg
 
 /// Owns one muxer (`AVFormatContext` for output) and its file (`AVIOContext`); closes the file
 /// and frees the context in deinit.

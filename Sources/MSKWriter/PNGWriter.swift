@@ -1,7 +1,8 @@
 import CFFmpeg
+import MSKFFmpeg
 import Foundation
+import MSKFiles
 import MSKImage
-import MSKReader
 
 /// PNG stills through libavcodec's PNG encoder (lossless: grey levels are kept exactly).
 /// Files are written to a temporary name and renamed when whole.

@@ -1,5 +1,5 @@
 import CFFmpeg
-import MSKReader
+import MSKFFmpeg
 
 /// Owns one libswscale context (`SwsContext`) converting packed RGB24 into an encoder's frame
 /// (any planar or packed format, same size); frees it in deinit.

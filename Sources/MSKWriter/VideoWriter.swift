@@ -1,7 +1,8 @@
 import CFFmpeg
+import MSKFFmpeg
 import Foundation
+import MSKFiles
 import MSKImage
-import MSKReader
 
 /// The codecs MSKCine writes, each with the container it goes in by default.
 public enum VideoCodec: String, CaseIterable, Sendable, Codable {
@@ -302,81 +303,6 @@ public final class VideoWriter {
             av_packet_rescale_ts(packet.pointer, encoder.pointer.pointee.time_base, stream.pointee.time_base)
             packet.pointer.pointee.stream_index = stream.pointee.index
             try output.write(packet)
-        }
-    }
-}
-
-/// Hidden temporary names beside a destination, renamed into place when whole.
-public enum TemporaryName {
-    /// `dir/.name.partial-<pid>-<n>.ext`: same folder (so the rename is atomic), same extension.
-    public static func beside(_ path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        let ext = url.pathExtension
-        let stem = url.deletingPathExtension().lastPathComponent
-        let unique = "\(getpid())-\(Counter.next())"
-        let name = ".\(stem).partial-\(unique)" + (ext.isEmpty ? "" : ".\(ext)")
-        return url.deletingLastPathComponent().appendingPathComponent(name).path
-    }
-
-    /// Whether `path` exists and is not a regular file or a folder: a device such as /dev/null or
-    /// /dev/stdout, a FIFO or a socket. Renaming over one would replace it with a plain file, so
-    /// such a destination is written in place instead.
-    public static func isSpecialFile(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return false }
-        let kind = info.st_mode & S_IFMT
-        return kind != S_IFREG && kind != S_IFDIR
-    }
-
-    /// Renames `temporary` to `path`, replacing any file there (rename(2) is atomic). A special
-    /// destination (a device, a FIFO) is written in place and the temporary file removed.
-    public static func commit(_ temporary: String, to path: String) throws {
-        if isSpecialFile(path) {
-            defer { try? FileManager.default.removeItem(atPath: temporary) }
-            let data = try Data(contentsOf: URL(fileURLWithPath: temporary))
-            try writeInPlace(data, to: path)
-            return
-        }
-        if rename(temporary, path) != 0 {
-            let message = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: message])
-        }
-    }
-
-    /// Writes `data` to `path` through a temporary name (in place for a special file).
-    public static func write(_ data: Data, to path: String) throws {
-        if isSpecialFile(path) {
-            try writeInPlace(data, to: path)
-            return
-        }
-        let temporary = beside(path)
-        do {
-            try data.write(to: URL(fileURLWithPath: temporary))
-            try commit(temporary, to: path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
-        }
-    }
-
-    static func writeInPlace(_ data: Data, to path: String) throws {
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSLocalizedDescriptionKey: "cannot open \(path) for writing"])
-        }
-        defer { try? handle.close() }
-        try handle.write(contentsOf: data)
-    }
-
-    private final class Counter: @unchecked Sendable {
-        // Guarded by `lock`.
-        private static let shared = Counter()
-        private let lock = NSLock()
-        private var value = 0
-        static func next() -> Int {
-            shared.lock.lock(); defer { shared.lock.unlock() }
-            shared.value += 1
-            return shared.value
         }
     }
 }

@@ -4,7 +4,10 @@ import MSKAnalysis
 import MSKDICOM
 import MSKReader
 import MSKReport
+import MSKBatch
+import MSKFiles
 import MSKStudyDB
+import MSKSynth
 
 /// The `mskcine` command: parses arguments, calls the MSKCine libraries, prints results.
 @main
@@ -19,6 +22,8 @@ struct MSKCine: ParsableCommand {
     /// Runs the command with MSKCine's exit statuses (spec: 0 done, 2 bad usage,
     /// 3 input unreadable or unsupported, 1 anything else) and one-line error messages.
     static func main() {
+        // SIGINT/SIGTERM remove this run's temporary files before the process ends.
+        TemporaryName.installSignalCleanup()
         let code = run(arguments: Array(CommandLine.arguments.dropFirst()))
         Foundation.exit(code)
     }
@@ -52,38 +57,13 @@ struct MSKCine: ParsableCommand {
     }
 
     /// Prints `error` as one line on standard error and returns its exit status (spec: 2 bad
-    /// usage, 3 input unreadable or unsupported, 1 anything else).
+    /// usage, 3 input unreadable or unsupported, 1 anything else). Every command's errors come
+    /// here: the one map from error to exit status is `ExitStatus.of`.
     static func report(_ error: any Error) -> Int32 {
-        switch error {
-        case let error as ReaderError:
-            printError("mskcine: \(error)")
-            return ExitStatus.unreadableInput
-        case let error as AnalysisError:
-            printError("mskcine: \(error)")
-            if case .roiOutsideFrame = error { return ExitStatus.usage }
-            return ExitStatus.unreadableInput
-        case let error as RegressionError:
-            printError("mskcine: \(error)")
-            return ExitStatus.usage
-        case let error as DICOMError:
-            printError("mskcine: \(error)")
-            return ExitStatus.unreadableInput
-        case let error as ReportError:
-            printError("mskcine: \(error)")
-            if case .reread = error { return ExitStatus.unreadableInput }
-            return ExitStatus.failure
-        case let error as StudyDBError:
-            printError("mskcine: \(error)")
-            switch error {
-            case .notFound, .notAStudyDatabase, .cannotOpen: return ExitStatus.unreadableInput
-            case .newerSchema, .failed: return ExitStatus.failure
-            }
-        case let error as ExitCode:
-            return error.rawValue
-        default:
-            printError("mskcine: \(String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " "))")
-            return ExitStatus.failure
-        }
+        if let code = error as? ExitCode { return code.rawValue }
+        let message = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+        printError("mskcine: \(message)")
+        return ExitStatus.of(error)
     }
 }
 
@@ -98,11 +78,51 @@ extension MSKCine {
     }
 }
 
-/// Exit statuses fixed by the spec.
+/// Exit statuses fixed by the spec, and the one map from an error to its status.
 enum ExitStatus {
     static let failure: Int32 = 1
     static let usage: Int32 = 2
     static let unreadableInput: Int32 = 3
+
+    /// The exit status of `error`: 2 for what the user asked wrongly (options, an output that
+    /// would overwrite an input), 3 for an input that cannot be read or holds impossible values,
+    /// 1 for anything else (a write that failed, an interrupted run).
+    static func of(_ error: any Error) -> Int32 {
+        switch error {
+        case let e as ExitCode: return e.rawValue
+        case is ValidationError, is OutputClash, is RegressionError: return usage
+        case let e as CalibrationError: return e.isUsage ? usage : unreadableInput
+        case is ReaderError, is DICOMError: return unreadableInput
+        case let e as AnalysisError:
+            if case .roiOutsideFrame = e { return usage }
+            return unreadableInput
+        case let e as ReportError:
+            if case .reread = e { return unreadableInput }
+            return failure
+        case let e as StudyDBError:
+            switch e {
+            case .notFound, .notAStudyDatabase, .cannotOpen: return unreadableInput
+            case .newerSchema, .readOnly, .failed: return failure
+            }
+        case let e as BatchError:
+            switch e {
+            case .pathNotFound: return unreadableInput
+            case .badShard, .badJobs, .manifestUnreadable, .manifestBadRow: return usage
+            case .database(let d): return of(d)
+            }
+        case let e as SynthError:
+            if case .badJob = e { return usage }
+            return failure
+        case let e as FrameExporter.Failure:
+            switch e {
+            case .reader: return unreadableInput
+            case .clash: return usage
+            case .output: return failure
+            }
+        case let e as OutputError: return e.status
+        default: return failure
+        }
+    }
 }
 
 /// Writes one message to standard error.

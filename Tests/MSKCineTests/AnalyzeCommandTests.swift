@@ -9,7 +9,7 @@ struct AnalyzeCommandTests {
     @Test("options parse and bad values are usage errors")
     func parses() throws {
         let a = try MSKCine.Analyze.parse(["clip.mp4", "--json", "-", "--mm-per-pixel", "0.1,0.12", "--roi", "10,20,300,200"])
-        #expect(a.json == "-" && a.mmPerPixel == "0.1,0.12" && a.roi == "10,20,300,200")
+        #expect(a.json == "-" && a.calibration.mmPerPixel == "0.1,0.12" && a.roi == "10,20,300,200")
         let s = try CLIParsing.spacing("0.1,0.12")
         #expect(s.mmPerPixelX == 0.1 && s.mmPerPixelY == 0.12)
         #expect(try CLIParsing.spacing("0.2").mmPerPixelY == 0.2)

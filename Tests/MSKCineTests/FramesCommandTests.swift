@@ -3,7 +3,7 @@ import Foundation
 import MSKTestSupport
 import MSKImage
 import MSKReader
-import MSKWriter
+import MSKReport
 @testable import mskcine
 import Testing
 
@@ -150,5 +150,40 @@ struct FramesCommandTests {
         let whole = try FrameExporter.export(FailingSource(failAt: -1), into: existing.path)
         #expect(whole.framesRead == 5 && whole.filesWritten == 5)
         #expect(try Data(contentsOf: existing.appendingPathComponent("frame_000004.pgm")) == Data("P5\n8 4\n255\n".utf8) + Data(repeating: 4, count: 32))
+    }
+
+    @Test("a run that fails part way leaves the folder's older frame files as they were, and no temporary file")
+    func olderFramesUntouched() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // An earlier run's frames, with content this run would not write.
+        var before: [String: Data] = [:]
+        for i in 0..<5 {
+            let name = FrameExporter.fileName(index: i, rgb: false)
+            let data = Data("older \(i)".utf8)
+            try data.write(to: dir.appendingPathComponent(name))
+            before[name] = data
+        }
+        for failAt in [0, 1, 4] {
+            #expect(throws: FrameExporter.Failure.self) { try FrameExporter.export(FailingSource(failAt: failAt), into: dir.path) }
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            #expect(Set(names) == Set(before.keys), "left: \(names)")
+            for (name, data) in before { #expect(try Data(contentsOf: dir.appendingPathComponent(name)) == data) }
+        }
+    }
+
+    @Test("frames refuses to write a frame file over the clip it reads (exit 2), and the clip stays")
+    func clipIsNotOverwritten() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let clip = try Self.clip(in: dir)
+        let named = dir.appendingPathComponent("frame_000000.pgm").path
+        try FileManager.default.moveItem(atPath: clip, toPath: named)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: named))
+        let result = try Binary.run(try Binary.mskcine(), ["frames", named, "--out", dir.path])
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.filter { $0 == "\n" }.count == 1, "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: named)) == bytes)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["frame_000000.pgm"])
     }
 }

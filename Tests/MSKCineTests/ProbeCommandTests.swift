@@ -10,7 +10,7 @@ struct ProbeCommandTests {
     func parses() throws {
         let probe = try MSKCine.Probe.parse(["clip.mp4", "--json", "--count"])
         #expect(probe.clip == "clip.mp4")
-        #expect(probe.json && probe.count && !probe.verbose)
+        #expect(probe.json && probe.count && !probe.logging.verbose)
         #expect(throws: (any Error).self) { try MSKCine.Probe.parse([]) }
         #expect(throws: (any Error).self) { try MSKCine.Probe.parse(["a.mp4", "--no-such-flag"]) }
     }

@@ -89,6 +89,28 @@ struct ReaderMatchesFFmpegTests {
         #expect(expectedTimes.count == expectedCount, "ffprobe disagrees with itself on \(clip.file)")
 
         let reader = try VideoReader(path: path)
+        // Issue 13: once ffprobe's times go backwards or repeat, the reader derives every later time
+        // from the frame index and the frame rate (and warns once); before that, ffprobe's times.
+        let interval = 1 / (reader.info.fps ?? 25)
+        var derivedFrom: (index: Int, time: Double)?
+        var last: Double?
+        let expectedSeries: [(time: Double?, derived: Bool)] = expectedTimes.enumerated().map { i, t in
+            if let a = derivedFrom {
+                last = a.time + Double(i - a.index) * interval
+                return (last, true)
+            }
+            guard let t else {
+                last = last.map { $0 + interval }
+                return (nil, false)
+            }
+            if let l = last, !(t > l) {
+                derivedFrom = (i, l + interval)
+                last = l + interval
+                return (last, true)
+            }
+            last = t
+            return (t, false)
+        }
         var index = 0
         var offset = 0
         var pixelMismatches = 0
@@ -97,10 +119,11 @@ struct ReaderMatchesFFmpegTests {
             #expect(frame.index == index)
             #expect(frame.grey.width == reader.info.width && frame.grey.height == reader.info.height)
             if index < expectedTimes.count {
-                if let expected = expectedTimes[index] {
+                if let expected = expectedSeries[index].time {
+                    let probed: Double? = expectedTimes[index]
                     #expect(abs(frame.timeS - expected) < 1e-6,
-                            "frame \(index): time \(frame.timeS) s, ffprobe says \(expected) s")
-                    #expect(!frame.timeIsSynthesised)
+                            "frame \(index): time \(frame.timeS) s, expected \(expected) s (ffprobe: \(String(describing: probed)))")
+                    #expect(frame.timeIsSynthesised == expectedSeries[index].derived)
                 } else {
                     #expect(frame.timeIsSynthesised, "ffprobe has no time for frame \(index) but the reader did not say so")
                 }
@@ -125,6 +148,9 @@ struct ReaderMatchesFFmpegTests {
         if clip.synthesisedTimes {
             #expect(expectedTimes.allSatisfy { $0 == nil }, "the fixture was meant to have no timestamps")
         }
+        let timeWarnings = reader.warnings.filter { $0.contains("timestamps go backwards or repeat") }
+        #expect(timeWarnings.count == (derivedFrom == nil ? 0 : 1), "\(clip.file): \(reader.warnings)")
+        if clip.file == "repeated.mkv" { #expect(derivedFrom != nil, "the fixture was meant to repeat timestamps") }
         // Reading past the end stays at the end.
         #expect(try reader.nextFrame() == nil)
     }

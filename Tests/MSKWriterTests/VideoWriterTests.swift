@@ -1,6 +1,7 @@
 import Foundation
 import MSKImage
 import MSKReader
+import MSKFiles
 import MSKWriter
 import Testing
 

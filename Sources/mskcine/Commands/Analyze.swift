@@ -4,6 +4,7 @@ import Foundation
 import MSKAnalysis
 import MSKImaging
 import MSKReader
+import MSKFiles
 import MSKReport
 
 extension MSKCine {
@@ -32,8 +33,7 @@ extension MSKCine {
         @Option(help: ArgumentHelp("Write all outputs into DIR, named after each clip (the folder is created if missing).", valueName: "DIR"))
         var out: String?
 
-        @Option(help: ArgumentHelp("Calibration in mm per pixel: X or X,Y. Without it lengths are in pixels.", valueName: "X[,Y]"))
-        var mmPerPixel: String?
+        @OptionGroup var calibration: CalibrationOptions
 
         @Option(help: ArgumentHelp("The imaging region as x,y,width,height in frame pixels (default: found automatically).", valueName: "x,y,w,h"))
         var roi: String?
@@ -41,12 +41,10 @@ extension MSKCine {
         @Option(help: ArgumentHelp("Override analysis parameters from a JSON file (any subset of the result document's \"parameters\").", valueName: "FILE.json"))
         var parameters: String?
 
-        @Flag(help: "Let FFmpeg's own log lines through to standard error.")
-        var verbose = false
+        @OptionGroup var logging: VerboseOption
 
         func validate() throws {
             guard !clips.isEmpty else { throw ValidationError("give at least one clip to analyse") }
-            if let mmPerPixel { _ = try CLIParsing.spacing(mmPerPixel) }
             if let roi { _ = try CLIParsing.rect(roi) }
             if clips.count > 1 {
                 let named = [("--json", json), ("--csv", csv), ("--report", report), ("--overlay", overlay)].filter { $0.1 != nil }.map(\.0)
@@ -81,17 +79,26 @@ extension MSKCine {
             return o
         }
 
-        func run() throws {
-            FFmpegLogging.setVerbose(verbose)
-            var options = AnalysisOptions(mmPerPixel: try mmPerPixel.map(CLIParsing.spacing), roi: try roi.map(CLIParsing.rect))
-            if let parameters { options.parameters = try CLIParsing.parameters(parameters) }
-            if let out {
-                do {
-                    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-                } catch {
-                    throw OutputError(message: "cannot create the --out folder '\(out)': \((error as NSError).localizedDescription); give a writable folder")
+        /// Every output of every clip against every clip and every other output (OutputCheck),
+        /// before any work.
+        func checkOutputPaths() throws {
+            var named: [NamedPath] = []
+            for clip in clips {
+                let o = outputs(for: clip)
+                for (flag, path) in [("--json", o.json), ("--csv", o.csv), ("--report", o.html), ("--overlay", o.overlay)] {
+                    guard let path else { continue }
+                    named.append(NamedPath(out != nil && clips.count > 1 ? "the output '\(URL(fileURLWithPath: path).lastPathComponent)' of \(clip)" : flag, path))
                 }
             }
+            try OutputCheck.check(outputs: named, inputs: clips.map { NamedPath("the clip '\($0)'", $0) })
+        }
+
+        func run() throws {
+            logging.apply()
+            var options = AnalysisOptions(mmPerPixel: try calibration.spacing(), roi: try roi.map(CLIParsing.rect))
+            if let parameters { options.parameters = try CLIParsing.parameters(parameters) }
+            try checkOutputPaths()
+            if let out { try OutputError.makeFolder(out, option: "--out") }
             if clips.count == 1 {
                 try analyse(clips[0], options: options)
                 return
@@ -139,40 +146,25 @@ extension MSKCine {
     }
 }
 
-/// Parsing of the option values shared by commands.
-enum CLIParsing {
-    static func spacing(_ text: String) throws -> MSKImaging.Spacing {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil && $0!.isFinite && $0! > 0 && $0! <= 10 }) else {
-            throw ValidationError("--mm-per-pixel '\(text)': give one or two positive numbers up to 10, e.g. 0.1 or 0.1,0.12")
-        }
-        return MSKImaging.Spacing(mmPerPixelX: parts[0]!, mmPerPixelY: parts.count > 1 ? parts[1]! : parts[0]!)
-    }
-
-    static func rect(_ text: String) throws -> PixelRect {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 4, parts.allSatisfy({ $0 != nil }), parts[0]! >= 0, parts[1]! >= 0, parts[2]! >= 16, parts[3]! >= 16 else {
-            throw ValidationError("--roi '\(text)': give x,y,width,height in pixels (width and height at least 16), e.g. 80,60,512,400")
-        }
-        return PixelRect(x: parts[0]!, y: parts[1]!, width: parts[2]!, height: parts[3]!)
-    }
-
-    /// `--parameters FILE.json`: the analysis parameters with the file's values laid over the defaults.
-    static func parameters(_ path: String) throws -> AnalysisParameters {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("--parameters '\(path)': the file cannot be read; give a readable JSON file")
-        }
-        do {
-            return try AnalysisParameters.overriding(with: data, source: path)
-        } catch {
-            throw ValidationError("--parameters \(error.description)")
-        }
-    }
-}
-
 struct OutputError: Error, CustomStringConvertible {
     let message: String
+    /// Exit status: 1 (a write that failed) unless the path given cannot be used at all (2).
+    var status: Int32 = ExitStatus.failure
     var description: String { message }
+
+    /// Creates `folder` (and its parents) when missing; one clear line when it cannot be.
+    static func makeFolder(_ folder: String, option: String) throws(OutputError) {
+        let fm = FileManager.default
+        if let obstacle = OutputFolder.obstacle(creating: folder) {
+            throw OutputError(message: "\(option) '\(folder)': \(obstacle); give a folder path", status: ExitStatus.usage)
+        }
+        do {
+            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            let reason = String(cString: strerror(errno))
+            throw OutputError(message: "\(option) '\(folder)': cannot create the folder (\(reason)); give a writable folder")
+        }
+    }
 }
 
 /// The human-readable summary `analyze` prints.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import MSKBatch
+import MSKFFmpeg
+import MSKFiles
 import MSKReader
 import MSKStudyDB
 
@@ -37,36 +39,34 @@ extension MSKCine {
         @Flag(help: "Try again clips that failed with this engine version.")
         var retryFailed = false
 
-        @Option(help: ArgumentHelp("Calibration for video clips with no labels beside them: X or X,Y mm per pixel.", valueName: "X[,Y]"))
-        var mmPerPixel: String?
+        @OptionGroup var calibration: CalibrationOptions
 
         func validate() throws {
             if let jobs, !(1...256).contains(jobs) { throw ValidationError(BatchError.badJobs(jobs).description) }
             if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) } }
-            if let mmPerPixel { _ = try CLIParsing.spacing(mmPerPixel) }
         }
 
         func run() throws {
             FFmpegLogging.setVerbose(false)
-            let options: BatchOptions
-            do {
-                options = BatchOptions(
-                    roots: paths, engineVersion: EngineVersion.string,
-                    jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
-                    shard: try shard.map { s throws(BatchError) in try Shard(parsing: s) } ?? .all,
-                    force: force, retryFailed: retryFailed,
-                    manifest: try manifest.map { m throws(BatchError) in try Manifest(path: m) },
-                    mmPerPixel: try mmPerPixel.map(CLIParsing.spacing))
-            } catch let error as BatchError {
-                printError("mskcine: \(error)")
-                throw ExitCode(ExitStatus.usage)
-            }
+            // Everything that can be checked is checked before the database is touched, so a batch
+            // that cannot start leaves no file behind.
+            for root in paths where !FileManager.default.fileExists(atPath: root) { throw BatchError.pathNotFound(root) }
+            try OutputCheck.check(outputs: [NamedPath("--db", db)],
+                                  inputs: paths.map { NamedPath("the archive '\($0)'", $0) } + (manifest.map { [NamedPath("--manifest", $0)] } ?? []))
+            let options = BatchOptions(
+                roots: paths, engineVersion: EngineVersion.string,
+                jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+                shard: try shard.map { s throws(BatchError) in try Shard(parsing: s) } ?? .all,
+                force: force, retryFailed: retryFailed,
+                manifest: try manifest.map { m throws(BatchError) in try Manifest(path: m) },
+                mmPerPixel: try calibration.spacing())
+            let existed = FileManager.default.fileExists(atPath: db)
             let database: StudyDatabase
             do {
                 database = try StudyDatabase(path: db)
             } catch {
-                printError("mskcine: \(error)")
-                throw ExitCode(ExitStatus.failure)
+                if !existed { StudyDatabase.removeFiles(of: db) }
+                throw error
             }
             let progress = BatchProgressLine(interactive: isatty(2) == 1)
             let summary: BatchProgress
@@ -74,9 +74,7 @@ extension MSKCine {
                 summary = try BatchRunner(options: options, database: database).run { event in progress.show(event) }
             } catch {
                 progress.end()
-                printError("mskcine: \(error)")
-                if case .pathNotFound = error { throw ExitCode(ExitStatus.unreadableInput) }
-                throw ExitCode(ExitStatus.failure)
+                throw error
             }
             progress.end()
             print(BatchText.summary(summary, shard: options.shard, db: db))

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import MSKReader
-import MSKWriter
+import MSKFiles
+import MSKReport
 
 extension MSKCine {
     /// `mskcine frames CLIP --out DIR [--every N] [--rgb]`: decoded frames as PGM or PPM files.
@@ -9,8 +10,10 @@ extension MSKCine {
         static let configuration = CommandConfiguration(
             abstract: "Write a clip's decoded frames (video or DICOM) as PGM (grey) or PPM (RGB) files, to compare with another decoder.",
             discussion: """
-                Files are named by frame index (frame_000000.pgm, ...), each written whole under a temporary name and renamed. \
-                Frames are decoded one at a time. If the clip fails part way, the files written are removed again.
+                Files are named by frame index (frame_000000.pgm, ...). Frames are decoded one at a time and each is written \
+                whole under a hidden temporary name; only when the whole clip has been decoded are they renamed to their \
+                frame names. If the clip fails part way (or on Ctrl-C), the temporary files are removed and the folder's \
+                older files are left as they were.
                 """)
 
         @Argument(help: "The clip (any video FFmpeg opens, or a DICOM file).")
@@ -25,27 +28,20 @@ extension MSKCine {
         @Flag(help: "Write RGB frames as PPM instead of grey frames as PGM.")
         var rgb = false
 
-        @Flag(help: "Let FFmpeg's own log lines through to standard error.")
-        var verbose = false
+        @OptionGroup var logging: VerboseOption
 
         func validate() throws {
             if every < 1 { throw ValidationError("--every \(every) must be at least 1") }
         }
 
         func run() throws {
-            FFmpegLogging.setVerbose(verbose)
+            logging.apply()
+            // The folder must not be the clip itself; a frame name that is the clip is refused by
+            // the exporter before anything is renamed.
+            try OutputCheck.check(outputs: [NamedPath("--out", out)], inputs: [NamedPath("the clip '\(clip)'", clip)])
             let source = try openClip(path: clip, options: ClipOptions(reader: ReaderOptions(wantRGB: rgb)))
-            let result: FrameExporter.Result
-            do {
-                result = try FrameExporter.export(source, into: out, options: FrameExporter.Options(every: every, rgb: rgb))
-            } catch {
-                switch error {
-                case .reader(let readerError): throw readerError
-                case .output:
-                    printError("mskcine: \(error)")
-                    throw ExitCode(ExitStatus.failure)
-                }
-            }
+            // FrameExporter.Failure goes to MSKCine.report, which gives its exit status.
+            let result = try FrameExporter.export(source, into: out, options: FrameExporter.Options(every: every, rgb: rgb))
             for warning in source.warnings { printError("mskcine: warning: \(clip): \(warning)") }
             printError("wrote \(result.filesWritten) of \(result.framesRead) frames into \(out)")
         }

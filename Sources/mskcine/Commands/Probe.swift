@@ -17,14 +17,13 @@ extension MSKCine {
         @Flag(help: "Decode the whole clip and report the true frame count and first and last timestamps.")
         var count = false
 
-        @Flag(help: "Let FFmpeg's own log lines through to standard error.")
-        var verbose = false
+        @OptionGroup var logging: VerboseOption
 
         @Flag(help: "For DICOM, also read and show Patient's Name and Birth Date (never shown otherwise).")
         var showPatientName = false
 
         func run() throws {
-            FFmpegLogging.setVerbose(verbose)
+            logging.apply()
             var options = ClipOptions()
             options.dicom.includePatientNameAndBirthDate = showPatientName
             let reader = try openClip(path: clip, options: options)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MSKAnalysis
+import MSKFFmpeg
 import MSKReader
 
 extension MSKCine {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MSKFiles
 import MSKReport
 import MSKStudyDB
 
@@ -20,19 +21,20 @@ extension MSKCine {
         }
 
         func run() throws {
-            do throws(StudyDBError) {
-                // Every input is checked before the output is created: a bad input leaves nothing behind.
-                for input in inputs { _ = try StudyDatabase(path: input, readOnly: true) }
-                let out = try StudyDatabase(path: output)
-                let r = try out.merge(inputs)
-                print("merge: \(r.inputs) database(s) into \(output): \(r.analysesAdded) analyses added, \(r.analysesDuplicate) already there, "
-                      + "\(r.clipsAdded) clips added, \(r.failuresAdded) failures added")
-            } catch {
-                printError("mskcine: \(error)")
-                if case .notFound = error { throw ExitCode(ExitStatus.unreadableInput) }
-                if case .notAStudyDatabase = error { throw ExitCode(ExitStatus.unreadableInput) }
-                throw ExitCode(ExitStatus.failure)
+            // Merging a database into itself, or into one of its inputs, is refused before any work.
+            try OutputCheck.check(outputs: [NamedPath("OUT.sqlite", output)], inputs: inputs.map { NamedPath("the input '\($0)'", $0) })
+            // Every input is checked before the output is created: a bad input leaves nothing behind.
+            // A StudyDBError goes to MSKCine.report, which gives its exit status.
+            for input in inputs { _ = try StudyDatabase(path: input, readOnly: true) }
+            let existed = FileManager.default.fileExists(atPath: output)
+            let out: StudyDatabase
+            do { out = try StudyDatabase(path: output) } catch {
+                if !existed { StudyDatabase.removeFiles(of: output) }
+                throw error
             }
+            let r = try out.merge(inputs)
+            print("merge: \(r.inputs) database(s) into \(output): \(r.analysesAdded) analyses added, \(r.analysesDuplicate) already there, "
+                  + "\(r.clipsAdded) clips added, \(r.failuresAdded) failures added")
         }
     }
 
@@ -55,9 +57,14 @@ extension MSKCine {
         }
 
         func run() throws {
+            if let csv {
+                let tables = StudyDatabase.exportFileNames.map { NamedPath("the export '\($0)'", (csv as NSString).appendingPathComponent($0)) }
+                try OutputCheck.check(outputs: tables, inputs: [NamedPath("--db", db)])
+            }
             // A StudyDBError goes to MSKCine.report, which gives its exit status.
             let database = try StudyDatabase(path: db, readOnly: true)
             if let csv {
+                try OutputError.makeFolder(csv, option: "--csv")
                 let files = try database.exportCSV(to: csv)
                 print("export: wrote " + files.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", ") + " to \(csv)")
             }
@@ -100,6 +107,7 @@ extension MSKCine {
         }
 
         func run() throws {
+            if let report { try OutputCheck.check(outputs: [NamedPath("--report", report)], inputs: [NamedPath("--db", db)]) }
             // A StudyDBError goes to MSKCine.report, which gives its exit status.
             let database = try StudyDatabase(path: db, readOnly: true)
             let input = try database.trendClips(engineVersion: EngineVersion.string, patient: patient, muscle: muscle,

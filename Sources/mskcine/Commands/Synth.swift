@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import MSKFiles
+import MSKImaging
 import MSKSimulator
 import MSKSynth
 import MSKWriter
@@ -33,8 +35,8 @@ extension MSKCine {
         @Option(help: "Frame size WxH in pixels (default 480x360).")
         var size: FrameSize?
 
-        @Option(name: .customLong("mm-per-pixel"), help: "Pixel spacing X[,Y] in mm; one value means X = Y (default 0.1).")
-        var mmPerPixel: Spacing?
+        /// `--mm-per-pixel X[,Y]`: the simulated pixel spacing (default 0.1).
+        @OptionGroup var calibration: CalibrationOptions
 
         @Option(help: "Video codec: h264 (.mp4), mpeg4 (.mp4), mjpeg (.avi) or ffv1 (.mkv, lossless); or dicom (.dcm: US Multi-frame Image, uncompressed, calibrated) (default h264).")
         var codec: CodecOption?
@@ -59,7 +61,7 @@ extension MSKCine {
 
         func validate() throws {
             let single: [(String, Bool)] = [("--case", tearCase != nil), ("--seed", seed != nil),
-                                            ("--size", size != nil), ("--mm-per-pixel", mmPerPixel != nil),
+                                            ("--size", size != nil), ("--mm-per-pixel", calibration.mmPerPixel != nil),
                                             ("--canvas", canvas)]
             let tweaks: [(String, Bool)] = [("--codec", codec != nil), ("--quality", quality != nil), ("--frames", frames != nil),
                                             ("--fps", fps != nil), ("--name", name != nil)]
@@ -97,11 +99,12 @@ extension MSKCine {
                 let c = tearCase?.value ?? .full
                 let s = seed ?? 1
                 let (w, h) = (size?.width ?? 480, size?.height ?? 360)
-                let spacing = mmPerPixel ?? Spacing(x: 0.1, y: 0.1)
+                // Checked in validate() (CalibrationOptions).
+                let spacing = ((try? calibration.spacing()) ?? nil) ?? Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
                 // The anatomy is fitted to the depth shown, so the preset takes the axial spacing.
-                var p = SimulationParameters.preset(case: c, seed: s, width: w, height: h, mmPerPixel: spacing.y,
+                var p = SimulationParameters.preset(case: c, seed: s, width: w, height: h, mmPerPixel: spacing.mmPerPixelY,
                                                     frameCount: 75, fps: 25, exportCanvas: canvas)
-                p.mmPerPixelX = spacing.x
+                p.mmPerPixelX = spacing.mmPerPixelX
                 job = SynthJob(name: "\(c.rawValue)_seed\(s)", parameters: p)
             }
             if let codec {
@@ -141,9 +144,8 @@ extension MSKCine {
                 }, isCancelled: { interruption.isRaised })
             } catch {
                 progress.clear()
-                printError("mskcine: \(error)")
-                if case .badJob = error { throw ExitCode(ExitStatus.usage) }
-                throw ExitCode(ExitStatus.failure)
+                // SynthError goes to MSKCine.report, which gives its exit status.
+                throw error
             }
         }
     }
@@ -160,6 +162,8 @@ final class Interruption: @unchecked Sendable {
     private static let signals = [SIGINT, SIGTERM]
 
     init() {
+        // This command stops by itself between frames: the process-wide clean-up waits.
+        TemporaryName.deferSignals = true
         for number in Self.signals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -179,11 +183,12 @@ final class Interruption: @unchecked Sendable {
         raised = true
     }
 
-    /// Gives the signals back their default action.
+    /// Gives the signals back to the process-wide clean-up (TemporaryName.installSignalCleanup).
     func stop() {
         for source in sources { source.cancel() }
         sources = []
-        for number in Self.signals { signal(number, SIG_DFL) }
+        for number in Self.signals { signal(number, TemporaryName.signalCleanupIsInstalled ? SIG_IGN : SIG_DFL) }
+        TemporaryName.deferSignals = false
     }
 }
 
@@ -240,17 +245,5 @@ struct FrameSize: ExpressibleByArgument, Equatable {
         let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false)
         guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0 else { return nil }
         width = w; height = h
-    }
-}
-
-/// `--mm-per-pixel X[,Y]`.
-struct Spacing: ExpressibleByArgument, Equatable {
-    let x: Double
-    let y: Double
-    init(x: Double, y: Double) { self.x = x; self.y = y }
-    init?(argument: String) {
-        let values = argument.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) }
-        guard (1...2).contains(values.count), values.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0).isFinite }) else { return nil }
-        x = values[0]!; y = values.count == 2 ? values[1]! : values[0]!
     }
 }

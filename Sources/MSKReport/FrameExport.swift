@@ -1,14 +1,16 @@
 import Foundation
+import MSKFiles
 import MSKImage
 import MSKReader
 
 /// Decoded frames to Netpbm files (binary PGM `P5` for grey, PPM `P6` for RGB, maxval 255), one
 /// file per frame, so a clip's decode can be compared with any other decoder's.
 ///
-/// Frames are streamed from a `FrameSource`: one frame in memory at a time. Each file is written
-/// under a temporary name and renamed when whole. When the clip fails part way, the files this
-/// export wrote are removed again (and the folder, when the export made it), so a folder never
-/// holds a partial export.
+/// Frames are streamed from a `FrameSource`: one frame in memory at a time. Each frame is written
+/// whole under a hidden temporary name; only when the whole clip has been decoded and written are
+/// the temporary files renamed to their frame names. A clip that fails part way (or a Ctrl-C)
+/// removes this run's temporary files and leaves every file already in the folder untouched.
+/// The clip itself is never overwritten (a frame name that is the clip is refused before any work).
 public enum FrameExporter {
     /// What to write.
     public struct Options: Sendable, Equatable {
@@ -38,10 +40,14 @@ public enum FrameExporter {
         case reader(ReaderError)
         /// The output folder is unusable, or a frame file could not be written.
         case output(path: String, reason: String)
+        /// A frame's file name is the clip being read.
+        case clash(path: String)
 
         public var description: String {
             switch self {
             case .reader(let error): return error.description
+            case .clash(let path):
+                return "frame file '\(path)' would overwrite the clip being read; give --out another folder"
             case .output(let path, let reason):
                 return "cannot write '\(path)': \(reason); give a writable folder with free space"
             }
@@ -81,17 +87,20 @@ public enum FrameExporter {
             guard isDirectory.boolValue else { throw .output(path: directory, reason: "it is a file, not a folder") }
         } else {
             do { try fm.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                throw .output(path: directory, reason: "the folder cannot be created (\((error as NSError).localizedDescription))")
+                throw .output(path: directory, reason: "the folder cannot be created (\(OutputFolder.reason(creating: directory, errno: errno)))")
             }
             madeFolder = true
         }
         guard fm.isWritableFile(atPath: directory) else { throw .output(path: directory, reason: "the folder is not writable") }
 
-        var written: [String] = []
+        // The frames go to temporary names first: nothing in the folder is replaced before the
+        // clip is known to decode to the end.
+        var staged: [(temporary: String, path: String)] = []
         func undo() {
-            for path in written { try? fm.removeItem(atPath: path) }
+            for file in staged { TemporaryName.discard(file.temporary) }
             if madeFolder { try? fm.removeItem(atPath: directory) }
         }
+        let clipIdentity = FileIdentity.of(source.info.path)
         var read = 0
         do throws(Failure) {
             while true {
@@ -111,15 +120,25 @@ public enum FrameExporter {
                     data = pgm(frame.grey)
                 }
                 let path = (directory as NSString).appendingPathComponent(fileName(index: frame.index, rgb: options.rgb))
-                do { try TemporaryName.write(data, to: path) } catch {
+                if FileIdentity.of(path) == clipIdentity { throw .clash(path: path) }
+                let temporary = TemporaryName.beside(path)
+                staged.append((temporary, path))
+                do { try data.write(to: URL(fileURLWithPath: temporary)) } catch {
                     throw .output(path: path, reason: (error as NSError).localizedDescription)
                 }
-                written.append(path)
+            }
+            for (i, file) in staged.enumerated() {
+                do { try TemporaryName.commit(file.temporary, to: file.path) } catch {
+                    // Only the frames not yet renamed are left to remove.
+                    staged = Array(staged[(i + 1)...])
+                    throw .output(path: file.path, reason: (error as NSError).localizedDescription)
+                }
             }
         } catch {
             undo()
             throw error
         }
+        let written = staged.map(\.path)
         return Result(framesRead: read, filesWritten: written.count, firstPath: written.first, lastPath: written.last)
     }
 }
