@@ -109,6 +109,10 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// A full-depth region that opens by less than this (mm) on a seen contraction argues
         /// against a full-thickness tear (its stumps would retract).
         public var noRetractionMm: Double = 0.5
+        /// R3 by motion: a defect whose dark region spans at least this fraction of the thickness,
+        /// across which the tissue opens by `openingMm` or more at every depth of the field's rows
+        /// (the image's depth extent reads short for oblique tears and haematomas with echoes).
+        public var minMotionDepthFraction: Double = 0.5
         /// R6: a partial tear reaches at least this fraction of the thickness (shallower dark
         /// regions are within what intact bellies show) ...
         public var minPartialDepthFraction: Double = 0.3
@@ -196,7 +200,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         let fractions: [(String, Double)] = [
             ("windows.restMaxContraction", windows.restMaxContraction), ("windows.peakMinContraction", windows.peakMinContraction),
             ("findings.fullDepthFraction", findings.fullDepthFraction), ("findings.minPartialDepthFraction", findings.minPartialDepthFraction),
-            ("findings.minMuscleFrameFraction", findings.minMuscleFrameFraction), ("findings.minPartialPresence", findings.minPartialPresence),
+            ("findings.minMuscleFrameFraction", findings.minMuscleFrameFraction), ("findings.minMotionDepthFraction", findings.minMotionDepthFraction), ("findings.minPartialPresence", findings.minPartialPresence),
             ("defectTracking.minFrameFraction", defectTracking.minFrameFraction), ("defectTracking.minPeakFraction", defectTracking.minPeakFraction),
         ]
         for (name, v) in fractions where !(v.isFinite && v >= 0 && v <= 1) {

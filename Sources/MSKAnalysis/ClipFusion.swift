@@ -46,6 +46,8 @@ struct ClipFusion {
         var faces: [(SIMD2<Double>, SIMD2<Double>)?]
         /// Localised opening across the defect, relative to rest (working mm), per frame.
         var opening: [Double?]
+        /// Opening at peak relative to rest at each depth row of the field (nil where not measurable).
+        var rowOpenings: [Double?]
         var trackCount: Int
     }
 
@@ -154,8 +156,18 @@ struct ClipFusion {
         let restValues = restFrames.compactMap { raw[$0] }
         let reference = Stats.median(restValues) ?? raw.compactMap { $0 }.first ?? 0
         let opening = raw.map { $0.map { $0 - reference } }
+        // The opening at each depth of the grid (peak minus rest): where the tissue pulls apart at
+        // every depth sampled, the discontinuity runs through the thickness.
+        let rowOpenings: [Double?] = (0..<motion.rows).map { row in
+            func at(_ t: Int) -> Double? {
+                guard let c = track.centreX[t] ?? track.centreX.first(where: { $0 != nil }) ?? nil else { return nil }
+                return motion.opening(at: t, centre: c, exclusion: exclusion, window: o.windowMm / sx, minPerSide: o.minNodesPerSide, row: row).map { $0 * sx }
+            }
+            guard let r = Stats.median(restFrames.compactMap(at)), let p = Stats.median(peakFrames.compactMap(at)) else { return nil }
+            return p - r
+        }
         return (DefectSeries(track: track, openingOnlyAtPeak: onlyAtPeak, gap: gap, separation: separation, fraction: fraction,
-                             faces: faces, opening: opening, trackCount: tracks.count), tracks.count)
+                             faces: faces, opening: opening, rowOpenings: rowOpenings, trackCount: tracks.count), tracks.count)
     }
 
     // MARK: Stage 5: frames, summary, finding
@@ -264,7 +276,8 @@ struct ClipFusion {
                                 openDepthFraction: openDepth ?? 0, openWindow: openWindow,
                                 deepFrames: s.track.observedFrames.filter { fraction[$0] >= parameters.findings.fullDepthFraction }.map { records[$0].observation.index },
                                 observedFrames: s.track.observedFrames.map { records[$0].observation.index },
-                                openingOnlyAtPeak: s.openingOnlyAtPeak, centreMm: (Stats.median(s.track.centreX.compactMap { $0 }) ?? 0) * spacing.mmPerPixelX)
+                                openingOnlyAtPeak: s.openingOnlyAtPeak,
+                                rowOpeningsMm: s.rowOpenings, rowDepths: parameters.field.rowFractions, centreMm: (Stats.median(s.track.centreX.compactMap { $0 }) ?? 0) * spacing.mmPerPixelX)
             },
             otherDefectObjects: max(0, trackCount - (series == nil ? 0 : 1)),
             contractionSeen: c.seen, motionRangeMm: c.motionRangeMm,

@@ -23,6 +23,10 @@ struct Evidence {
         var deepFrames: [Int]
         var observedFrames: [Int]
         var openingOnlyAtPeak: Bool
+        /// The tissue's opening at peak relative to rest at each depth of the field's rows (mm),
+        /// and those depths (fractions of the thickness).
+        var rowOpeningsMm: [Double?] = []
+        var rowDepths: [Double] = []
         /// Its position along the muscle (mm from the imaging region's left edge, working scale).
         var centreMm: Double
     }
@@ -124,8 +128,16 @@ struct Evidence {
 
         words.append(String(format: "one hypoechoic defect followed through the clip: seen in %d of %d frames (%@) at %@ along the muscle",
                             d.frames, n, Self.ranges(d.observedFrames), length(d.centreMm)))
-        let fullDepth = d.openDepthFraction >= f.fullDepthFraction
-        if fullDepth {
+        // R3 by motion: the tissue pulls apart across the defect at every depth sampled, and the
+        // image shows the defect through at least `minMotionDepthFraction` of the thickness.
+        let rows = d.rowOpeningsMm
+        let openAtEveryDepth = calibrated && contractionSeen && !rows.isEmpty && rows.allSatisfy { ($0 ?? -.infinity) >= f.openingMm }
+        let byMotion = openAtEveryDepth && d.openDepthFraction >= f.minMotionDepthFraction && d.openDepthFraction < f.fullDepthFraction
+        let fullDepth = d.openDepthFraction >= f.fullDepthFraction || byMotion
+        if byMotion {
+            let each = zip(d.rowDepths, rows).map { String(format: "%@ at %.0f%% of the depth", signedLength($1 ?? 0), 100 * $0) }.joined(separator: ", ")
+            words.append("the defect's dark region spans \(percent(d.openDepthFraction)) of the thickness in the image, but the tissue pulls apart across it at every depth sampled (\(each); each >= \(length(f.openingMm))): the fibre discontinuity runs through the thickness (R3 by motion)")
+        } else if fullDepth {
             words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction))): no bridging fibres")
         } else {
             words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow)), under the \(percent(f.fullDepthFraction)) of a full-thickness tear: fibres bridge it")
@@ -157,7 +169,7 @@ struct Evidence {
         if fullDepth {
             if retracts {
                 var confidence = 0.6 + 0.2 * min(1, d.presence) + 0.15 * min(1, retraction / (2 * f.retractionMm))
-                var rules = ["R3-full-depth", "R4-retraction"]
+                var rules = [byMotion ? "R3-depth-by-motion" : "R3-full-depth", "R4-retraction"]
                 if let o = peakOpeningMm, o < f.noRetractionMm {
                     words.append("the surrounding tissue does not open across the defect (\(signedLength(o))): this argues against retracting stumps and lowers the confidence")
                     confidence -= 0.2

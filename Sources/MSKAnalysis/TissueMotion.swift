@@ -22,6 +22,8 @@ struct TissueMotion {
     /// Per frame: each node's displacement accumulated from frame 0 (pixels).
     let cumulative: [[SIMD2<Double>]]
     let columns: Int
+    /// Rows of the grid (depths in the belly).
+    var rows: Int { columns > 0 ? positions.count / columns : 0 }
 
     init(fields: [TissueField?]) {
         n = fields.count
@@ -91,11 +93,12 @@ struct TissueMotion {
     /// over nodes between `exclusion` and `window` pixels from the centre. Intact muscle deforms
     /// smoothly (J near 0, whatever a and b); tissue pulling apart at one line gives J > 0.
     /// Nil when fewer than `minPerSide` nodes lie on either side.
-    func opening(at t: Int, centre: Double, exclusion: Double, window: Double, minPerSide: Int) -> Double? {
+    /// `row`: only the nodes of that row of the grid (a depth in the belly); nil: all rows.
+    func opening(at t: Int, centre: Double, exclusion: Double, window: Double, minPerSide: Int, row: Int? = nil) -> Double? {
         guard t >= 0, t < n else { return nil }
         var xs: [Double] = [], us: [Double] = [], side: [Double] = []
         var left = 0, right = 0
-        for k in positions.indices {
+        for k in positions.indices where row == nil || k / max(1, columns) == row {
             let dx = positions[k].x - centre
             guard abs(dx) > exclusion, abs(dx) <= window else { continue }
             xs.append(dx); us.append(cumulative[t][k].x); side.append(dx > 0 ? 1 : 0)

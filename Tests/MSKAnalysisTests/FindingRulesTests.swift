@@ -8,13 +8,14 @@ struct FindingRulesTests {
     /// A clip of 60 frames, muscle found throughout, contraction seen, calibrated; one defect when asked.
     func evidence(defect: Bool = true, depth: Double = 0.5, presence: Double = 1, widening: Double? = 0.2, opening: Double? = 0.1,
                   calibrated: Bool = true, contraction: Bool = true, frames: Int = 60, muscleFrames: Int? = nil,
-                  parameters: AnalysisParameters = p) -> Evidence {
+                  rowOpenings: [Double?] = [], parameters: AnalysisParameters = p) -> Evidence {
         let observed = Array(0..<Int((presence * Double(frames)).rounded()))
         return Evidence(
             n: frames, muscleFrames: muscleFrames ?? frames, parameters: parameters,
             defect: defect ? Evidence.Defect(frames: observed.count, presence: presence, openDepthFraction: depth, openWindow: "rest",
                                              deepFrames: depth >= parameters.findings.fullDepthFraction ? Array(20..<40) : [],
-                                             observedFrames: observed, openingOnlyAtPeak: false, centreMm: 20) : nil,
+                                             observedFrames: observed, openingOnlyAtPeak: false,
+                                             rowOpeningsMm: rowOpenings, rowDepths: Array(parameters.field.rowFractions.prefix(rowOpenings.count)), centreMm: 20) : nil,
             otherDefectObjects: 0, contractionSeen: contraction, motionRangeMm: contraction ? 3 : 0.2,
             wideningMm: contraction ? widening : nil, separationChangeMm: contraction ? widening : nil,
             peakOpeningMm: contraction && defect ? opening : nil,
@@ -48,6 +49,23 @@ struct FindingRulesTests {
         // The opening alone (>= openingMm) confirms retraction.
         let byOpening = evidence(depth: 1.0, widening: 0.2, opening: Self.p.findings.openingMm).finding()
         #expect(byOpening.classification == .fullThicknessTear && byOpening.rules.contains("R4-retraction"))
+    }
+
+    @Test("R3 by motion: the tissue opening at every depth carries a defect seen through part of the thickness, not a shallow one")
+    func depthByMotion() {
+        let f = evidence(depth: 0.6, widening: 0.5, opening: 3.0, rowOpenings: [2.5, 3.2]).finding()
+        #expect(f.classification == .fullThicknessTear && f.rules.first == "R3-depth-by-motion", "\(f.rules)")
+        #expect(f.evidence.contains { $0.contains("R3 by motion") })
+        // One depth that does not open (bridging fibres hold it): not through the thickness.
+        let bridged = evidence(depth: 0.6, widening: 0.5, opening: 3.0, rowOpenings: [2.5, 0.2]).finding()
+        #expect(bridged.classification == .indeterminate && bridged.rules == ["R9-inconsistent"])
+        // Under the image-depth floor the motion cannot carry it.
+        let shallow = evidence(depth: Self.p.findings.minMotionDepthFraction - 0.01, widening: 0.5, opening: 3.0, rowOpenings: [2.5, 3.2]).finding()
+        #expect(shallow.classification != .fullThicknessTear)
+        // Exactly at the opening threshold at every depth.
+        let edge = evidence(depth: Self.p.findings.minMotionDepthFraction, widening: 0.5, opening: 3.0,
+                            rowOpenings: [Self.p.findings.openingMm, Self.p.findings.openingMm]).finding()
+        #expect(edge.classification == .fullThicknessTear)
     }
 
     @Test("Evidence against a call lowers its confidence: retracting stumps with no tissue opening")
