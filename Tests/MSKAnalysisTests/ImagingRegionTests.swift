@@ -200,3 +200,28 @@ extension PixelRect {
         #expect(read == nil, "seed \(seed): invented \(String(describing: read?.mmPerPixelY))")
     }
 }
+
+@Suite struct SectorRegionTests {
+    /// Cardiac and obstetric sector DICOMs (no hand-checked rectangle: the fans' sides fade into
+    /// the canvas). A region must be found whenever there is a B-mode image; for the cardiac fan
+    /// of `color3d_jpeg_baseline.dcm` (apex near x 340, y 45; widest near y 300) it must hold the
+    /// fan's middle and be found to be a fan.
+    @Test(.enabled(if: RealLayouts.available, "../shared/data is not on this machine"))
+    func sectorImagesHaveARegion() throws {
+        for file in ["real-dicom/color3d_jpeg_baseline.dcm", "real-dicom/examples_ybr_color.dcm", "real-dicom/US-PAL-8-10x-echo.dcm",
+                     "real-dicom/OBXXXX1A_rle_2frame.dcm"] {
+            let (grey, rgb) = try RealLayouts.frames(file)
+            let found = ImagingRegionDetector().detectRegion(frames: grey, rgb: rgb)
+            print("sector \(file) \(grey.first.map { "\($0.width)x\($0.height)" } ?? "-"): \(found.map { "\($0.bounds) \($0.shape.rawValue) inscribed \($0.inscribed)" } ?? "none")")
+            if file.hasPrefix("real-dicom/color3d") {
+                let region = try #require(found)
+                #expect(region.bounds.contains(x: 340, y: 250))
+                // Not met yet: the dim sides of a cardiac fan fall below the column threshold, so
+                // only the bright middle is found, as a rectangle (Docs/methods.md).
+                withKnownIssue("a dim cardiac fan is found as its bright middle rectangle") {
+                    #expect(region.shape == .fan)
+                }
+            }
+        }
+    }
+}
