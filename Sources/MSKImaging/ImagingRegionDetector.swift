@@ -40,9 +40,10 @@ public struct ImagingRegion: Sendable, Equatable {
 ///    most of its pixels are image. The largest 4-connected group of core cells is the seed:
 ///    text lines, ruler ticks and logos form small groups or none (their cells are mostly flat).
 /// 3. The seed's bounding box is refined to pixel precision from column and row profiles of the
-///    image mask (runs joined across short gaps, so an anechoic band does not cut the image;
-///    deep dark rows are kept while a fifth of the row is still image), then trimmed of the
-///    flat or black lines that the 5x5 texture spreads into the margin.
+///    image mask: the column run over the seed (gaps of 2 columns joined, so a ruler beside the
+///    image is not), the row run, extended up and down over rows still a fifth image that vary
+///    along themselves (a canvas row or frame line stops it, so a text bar is not joined), then
+///    trimmed of the flat or black lines that the 5x5 texture spreads into the margin.
 /// 4. The left and right extent of the image in every row tell a fan from a rectangle (a side
 ///    whose extent follows a straight slant); for a fan the bounds take the widest extents and
 ///    `inscribed` is the largest rectangle inside every row's extent.
@@ -64,13 +65,14 @@ public struct ImagingRegionDetector: Sendable {
         /// A cell is core when at least this fraction of its pixels is image.
         public var coreDensity: Double = 0.75
         /// A column is image when at least this fraction of its pixels (in the seed's rows) is image:
-        /// a wide anechoic defect leaves only the layers above and below it textured.
-        public var columnFraction: Double = 0.35
+        /// a wide anechoic defect leaves only the layers above and below it textured (about a
+        /// third of the column).
+        public var columnFraction: Double = 0.25
         /// A row is image when at least this fraction of the region's columns is image.
         public var fraction: Double = 0.5
-        /// Rows below the image's run are still image down to where fewer than this fraction of
-        /// their pixels are image: deep rows under a muscle can be dark (a hypoechoic muscle below,
-        /// an acoustic shadow).
+        /// Rows beyond the image's run are still image while at least this fraction of their
+        /// pixels is image (and the row varies along itself): deep rows under a muscle can be dark
+        /// (a hypoechoic muscle below, an acoustic shadow).
         public var rowFraction: Double = 0.2
         /// Mean grey level at or below which a pixel counts as black margin when trimming the edges.
         public var blackLevel: Float = 12
