@@ -57,7 +57,7 @@ public struct ImagingRegionDetector: Sendable {
         public var colourThreshold: Int = 40
         /// Frames whose local texture is measured (spread over those given); the temporal spread
         /// uses every frame given.
-        public var textureFrames: Int = 4
+        public var textureFrames: Int = 2
         /// The clip counts as moving when at least this fraction of its textured pixels is live.
         public var liveFraction: Double = 0.5
         /// Cell side as a fraction of the smaller frame side (at least 4 pixels).
