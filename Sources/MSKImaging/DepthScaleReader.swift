@@ -40,17 +40,19 @@ public struct DepthScale: Sendable, Equatable {
 
 /// Reads the depth ruler beside the imaging region: short horizontal tick marks at a regular
 /// spacing along a column left or right of the image. Returns a scale only for a confident
-/// reading (regular ticks over at least half the image height, a tick pattern whose millimetres
-/// are known); on a layout without a ruler it returns nil. It never invents a scale.
+/// reading (at least 6 regular ticks over at least 70 % of the image height, starting at the
+/// image's top row, in a tick pattern whose millimetres are known); on a layout without a ruler
+/// it returns nil. It never invents a scale.
 ///
 /// Method (`Docs/methods.md`, "Screen calibration"): on the mean of the frames, a pixel outside
 /// the image is a tick pixel when it is brighter (or darker) by `contrast` grey levels than the
 /// pixels 3 rows above and below it (a thin horizontal line; the ruler's own vertical line and
 /// flat canvas give nothing). In every column, rows where three adjacent columns agree are tick
-/// centres. The longest regular run (arithmetic progression, one missing tick in four allowed,
-/// for markers drawn over the ruler) over the columns is the ruler; a least-squares fit gives
-/// the spacing in pixels. Tick lengths tell the pattern: longer ticks every 2nd or 4th interior
-/// tick mean 5 mm ticks, every 10th 1 mm ticks, none (only the ends) 1 cm ticks.
+/// centres. Each column's longest regular run (arithmetic progression, one missing tick in four
+/// allowed, for markers drawn over the ruler) is judged; the accepted run covering the most of
+/// the image is the ruler; a least-squares fit gives the spacing in pixels. Tick lengths (a
+/// label drawn beside a tick counting with it) tell the pattern: longer ticks every 2nd or 4th
+/// interior tick mean 5 mm ticks, every 10th 1 mm ticks, none (only the ends) 1 cm ticks.
 public struct DepthScaleReader: Sendable {
     public struct Params: Sendable {
         /// Grey-level difference between a tick pixel and the pixels 3 rows above and below.
