@@ -147,6 +147,10 @@ struct ClipFusion {
                 defectBox: defectPresent ? o.defect?.box : nil))
         }
 
+        // Fascicle geometry (issue 12): fused in FascicleFusion.swift.
+        FascicleFusion.apply(observations: records.map(\.observation), regionWidth: region.width, spacing: spacing, calibrated: calibrated,
+                             frames: &frames, overlays: &overlays)
+
         // Summary.
         let rest = frames.indices.filter { contraction[$0] <= 0.2 }
         let peak = contractionSeen ? frames.indices.filter { contraction[$0] >= 0.8 } : []

@@ -19,6 +19,18 @@ public struct AponeurosisPair: Sendable, Equatable {
     /// Fraction of column bands in which both inner edges were located directly.
     public var coverage: Double
 
+    public init(superficialCentre: Quadratic, superficialInner: Quadratic, deepCentre: Quadratic, deepInner: Quadratic,
+                bellyLevel: Float, superficialContrast: Float, deepContrast: Float, coverage: Double) {
+        self.superficialCentre = superficialCentre
+        self.superficialInner = superficialInner
+        self.deepCentre = deepCentre
+        self.deepInner = deepInner
+        self.bellyLevel = bellyLevel
+        self.superficialContrast = superficialContrast
+        self.deepContrast = deepContrast
+        self.coverage = coverage
+    }
+
     /// Vertical inner-edge distance at column x, in pixels.
     public func verticalThickness(at x: Double) -> Double { deepInner.y(x) - superficialInner.y(x) }
 }

@@ -12,6 +12,7 @@ public struct RGB: Sendable, Equatable {
     public static let defect = RGB(255, 210, 0)
     public static let face = RGB(255, 60, 200)
     public static let caliper = RGB(0, 200, 255)
+    public static let fascicle = RGB(255, 130, 40)
 }
 
 /// A small pure-Swift drawing surface over an `RGBImage`: lines, circles, rectangles and a tiny

@@ -96,7 +96,8 @@ public enum HTMLReport {
         h += "</div>\n<p class=\"legend\"><span class=\"sw\" style=\"background:\(hex(.aponeurosis))\"></span>aponeurosis inner edges "
         h += "<span class=\"sw\" style=\"background:\(hex(.defect))\"></span>defect outline "
         h += "<span class=\"sw\" style=\"background:\(hex(.face))\"></span>stump end faces "
-        h += "<span class=\"sw\" style=\"background:\(hex(.caliper))\"></span>caliper between the faces (end separation)</p>\n</section>\n"
+        h += "<span class=\"sw\" style=\"background:\(hex(.caliper))\"></span>caliper between the faces (end separation) "
+        h += "<span class=\"sw\" style=\"background:\(hex(.fascicle))\"></span>fascicle at the reported angle</p>\n</section>\n"
 
         // Summary figures.
         h += "<section class=\"summary\">\n<h2>Measurements</h2>\n<table>\n<tr><th></th><th>at rest</th><th>at peak</th><th>change</th></tr>\n"
@@ -117,6 +118,8 @@ public enum HTMLReport {
             SVGPlot(title: "Gap width", unit: u, times: times, values: a.frames.map { $0.gapWidth.value }, rest: rest, peak: peak, fromZero: true),
             SVGPlot(title: "End separation", unit: u, times: times, values: a.frames.map { $0.endSeparation.value }, rest: rest, peak: peak, fromZero: true),
             SVGPlot(title: "Muscle thickness", unit: u, times: times, values: a.frames.map { $0.muscleThickness?.value }, rest: rest, peak: peak, fromZero: false),
+            SVGPlot(title: "Pennation angle", unit: "deg", times: times, values: a.frames.map(\.pennationAngleDeg), rest: rest, peak: peak, fromZero: false),
+            SVGPlot(title: "Fascicle length", unit: u, times: times, values: a.frames.map { $0.fascicleLength?.value }, rest: rest, peak: peak, fromZero: false),
             SVGPlot(title: "Contraction", unit: "0-1", times: times, values: a.frames.map(\.contraction), rest: rest, peak: peak, fromZero: true, fixedRange: 0...1),
         ]
         h += "<section class=\"plots\">\n<h2>Through the clip</h2>\n<div class=\"grid\">\n"

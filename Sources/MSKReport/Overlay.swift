@@ -34,10 +34,14 @@ public struct OverlayPainter: Sendable {
         let ox = Double(region.x), oy = Double(region.y)
         let w = lineWidth
         // Aponeurosis inner edges across the region.
-        for edge in [o.superficialInner, o.deepInner] {
-            guard let q = edge else { continue }
-            let points = stride(from: 0, through: region.width - 1, by: 4).map { x in SIMD2(ox + Double(x), oy + q.y(Double(x))) }
+        // The same points the result document reports (`superficialEdgePx`, `deepEdgePx`).
+        for points in [o.superficialEdge(region: region), o.deepEdge(region: region)] {
+            guard let points else { continue }
             canvas.polyline(points, .aponeurosis, thickness: w)
+        }
+        // The fascicle at the frame's reported angle, from the deep to the superficial inner edge.
+        if let f = o.fascicleLine {
+            canvas.line(ox + f.deep.x, oy + f.deep.y, ox + f.superficial.x, oy + f.superficial.y, .fascicle, thickness: w)
         }
         // Defect outline: this frame's detection, else the last one.
         if analysis.defectBox != nil {
