@@ -87,7 +87,7 @@ public struct AponeurosisDetector: Sendable {
         /// Log compression assumed when converting grey levels to amplitude for edge location.
         public var compression = LogCompression()
         /// Where the inner edge lies between belly and band peak, as a fraction of the amplitude step.
-        public var edgeFraction: Double = 0.4
+        public var edgeFraction: Double = 0.3
         public init() {}
     }
 
@@ -135,15 +135,9 @@ public struct AponeurosisDetector: Sendable {
 
         // Link ridges into paths, strongest first, each ridge used once.
         let activeCount = active.filter { $0 }.count
-        if ProcessInfo.processInfo.environment["MSK_DEBUG_APO"] != nil {
-            FileHandle.standardError.write("bands \(bands) active \(activeCount) candidates \(candidates.map(\.count))\n".data(using: .utf8)!)
-        }
         guard activeCount >= 3 else { return nil }
         let paths = linkPaths(candidates, centres: centres, height: h, activeBands: activeCount)
         guard let strongest = paths.map(\.contrast).max(), strongest > 0 else { return nil }
-        if ProcessInfo.processInfo.environment["MSK_DEBUG_APO"] != nil {
-            for p in paths { FileHandle.standardError.write("any y=\(Int(p.meanY)) c=\(p.contrast) cov=\(p.coverage)\n".data(using: .utf8)!) }
-        }
         let strong = paths.filter { $0.contrast >= Float(params.strongFraction) * strongest && $0.coverage >= 0.5 }
             .sorted { $0.meanY < $1.meanY }
         guard strong.count >= 2 else { return nil }
@@ -220,10 +214,6 @@ public struct AponeurosisDetector: Sendable {
                 if blocked { continue }
                 pairs.append(Pair(upper: i, lower: j, score: weaker, separationMm: sep))
             }
-        }
-        if ProcessInfo.processInfo.environment["MSK_DEBUG_APO"] != nil {
-            for p in long { FileHandle.standardError.write("path y=\(Int(p.meanY)) c=\(p.contrast) cov=\(p.coverage) slope=\(p.slope ?? 0)\n".data(using: .utf8)!) }
-            for p in pairs { FileHandle.standardError.write("pair \(Int(strong[p.upper].meanY))-\(Int(strong[p.lower].meanY)) score=\(p.score) sep=\(p.separationMm)\n".data(using: .utf8)!) }
         }
         guard var pick = pairs.max(by: { $0.score < $1.score }) else { return nil }
         // A muscle stacked above the best pair (sharing at most its upper aponeurosis) is the one measured.

@@ -64,7 +64,7 @@ public struct FascicleEstimator: Sendable {
         /// Radius of the local mean removed from the cells (mm).
         public var highPassMm: Double = 1.5
         /// Middle fraction of the local thickness used.
-        public var bellyFraction: Double = 0.6
+        public var bellyFraction: Double = 0.8
         /// Search range of fascicle angles (degrees, either sign).
         public var maxAngleDeg: Double = 70
         /// Angles this close to the aponeuroses' mean direction are not searched (degrees).
