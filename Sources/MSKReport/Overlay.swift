@@ -40,8 +40,10 @@ public struct OverlayPainter: Sendable {
             canvas.polyline(points, .aponeurosis, thickness: w)
         }
         // The fascicle at the frame's reported angle, from the deep to the superficial inner edge.
-        if let f = o.fascicleLine {
-            canvas.line(ox + f.deep.x, oy + f.deep.y, ox + f.superficial.x, oy + f.superficial.y, .fascicle, thickness: w)
+        // Where the straight fascicle leaves the image (shallow pennation) only the part inside the region is drawn.
+        if let f = o.fascicleLine,
+           let (a, b) = Self.clip(f.deep, f.superficial, width: Double(region.width - 1), height: Double(region.height - 1)) {
+            canvas.line(ox + a.x, oy + a.y, ox + b.x, oy + b.y, .fascicle, thickness: w)
         }
         // Defect outline: this frame's detection, else the last one.
         if analysis.defectBox != nil {
@@ -71,6 +73,19 @@ public struct OverlayPainter: Sendable {
         if ty < region.y + 2 * s { ty = Int(max(a.y, b.y).rounded()) + Int(radius) + 4 * s }
         tx = min(max(tx, region.x + 2 * s), region.x + region.width - tw - 2 * s)
         canvas.text(label, x: tx, y: ty, scale: s, .caliper, background: .black)
+    }
+
+    /// The part of segment a-b inside [0, width] x [0, height] (Liang-Barsky), nil when none is.
+    static func clip(_ a: SIMD2<Double>, _ b: SIMD2<Double>, width: Double, height: Double) -> (SIMD2<Double>, SIMD2<Double>)? {
+        var t0 = 0.0, t1 = 1.0
+        let d = b - a
+        for (p, q) in [(-d.x, a.x), (d.x, width - a.x), (-d.y, a.y), (d.y, height - a.y)] {
+            if p == 0 { if q < 0 { return nil }; continue }
+            let r = q / p
+            if p < 0 { t0 = max(t0, r) } else { t1 = min(t1, r) }
+            if t0 > t1 { return nil }
+        }
+        return (a + t0 * d, a + t1 * d)
     }
 
     /// "9.8 mm" or "52.0 px".
