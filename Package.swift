@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "MSKImaging", targets: ["MSKImaging"]),
         .library(name: "MSKAnalysis", targets: ["MSKAnalysis"]),
         .library(name: "MSKReport", targets: ["MSKReport"]),
+        .library(name: "MSKEvaluation", targets: ["MSKEvaluation"]),
         .library(name: "MSKLabels", targets: ["MSKLabels"]),
         .library(name: "MSKSimulator", targets: ["MSKSimulator"]),
         .library(name: "MSKSynth", targets: ["MSKSynth"]),
@@ -61,6 +62,9 @@ let package = Package(
         .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKFiles", "MSKDICOM", "MSKLabels", "MSKImage"]),
         // Analysis: per-frame measurements, tracking and fusion, contraction, per-clip summary.
         .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader", "MSKLabels"]),
+        // Evaluation against labels (`mskcine regress`): opens labelled clips and still images, reads
+        // their labels (sparse, pixel labels, observers, thickness rules) and compares the analysis.
+        .target(name: "MSKEvaluation", dependencies: ["MSKAnalysis", "MSKImaging", "MSKReader", "MSKLabels", "MSKImage"]),
         // Reports: per-frame CSV, the self-contained HTML report, the annotated overlay clip (a second
         // decoding pass), a small pure-Swift RGB drawing canvas, decoded frames as PGM/PPM files, and
         // the trend page of the study database.
@@ -84,6 +88,7 @@ let package = Package(
                 "MSKWriter",
                 "MSKAnalysis",
                 "MSKReport",
+                "MSKEvaluation",
                 "MSKDICOM",
                 "MSKSimulator",
                 "MSKSynth",
@@ -103,7 +108,8 @@ let package = Package(
         .testTarget(name: "MSKSynthTests", dependencies: ["MSKSynth", "MSKSimulator", "MSKWriter", "MSKReader", "MSKLabels"]),
         .testTarget(name: "MSKBatchTests", dependencies: ["MSKTestSupport", "MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader", "MSKReport"]),
         .testTarget(name: "MSKCineTests", dependencies: ["MSKTestSupport", "mskcine", "MSKReader", "MSKAnalysis", "MSKDICOM", "MSKImage", "MSKImaging", "MSKWriter", "MSKReport", "MSKFiles", "MSKLabels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "MSKReportTests", dependencies: ["MSKTestSupport", "MSKReport", "MSKAnalysis", "MSKReader", "MSKImage", "MSKImaging"]),
+        .testTarget(name: "MSKEvaluationTests", dependencies: ["MSKEvaluation", "MSKAnalysis", "MSKImaging", "MSKLabels", "MSKImage", "MSKReader"]),
+        .testTarget(name: "MSKReportTests", dependencies: ["MSKTestSupport", "MSKReport", "MSKEvaluation", "MSKAnalysis", "MSKReader", "MSKImage", "MSKImaging"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -113,9 +113,11 @@ extension ClipAnalysis {
             ("width", .number(Double(imagingRegion.width))), ("height", .number(Double(imagingRegion.height))),
             ("source", .string(imagingRegionSource)),
         ])
-        let frameValues: [JSONValue] = frames.indices.map { t in
-            let f = frames[t]
-            return .object([
+        func points(_ p: [SIMD2<Double>]) -> JSONValue {
+            .array(p.map { .array([.number(($0.x * 100).rounded() / 100), .number(($0.y * 100).rounded() / 100)]) })
+        }
+        let frameValues: [JSONValue] = frames.enumerated().map { t, f in
+            var fields: [(String, JSONValue)] = [
                 ("index", .number(Double(f.index))),
                 ("timeS", .number(f.timeS)),
                 (key("gapWidth"), len(f.gapWidth)),
@@ -126,10 +128,20 @@ extension ClipAnalysis {
                 ("contraction", .number(f.contraction)),
                 ("muscleDetected", .bool(f.muscleDetected)),
                 ("defectDetected", .bool(f.defectDetected)),
+                ("fascicleAngleDeg", opt(f.fascicleAngleDeg)),
+                ("deepAponeurosisAngleDeg", opt(f.deepAponeurosisAngleDeg)),
+                ("pennationAngleDeg", opt(f.pennationAngleDeg)),
+                (key("fascicleLength"), len(f.fascicleLength)),
                 ("quality", .number(f.quality)),
                 (key("tissueMotion"), t < tissueMotion.count ? len(tissueMotion[t]) : .null),
                 (key("opening"), t < opening.count ? len(opening[t]) : .null),
-            ])
+            ]
+            // The inner edges exactly as the overlay and the report draw them; absent where not found.
+            if t < overlays.count {
+                if let e = overlays[t].superficialEdge(region: imagingRegion) { fields.append(("superficialEdgePx", points(e))) }
+                if let e = overlays[t].deepEdge(region: imagingRegion) { fields.append(("deepEdgePx", points(e))) }
+            }
+            return .object(fields)
         }
         let s = summary
         let summaryValue: JSONValue = .object([

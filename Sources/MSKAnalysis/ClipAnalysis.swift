@@ -37,6 +37,12 @@ public struct FrameMeasurement: Sendable, Equatable {
     /// detected and agree with the fused track (0.35 when detected but overruled by tracking, 0
     /// when not detected), plus 0.3 times the share of the belly's tissue field followed into it.
     public var quality: Double = 1
+    /// Fascicle geometry (spec: degrees, a line rising towards +x on screen positive), fused over
+    /// the clip (`FascicleFusion`); nil where the muscle or its fascicles were not found.
+    public var fascicleAngleDeg: Double? = nil
+    public var deepAponeurosisAngleDeg: Double? = nil
+    public var pennationAngleDeg: Double? = nil
+    public var fascicleLength: Length? = nil
 }
 
 /// Spec: per-clip summary.
@@ -141,4 +147,31 @@ public struct FrameOverlay: Sendable, Equatable {
     public var defectBox: PixelRect?
     /// The clip's defect's centre in this frame (observed or carried by the tissue): its path.
     public var defectCentre: SIMD2<Double>? = nil
+    /// The drawn fascicle: a straight line from the deep to the superficial inner edge at the
+    /// frame's reported fascicle angle (imaging-region pixels).
+    public var fascicleLine: (deep: SIMD2<Double>, superficial: SIMD2<Double>)? = nil
+
+    public static func == (a: FrameOverlay, b: FrameOverlay) -> Bool {
+        a.superficialInner == b.superficialInner && a.deepInner == b.deepInner && a.leftFace == b.leftFace && a.rightFace == b.rightFace
+            && a.midY == b.midY && a.midLeftX == b.midLeftX && a.midRightX == b.midRightX && a.defectBox == b.defectBox
+            && a.defectCentre == b.defectCentre
+            && a.fascicleLine?.deep == b.fascicleLine?.deep && a.fascicleLine?.superficial == b.fascicleLine?.superficial
+    }
+
+    /// Most pixels between neighbouring points of a drawn or reported edge (spec: at most 8).
+    public static let edgePointSpacing = 8
+
+    /// An inner edge as points across the imaging region, in frame pixels (`region`'s origin added),
+    /// at most `edgePointSpacing` px apart, first and last column included: what the overlay and
+    /// the report draw and what the result document reports (`superficialEdgePx`, `deepEdgePx`).
+    public static func edgePoints(_ edge: Quadratic, region: PixelRect) -> [SIMD2<Double>] {
+        let ox = Double(region.x), oy = Double(region.y)
+        var xs = Array(stride(from: 0, to: region.width - 1, by: edgePointSpacing))
+        xs.append(max(0, region.width - 1))
+        return xs.map { x in SIMD2(ox + Double(x), oy + edge.y(Double(x))) }
+    }
+
+    /// This frame's superficial and deep inner edges in frame pixels (nil where not found).
+    public func superficialEdge(region: PixelRect) -> [SIMD2<Double>]? { superficialInner.map { Self.edgePoints($0, region: region) } }
+    public func deepEdge(region: PixelRect) -> [SIMD2<Double>]? { deepInner.map { Self.edgePoints($0, region: region) } }
 }

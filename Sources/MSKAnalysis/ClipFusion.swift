@@ -239,6 +239,10 @@ struct ClipFusion {
                 defectCentre: series.flatMap { s in s.track.centreX[t].map { x in SIMD2(x, own?.midY ?? s.track.observations.compactMap { $0?.midY }.first ?? 0) } }))
         }
 
+        // Fascicle geometry (issue 12): fused in FascicleFusion.swift.
+        FascicleFusion.apply(observations: records.map(\.observation), regionWidth: region.width, spacing: spacing, calibrated: calibrated,
+                             frames: &frames, overlays: &overlays)
+
         // Summary.
         func medianOver(_ idx: [Int], _ values: [Double]) -> Double? { Stats.median(idx.map { values[$0] }) }
         let restGap = medianOver(rest, gap), peakGap = medianOver(peak, gap)

@@ -17,12 +17,15 @@ public struct FrameObservation: Sendable {
     public var thicknessMm: Double?
     /// Mean grey level of the intact belly.
     public var echoIntensity: Double?
+    /// Fascicle geometry of this frame alone (before fusion over the clip).
+    public var fascicle: FascicleEstimate? = nil
 }
 
 /// Per-frame detection: aponeuroses, defect, thickness and echo intensity.
 public struct FrameAnalyzer: Sendable {
     public var aponeurosisDetector = AponeurosisDetector()
     public var defectDetector = DefectDetector()
+    public var fascicleEstimator = FascicleEstimator()
     public let spacing: Spacing
 
     /// `calibrated: false` when `spacing` is only the working scale of an uncalibrated clip:
@@ -46,6 +49,7 @@ public struct FrameAnalyzer: Sendable {
             for i in 0..<p.count where found.bellyMask[i] { sum += Double(p[i]); count += 1 }
         }
         obs.echoIntensity = count > 0 ? sum / Double(count) : nil
+        obs.fascicle = fascicleEstimator.estimate(region, aponeuroses: apo, spacing: spacing)
         return obs
     }
 

@@ -19,6 +19,18 @@ public struct AponeurosisPair: Sendable, Equatable {
     /// Fraction of column bands in which both inner edges were located directly.
     public var coverage: Double
 
+    public init(superficialCentre: Quadratic, superficialInner: Quadratic, deepCentre: Quadratic, deepInner: Quadratic,
+                bellyLevel: Float, superficialContrast: Float, deepContrast: Float, coverage: Double) {
+        self.superficialCentre = superficialCentre
+        self.superficialInner = superficialInner
+        self.deepCentre = deepCentre
+        self.deepInner = deepInner
+        self.bellyLevel = bellyLevel
+        self.superficialContrast = superficialContrast
+        self.deepContrast = deepContrast
+        self.coverage = coverage
+    }
+
     /// Vertical inner-edge distance at column x, in pixels.
     public func verticalThickness(at x: Double) -> Double { deepInner.y(x) - superficialInner.y(x) }
 }
@@ -42,6 +54,10 @@ public struct AponeurosisDetector: Sendable {
         public var bandWidthMm: Double = 2.0
         /// Vertical smoothing of band profiles (mm, Gaussian sigma).
         public var profileSigmaMm: Double = 0.15
+        /// Vertical smoothing of the profiles the ridges are found on (mm), and the radius of the
+        /// background a ridge must stand above (mm): thick bright bands win over thin lines.
+        public var ridgeSigmaMm: Double = 0.5
+        public var ridgeBackgroundMm: Double = 3
         /// A ridge must stand this many grey levels above the profile's local background.
         public var minContrast: Float = 6
         /// Largest slope between neighbouring bands for a path (tan of the angle): ~11 degrees.
@@ -50,10 +66,28 @@ public struct AponeurosisDetector: Sendable {
         public var strongFraction: Double = 0.35
         /// Thinnest muscle accepted (mm).
         public var minThicknessMm: Double = 4
+        /// Thickest muscle accepted, as a fraction of the region's height.
+        public var maxThicknessFraction: Double = 0.92
+        /// Largest angle between the two aponeuroses of a pair (degrees).
+        public var maxConvergenceDeg: Double = 15
+        /// A long path between two candidates at least this fraction of the weaker's contrast
+        /// makes them two muscles, not one.
+        public var maxInnerFraction: Double = 0.7
+        /// Candidate pairs scoring at least this fraction of the best are considered.
+        public var pairScoreFraction: Double = 0.5
+        /// ... and spanning at least this fraction of the widest of them.
+        public var minSeparationFraction: Double = 0.3
+        /// A path this close to the region's top (mm, or this fraction of its height if more) is
+        /// the skin line, never the superficial aponeurosis.
+        public var skinDepthMm: Double = 1.5
+        public var skinFraction: Double = 0.035
+        /// Mean absolute row-to-row change of a band's raw profile below which the band is flat
+        /// canvas, not tissue (grey levels).
+        public var minBandRoughness: Float = 0.5
         /// Log compression assumed when converting grey levels to amplitude for edge location.
         public var compression = LogCompression()
         /// Where the inner edge lies between belly and band peak, as a fraction of the amplitude step.
-        public var edgeFraction: Double = 0.4
+        public var edgeFraction: Double = 0.3
         public init() {}
     }
 
@@ -61,7 +95,7 @@ public struct AponeurosisDetector: Sendable {
     public init(params: Params = Params()) { self.params = params }
 
     struct Candidate { var y: Double; var contrast: Float }
-    struct Path { var ys: [Double?]; var contrast: Float; var meanY: Double }
+    struct Path { var ys: [Double?]; var contrast: Float; var meanY: Double; var activeBands: Int }
 
     /// The aponeurosis pair in `image` (the imaging region), or nil when no muscle is found.
     public func detect(_ image: FloatImage, spacing: Spacing) -> AponeurosisPair? {
@@ -70,12 +104,14 @@ public struct AponeurosisDetector: Sendable {
         let bands = max(1, w / bandW)
         guard h >= 20, bands >= 3 else { return nil }
         let sigma = params.profileSigmaMm / spacing.mmPerPixelY
-        let backgroundRadius = spacing.px(y: 2.0)
+        let backgroundRadius = spacing.px(y: params.ridgeBackgroundMm)
+        let ridgeSigma = params.ridgeSigmaMm / spacing.mmPerPixelY
 
         // Band profiles and their ridges.
         var profiles: [[Float]] = []
         var centres: [Double] = []
         var candidates: [[Candidate]] = []
+        var active: [Bool] = []
         for b in 0..<bands {
             let x0 = b * w / bands, x1 = (b + 1) * w / bands
             centres.append(Double(x0 + x1 - 1) / 2)
@@ -87,29 +123,31 @@ public struct AponeurosisDetector: Sendable {
                     profile[y] = s / Float(x1 - x0)
                 }
             }
+            // A band of flat canvas (an imaging region found too wide, or not at all) holds no tissue.
+            var roughness: Float = 0
+            for y in 1..<h { roughness += abs(profile[y] - profile[y - 1]) }
+            active.append(roughness / Float(h - 1) >= params.minBandRoughness)
             profile = Self.smooth(profile, sigma: sigma)
             profiles.append(profile)
-            candidates.append(ridges(profile, backgroundRadius: backgroundRadius))
+            // Ridges on a smoother profile: an aponeurosis is a thick band, a fascicle or a septum a thin line.
+            candidates.append(!active[b] ? [] : ridges(Self.smooth(profile, sigma: (ridgeSigma * ridgeSigma - sigma * sigma).squareRoot()), backgroundRadius: backgroundRadius))
         }
 
         // Link ridges into paths, strongest first, each ridge used once.
-        let paths = linkPaths(candidates, centres: centres, height: h)
+        let activeCount = active.filter { $0 }.count
+        guard activeCount >= 3 else { return nil }
+        let paths = linkPaths(candidates, centres: centres, height: h, activeBands: activeCount)
         guard let strongest = paths.map(\.contrast).max(), strongest > 0 else { return nil }
         let strong = paths.filter { $0.contrast >= Float(params.strongFraction) * strongest && $0.coverage >= 0.5 }
             .sorted { $0.meanY < $1.meanY }
         guard strong.count >= 2 else { return nil }
-        var separations: [(Int, Double)] = []
-        for i in 0..<(strong.count - 1) {
-            separations.append((i, (strong[i + 1].meanY - strong[i].meanY) * spacing.mmPerPixelY))
-        }
-        let largest = separations.map(\.1).max() ?? 0
-        guard let pick = separations.first(where: { $0.1 >= max(params.minThicknessMm, 0.5 * largest) }) else { return nil }
-        let upper = strong[pick.0], lower = strong[pick.0 + 1]
+        let long = paths.filter { $0.coverage >= 0.5 }
+        guard let (upper, lower) = choosePair(strong: strong, long: long, spacing: spacing, height: h, bandStep: bands > 1 ? centres[1] - centres[0] : 1) else { return nil }
 
         // Belly level: median of band profiles between the two paths (away from the bands).
         var bellyValues: [Float] = []
         let margin = spacing.px(y: 1.0)
-        for b in 0..<bands {
+        for b in 0..<bands where active[b] {
             guard let u = upper.ys[b] ?? upper.interpolated(b), let l = lower.ys[b] ?? lower.interpolated(b) else { continue }
             let a = Int(u) + margin, z = Int(l) - margin
             if a < z { bellyValues.append(contentsOf: profiles[b][a..<z]) }
@@ -146,6 +184,59 @@ public struct AponeurosisDetector: Sendable {
                                coverage: Double(both) / Double(bands))
     }
 
+    /// The muscle's two aponeuroses among the strong paths (sorted by depth).
+    ///
+    /// A pair is a candidate when the two paths are at least `minThicknessMm` and at most
+    /// `maxThicknessFraction` of the region apart, run roughly parallel (`maxConvergenceDeg`), and
+    /// no long path between them is nearly as strong as the weaker of the two (`maxInnerFraction`):
+    /// the belly holds fascicles and thin septa, not a third aponeurosis. Its score is the weaker
+    /// path's contrast, and the best pair is the muscle, unless a candidate lies wholly above it
+    /// (a muscle stacked over it, gastrocnemius over soleus) scoring at least `pairScoreFraction`
+    /// of it and at least `minSeparationFraction` as thick: then the superficial muscle is
+    /// measured, as observers do. A path within `skinDepthMm` of the region's top is the skin line.
+    func choosePair(strong: [Path], long: [Path], spacing: Spacing, height: Int, bandStep: Double) -> (Path, Path)? {
+        struct Pair { var upper: Int; var lower: Int; var score: Float; var separationMm: Double }
+        var pairs: [Pair] = []
+        let maxMm = params.maxThicknessFraction * Double(height) * spacing.mmPerPixelY
+        for i in 0..<strong.count {
+            for j in (i + 1)..<strong.count {
+                let a = strong[i], b = strong[j]
+                let sep = (b.meanY - a.meanY) * spacing.mmPerPixelY
+                guard sep >= params.minThicknessMm, sep <= maxMm else { continue }
+                // The skin line under the probe is not an aponeurosis.
+                if a.meanY < max(Double(spacing.px(y: params.skinDepthMm)), params.skinFraction * Double(height)) { continue }
+                if let sa = a.slope, let sb = b.slope, abs(atan(sa / bandStep) - atan(sb / bandStep)) > params.maxConvergenceDeg * .pi / 180 { continue }
+                let weaker = min(a.contrast, b.contrast)
+                let blocked = long.contains { k in
+                    k.meanY > a.meanY + 1 && k.meanY < b.meanY - 1 && k.contrast >= Float(params.maxInnerFraction) * weaker
+                        && Self.between(k, a, b)
+                }
+                if blocked { continue }
+                pairs.append(Pair(upper: i, lower: j, score: weaker, separationMm: sep))
+            }
+        }
+        guard var pick = pairs.max(by: { $0.score < $1.score }) else { return nil }
+        // A muscle stacked above the best pair (sharing at most its upper aponeurosis) is the one measured.
+        while let above = pairs.filter({ p in
+            strong[p.lower].meanY <= strong[pick.upper].meanY + 1 && p.score >= Float(params.pairScoreFraction) * pick.score
+                && p.separationMm >= params.minSeparationFraction * pick.separationMm
+        }).max(by: { $0.score < $1.score }) {
+            pick = above
+        }
+        return (strong[pick.upper], strong[pick.lower])
+    }
+
+    /// Whether path k lies between a and b in most of the bands all three occupy.
+    static func between(_ k: Path, _ a: Path, _ b: Path) -> Bool {
+        var inside = 0, total = 0
+        for i in 0..<k.ys.count {
+            guard let y = k.ys[i], let ya = a.interpolated(i), let yb = b.interpolated(i) else { continue }
+            total += 1
+            if y > ya, y < yb { inside += 1 }
+        }
+        return total > 0 && 2 * inside > total
+    }
+
     /// Local maxima of `profile` standing `minContrast` above the mean within +-backgroundRadius.
     func ridges(_ profile: [Float], backgroundRadius r: Int) -> [Candidate] {
         let h = profile.count
@@ -169,7 +260,7 @@ public struct AponeurosisDetector: Sendable {
 
     /// Dynamic programming over bands: repeatedly extract the best-scoring path of ridges with a
     /// bounded slope, allowing a band to be skipped (a gap in the band costs nothing but scores nothing).
-    func linkPaths(_ candidates: [[Candidate]], centres: [Double], height: Int) -> [Path] {
+    func linkPaths(_ candidates: [[Candidate]], centres: [Double], height: Int, activeBands: Int) -> [Path] {
         var used = candidates.map { [Bool](repeating: false, count: $0.count) }
         var paths: [Path] = []
         let bands = candidates.count
@@ -211,9 +302,9 @@ public struct AponeurosisDetector: Sendable {
             // Lower-quartile contrast over all bands (missing bands count as 0): a path that spans
             // only part of the width (a vessel wall, a septum) is weak.
             var all = contrasts
-            all.append(contentsOf: [Float](repeating: 0, count: bands - contrasts.count))
+            all.append(contentsOf: [Float](repeating: 0, count: max(0, activeBands - contrasts.count)))
             let median = Stats.quantile(all, 0.25) ?? 0
-            let path = Path(ys: ys, contrast: median, meanY: present.reduce(0, +) / Double(present.count))
+            let path = Path(ys: ys, contrast: median, meanY: present.reduce(0, +) / Double(present.count), activeBands: activeBands)
 
             paths.append(path)
             if contrasts.count < 2 { break }
@@ -265,7 +356,19 @@ public struct AponeurosisDetector: Sendable {
 }
 
 extension AponeurosisDetector.Path {
-    var coverage: Double { Double(ys.compactMap { $0 }.count) / Double(max(1, ys.count)) }
+    /// Least-squares slope of the path's rows against band index (nil with fewer than 2 bands),
+    /// in rows per band.
+    var slope: Double? {
+        let pts = ys.enumerated().compactMap { i, y in y.map { (Double(i), $0) } }
+        guard pts.count >= 2 else { return nil }
+        let mx = pts.map(\.0).reduce(0, +) / Double(pts.count), my = pts.map(\.1).reduce(0, +) / Double(pts.count)
+        var sxy = 0.0, sxx = 0.0
+        for (x, y) in pts { sxy += (x - mx) * (y - my); sxx += (x - mx) * (x - mx) }
+        return sxx > 0 ? sxy / sxx : nil
+    }
+
+    /// Fraction of the bands holding tissue that the path crosses.
+    var coverage: Double { Double(ys.compactMap { $0 }.count) / Double(max(1, activeBands)) }
 
     /// Linear interpolation of y at band b from the nearest present bands.
     func interpolated(_ b: Int) -> Double? {

@@ -23,6 +23,12 @@ public struct LabelsDocument: Codable, Sendable, Equatable {
     /// ISO date `YYYY-MM-DD`.
     public var studyDate: String?
     public var frames: [FrameLabel]?
+    /// How the labelled thickness was measured (spec: `thicknessRule`); nil: the spec's rule.
+    public var thicknessRule: ThicknessRule?
+    /// Each observer's own values for the labelled frames (hand-labelled real data).
+    public var observers: Observers?
+    /// File name of a hand-drawn aponeurosis mask beside a still image (255 = aponeurosis).
+    public var aponeurosisMask: String?
 
     // MARK: Project additions (optional)
 
@@ -98,6 +104,20 @@ public struct FrameLabel: Codable, Sendable, Equatable {
     /// 0...1 relative to the clip (0 most relaxed frame, 1 most contracted).
     public var contraction: Double?
 
+    /// Lengths in pixels, for an uncalibrated clip or still image (spec: `...Px` labels).
+    public var gapWidthPx: Double?
+    public var endSeparationPx: Double?
+    public var muscleThicknessPx: Double?
+    /// Rows of the superficial / deep inner edge at the thickness rule's column (frame pixels).
+    public var superficialEdgeRowPx: Double?
+    public var deepEdgeRowPx: Double?
+    /// Angles (degrees, spec convention: a line rising towards +x on screen is positive).
+    public var fascicleAngleDeg: Double?
+    public var superficialAponeurosisAngleDeg: Double?
+    public var deepAponeurosisAngleDeg: Double?
+    public var pennationAngleDeg: Double?
+    public var fascicleLengthMm: Double?
+
     // Project additions.
     /// Seconds from the first frame.
     public var timeS: Double?
@@ -120,6 +140,58 @@ public struct FrameLabel: Codable, Sendable, Equatable {
     }
 }
 
+/// How a hand-measured thickness was taken (spec: `thicknessRule`).
+public struct ThicknessRule: Codable, Sendable, Equatable {
+    /// `vertical-at-x`: vertical distance between the inner edges at frame column `x`;
+    /// `vertical-median`: median over columns of that vertical distance.
+    public var kind: String
+    public var x: Double?
+    public var description: String?
+
+    public static let verticalAtX = "vertical-at-x"
+    public static let verticalMedian = "vertical-median"
+
+    public init(kind: String, x: Double? = nil) { self.kind = kind; self.x = x }
+}
+
+/// Each observer's own values for the same labelled frames: `names`, an optional `unit` of the
+/// pixel fields, and per field one list per labelled frame (in `frames` order) of one value per
+/// observer (`null` where that observer gave none). Field names are the frame labels' (`fascicleAngleDeg`),
+/// except that `muscleThickness` carries the length in `unit`.
+public struct Observers: Codable, Sendable, Equatable {
+    public var names: [String]
+    public var unit: String?
+    public var values: [String: [[Double?]]]
+
+    public init(names: [String], unit: String? = nil, values: [String: [[Double?]]]) {
+        self.names = names; self.unit = unit; self.values = values
+    }
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        names = try c.decode([String].self, forKey: Key(stringValue: "names"))
+        unit = try c.decodeIfPresent(String.self, forKey: Key(stringValue: "unit"))
+        var v: [String: [[Double?]]] = [:]
+        for k in c.allKeys where k.stringValue != "names" && k.stringValue != "unit" {
+            v[k.stringValue] = try c.decode([[Double?]].self, forKey: k)
+        }
+        values = v
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(names, forKey: Key(stringValue: "names"))
+        try c.encodeIfPresent(unit, forKey: Key(stringValue: "unit"))
+        for (k, v) in values { try c.encode(v, forKey: Key(stringValue: k)) }
+    }
+}
 
 /// What the simulator set (rather than measured): the knobs an analysis result can be compared to.
 public struct SimulationInfo: Codable, Sendable, Equatable {

@@ -10,7 +10,8 @@ public enum CSVTable {
     public static func columns(unit: LengthUnit) -> [String] {
         let u = unit.fieldSuffix
         return ["index", "timeS", "gapWidth" + u, "endSeparation" + u, "defectDepthFraction", "muscleThickness" + u,
-                "echoIntensity", "contraction", "muscleDetected", "defectDetected"]
+                "echoIntensity", "contraction", "muscleDetected", "defectDetected",
+                "fascicleAngleDeg", "deepAponeurosisAngleDeg", "pennationAngleDeg", "fascicleLength" + u]
     }
 
     public static func make(_ analysis: ClipAnalysis) -> String {
@@ -25,6 +26,7 @@ public enum CSVTable {
                 "\(f.index)", num(f.timeS, 4), num(f.gapWidth.value, 3), num(f.endSeparation.value, 3),
                 num(f.defectDepthFraction, 3), num(f.muscleThickness?.value, 3), num(f.echoIntensity, 2),
                 num(f.contraction, 3), f.muscleDetected ? "1" : "0", f.defectDetected ? "1" : "0",
+                num(f.fascicleAngleDeg, 2), num(f.deepAponeurosisAngleDeg, 2), num(f.pennationAngleDeg, 2), num(f.fascicleLength?.value, 2),
             ].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

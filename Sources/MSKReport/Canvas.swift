@@ -13,8 +13,9 @@ public struct RGB: Sendable, Equatable {
     public static let face = RGB(255, 60, 200)
     public static let caliper = RGB(0, 200, 255)
     /// The defect's path through the clip, and the tissue's displacement at peak contraction.
-    public static let path = RGB(255, 140, 0)
+    public static let path = RGB(255, 70, 70)
     public static let field = RGB(255, 255, 255)
+    public static let fascicle = RGB(255, 130, 40)
 }
 
 /// A small pure-Swift drawing surface over an `RGBImage`: lines, circles, rectangles and a tiny

@@ -98,7 +98,8 @@ public enum HTMLReport {
         h += "<span class=\"sw\" style=\"background:\(hex(.face))\"></span>stump end faces "
         h += "<span class=\"sw\" style=\"background:\(hex(.caliper))\"></span>caliper between the faces (end separation) "
         h += "<span class=\"sw\" style=\"background:\(hex(.path))\"></span>the defect's path through the clip "
-        h += "<span class=\"sw\" style=\"background:\(hex(.field))\"></span>at peak: the belly's displacement from rest at each tracked node, drawn twice its length (tissue pulling apart at one place is a tear's opening)</p>\n</section>\n"
+        h += "<span class=\"sw\" style=\"background:\(hex(.field))\"></span>at peak: the belly's displacement from rest at each tracked node, drawn twice its length (tissue pulling apart at one place is a tear's opening) "
+        h += "<span class=\"sw\" style=\"background:\(hex(.fascicle))\"></span>fascicle at the reported angle</p>\n</section>\n"
 
         // Summary figures.
         h += "<section class=\"summary\">\n<h2>Measurements</h2>\n<table>\n<tr><th></th><th>at rest</th><th>at peak</th><th>change</th></tr>\n"
@@ -121,6 +122,8 @@ public enum HTMLReport {
             SVGPlot(title: "Gap width", unit: u, times: times, values: a.frames.map { $0.gapWidth.value }, rest: rest, peak: peak, fromZero: true),
             SVGPlot(title: "End separation", unit: u, times: times, values: a.frames.map { $0.endSeparation.value }, rest: rest, peak: peak, fromZero: true),
             SVGPlot(title: "Muscle thickness", unit: u, times: times, values: a.frames.map { $0.muscleThickness?.value }, rest: rest, peak: peak, fromZero: false),
+            SVGPlot(title: "Pennation angle", unit: "deg", times: times, values: a.frames.map(\.pennationAngleDeg), rest: rest, peak: peak, fromZero: false),
+            SVGPlot(title: "Fascicle length", unit: u, times: times, values: a.frames.map { $0.fascicleLength?.value }, rest: rest, peak: peak, fromZero: false),
             SVGPlot(title: "Contraction", unit: "0-1", times: times, values: a.frames.map(\.contraction), rest: rest, peak: peak, fromZero: true, fixedRange: 0...1),
             SVGPlot(title: "Tissue motion from rest", unit: u, times: times, values: a.tissueMotion.map(\.value), rest: rest, peak: peak, fromZero: true),
             SVGPlot(title: "Opening across the defect", unit: u, times: times, values: a.opening.map { $0?.value }, rest: rest, peak: peak, fromZero: false),

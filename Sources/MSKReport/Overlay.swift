@@ -38,10 +38,16 @@ public struct OverlayPainter: Sendable {
         let ox = Double(region.x), oy = Double(region.y)
         let w = lineWidth
         // Aponeurosis inner edges across the region.
-        for edge in [o.superficialInner, o.deepInner] {
-            guard let q = edge else { continue }
-            let points = stride(from: 0, through: region.width - 1, by: 4).map { x in SIMD2(ox + Double(x), oy + q.y(Double(x))) }
+        // The same points the result document reports (`superficialEdgePx`, `deepEdgePx`).
+        for points in [o.superficialEdge(region: region), o.deepEdge(region: region)] {
+            guard let points else { continue }
             canvas.polyline(points, .aponeurosis, thickness: w)
+        }
+        // The fascicle at the frame's reported angle, from the deep to the superficial inner edge.
+        // Where the straight fascicle leaves the image (shallow pennation) only the part inside the region is drawn.
+        if let f = o.fascicleLine,
+           let (a, b) = Self.clip(f.deep, f.superficial, width: Double(region.width - 1), height: Double(region.height - 1)) {
+            canvas.line(ox + a.x, oy + a.y, ox + b.x, oy + b.y, .fascicle, thickness: w)
         }
         // Defect outline: this frame's detection, else the last one.
         if analysis.defectBox != nil {
@@ -83,6 +89,19 @@ public struct OverlayPainter: Sendable {
         if ty < region.y + 2 * s { ty = Int(max(a.y, b.y).rounded()) + Int(radius) + 4 * s }
         tx = min(max(tx, region.x + 2 * s), region.x + region.width - tw - 2 * s)
         canvas.text(label, x: tx, y: ty, scale: s, .caliper, background: .black)
+    }
+
+    /// The part of segment a-b inside [0, width] x [0, height] (Liang-Barsky), nil when none is.
+    static func clip(_ a: SIMD2<Double>, _ b: SIMD2<Double>, width: Double, height: Double) -> (SIMD2<Double>, SIMD2<Double>)? {
+        var t0 = 0.0, t1 = 1.0
+        let d = b - a
+        for (p, q) in [(-d.x, a.x), (d.x, width - a.x), (-d.y, a.y), (d.y, height - a.y)] {
+            if p == 0 { if q < 0 { return nil }; continue }
+            let r = q / p
+            if p < 0 { t0 = max(t0, r) } else { t1 = min(t1, r) }
+            if t0 > t1 { return nil }
+        }
+        return (a + t0 * d, a + t1 * d)
     }
 
     /// "9.8 mm" or "52.0 px".

@@ -62,7 +62,8 @@ extension StudyDatabase {
             """),
         ("frames.csv", """
             SELECT a.sha256, a.engineVersion, a.unit, f.frameIndex, f.timeS, f.gapWidth, f.endSeparation, f.defectDepthFraction,
-                   f.muscleThickness, f.echoIntensity, f.contraction, f.muscleDetected, f.defectDetected
+                   f.muscleThickness, f.echoIntensity, f.contraction, f.muscleDetected, f.defectDetected,
+                   f.fascicleAngleDeg, f.deepAponeurosisAngleDeg, f.pennationAngleDeg, f.fascicleLength
             FROM frames f JOIN analyses a ON a.id = f.analysisId ORDER BY a.sha256, a.engineVersion, f.frameIndex
             """),
         ("failures.csv", "SELECT * FROM failures ORDER BY path"),

@@ -127,7 +127,7 @@ public final class StudyDatabase: Sendable {
     let queue: DatabaseQueue
 
     /// The schema's migrations, oldest first. A new version appends one; none is ever edited.
-    public static let schemaVersions = ["v1-tables", "v2-studies-view"]
+    public static let schemaVersions = ["v1-tables", "v2-studies-view", "v3-fascicle-geometry"]
 
     /// Opens (creating and migrating when `readOnly` is false) the database at `path`.
     /// Read-only opening never creates or changes the file.
@@ -315,6 +315,17 @@ public final class StudyDatabase: Sendable {
                   GROUP BY patientId, muscle, side, studyDate
                 """)
         }
+        migrator.registerMigration("v3-fascicle-geometry") { db in
+            // Fascicle geometry per frame (degrees; length in the analysis' unit) and at rest per clip (issue 12).
+            try db.execute(sql: """
+                ALTER TABLE frames ADD COLUMN fascicleAngleDeg REAL;
+                ALTER TABLE frames ADD COLUMN deepAponeurosisAngleDeg REAL;
+                ALTER TABLE frames ADD COLUMN pennationAngleDeg REAL;
+                ALTER TABLE frames ADD COLUMN fascicleLength REAL;
+                ALTER TABLE analyses ADD COLUMN restPennationAngleDeg REAL;
+                ALTER TABLE analyses ADD COLUMN restFascicleLength REAL;
+                """)
+        }
         return migrator
     }
 
@@ -453,6 +464,14 @@ struct AnalysisRow: Sendable {
         return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2
     }
 
+    /// Median of a per-frame value over the rest frames (contraction <= 0.2), nil where none has it.
+    static func rest(_ a: ClipAnalysis, _ value: (FrameMeasurement) -> Double?) -> Double? {
+        let values = a.frames.filter { $0.contraction <= 0.2 }.compactMap(value).sorted()
+        guard !values.isEmpty else { return nil }
+        let n = values.count
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2
+    }
+
     static func json(_ strings: [String]) -> String {
         JSONValue.array(strings.map { .string($0) }).serialized()
     }
@@ -476,13 +495,18 @@ struct AnalysisRow: Sendable {
                 f.classification.rawValue, f.suspectedFullThicknessTear, f.confidence, Self.json(f.evidence), Self.json(a.warnings),
             ] as [(any DatabaseValueConvertible)?]))
         let id = db.lastInsertedRowID
+        try db.execute(sql: "UPDATE analyses SET restPennationAngleDeg = ?, restFascicleLength = ? WHERE id = ?",
+                       arguments: [Self.rest(a, \.pennationAngleDeg), Self.rest(a) { $0.fascicleLength?.value }, id])
         let statement = try db.makeStatement(sql: """
             INSERT INTO frames (analysisId, frameIndex, timeS, gapWidth, endSeparation, defectDepthFraction, muscleThickness,
-                                echoIntensity, contraction, muscleDetected, defectDetected) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                echoIntensity, contraction, muscleDetected, defectDetected,
+                                fascicleAngleDeg, deepAponeurosisAngleDeg, pennationAngleDeg, fascicleLength)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for m in a.frames {
             try statement.execute(arguments: [id, m.index, m.timeS, m.gapWidth.value, m.endSeparation.value, m.defectDepthFraction,
-                                              m.muscleThickness?.value, m.echoIntensity, m.contraction, m.muscleDetected, m.defectDetected])
+                                              m.muscleThickness?.value, m.echoIntensity, m.contraction, m.muscleDetected, m.defectDetected,
+                                              m.fascicleAngleDeg, m.deepAponeurosisAngleDeg, m.pennationAngleDeg, m.fascicleLength?.value])
         }
     }
 }

@@ -13,14 +13,20 @@ public struct TrendClip: Sendable, Equatable {
     /// are none) in mm; nil when the clip was not calibrated (pixels cannot be compared).
     public var thicknessMm: Double?
     public var echoIntensity: Double?
+    /// Rest pennation angle, unsigned (degrees), and rest fascicle length (mm; nil uncalibrated).
+    public var pennationAngleDeg: Double?
+    public var fascicleLengthMm: Double?
 
-    public init(patientId: String, muscle: String, side: String, studyDate: String, thicknessMm: Double?, echoIntensity: Double?) {
+    public init(patientId: String, muscle: String, side: String, studyDate: String, thicknessMm: Double?, echoIntensity: Double?,
+                pennationAngleDeg: Double? = nil, fascicleLengthMm: Double? = nil) {
         self.patientId = patientId
         self.muscle = muscle
         self.side = side
         self.studyDate = studyDate
         self.thicknessMm = thicknessMm
         self.echoIntensity = echoIntensity
+        self.pennationAngleDeg = pennationAngleDeg
+        self.fascicleLengthMm = fascicleLengthMm
     }
 }
 
@@ -31,6 +37,10 @@ public struct TrendThresholds: Sendable, Equatable {
     public var thicknessMdcMm: Double = 0.3
     /// Echo intensity, grey levels (the middle of the 5-7 reported).
     public var echoMdc: Double = 6
+    /// Pennation angle (degrees) and fascicle length (mm) between days: reported beside the
+    /// thickness, not flagged on their own (Docs/methods.md, "Fascicle geometry").
+    public var pennationMdcDeg: Double = 2
+    public var fascicleLengthMdcMm: Double = 5
     public init() {}
 }
 
@@ -128,6 +138,10 @@ public struct TrendSeries: Sendable, Equatable {
     public var studies: [(date: String, clips: Int)]
     public var thickness: TrendMeasure?
     public var echoIntensity: TrendMeasure?
+    /// Rest pennation angle (unsigned, degrees) and fascicle length (mm) over the studies; a fall
+    /// beyond the MDC is marked, but `atrophyTrend` rests on the thickness alone.
+    public var pennationAngle: TrendMeasure? = nil
+    public var fascicleLength: TrendMeasure? = nil
     public var contralateralSide: String?
     public var contralateral: [SideDifference]
 
@@ -136,7 +150,8 @@ public struct TrendSeries: Sendable, Equatable {
 
     public static func == (a: TrendSeries, b: TrendSeries) -> Bool {
         a.patientId == b.patientId && a.muscle == b.muscle && a.side == b.side && a.studies.map(\.date) == b.studies.map(\.date)
-            && a.thickness == b.thickness && a.echoIntensity == b.echoIntensity && a.contralateral == b.contralateral
+            && a.thickness == b.thickness && a.echoIntensity == b.echoIntensity && a.pennationAngle == b.pennationAngle
+            && a.fascicleLength == b.fascicleLength && a.contralateral == b.contralateral
     }
 }
 
@@ -175,6 +190,8 @@ public enum Trend {
                 patientId: key.p, muscle: key.m, side: key.s, studies: dates.map { ($0, byDate[$0]!.count) },
                 thickness: TrendMeasure(points: points(\.thicknessMm), mdc: thresholds.thicknessMdcMm, direction: -1),
                 echoIntensity: TrendMeasure(points: points(\.echoIntensity), mdc: thresholds.echoMdc, direction: 1),
+                pennationAngle: TrendMeasure(points: points(\.pennationAngleDeg), mdc: thresholds.pennationMdcDeg, direction: -1),
+                fascicleLength: TrendMeasure(points: points(\.fascicleLengthMm), mdc: thresholds.fascicleLengthMdcMm, direction: -1),
                 contralateralSide: nil, contralateral: []))
         }
         // The other side of the same patient and muscle, on the dates both were imaged.
@@ -222,7 +239,8 @@ extension StudyDatabase {
         do {
             return try queue.read { db in
                 let rows = try Row.fetchAll(db, sql: """
-                    SELECT c.patientId, c.muscle, c.side, c.studyDate, a.unit, a.restMuscleThickness, a.meanMuscleThickness, a.meanEchoIntensity
+                    SELECT c.patientId, c.muscle, c.side, c.studyDate, a.unit, a.restMuscleThickness, a.meanMuscleThickness, a.meanEchoIntensity,
+                           a.restPennationAngleDeg, a.restFascicleLength
                     FROM analyses a JOIN clips c USING (sha256)
                     WHERE a.id = (SELECT a2.id FROM analyses a2 WHERE a2.sha256 = a.sha256
                                   ORDER BY (a2.engineVersion = ?) DESC, a2.analysedAt DESC LIMIT 1)
@@ -240,7 +258,9 @@ extension StudyDatabase {
                     let mm = (row["unit"] as String?) == "mm"
                     if !mm { uncalibrated += 1 }
                     let thickness: Double? = mm ? (row["restMuscleThickness"] ?? row["meanMuscleThickness"]) : nil
-                    clips.append(TrendClip(patientId: p, muscle: m, side: s, studyDate: d, thicknessMm: thickness, echoIntensity: row["meanEchoIntensity"]))
+                    let pennation: Double? = row["restPennationAngleDeg"]
+                    clips.append(TrendClip(patientId: p, muscle: m, side: s, studyDate: d, thicknessMm: thickness, echoIntensity: row["meanEchoIntensity"],
+                                           pennationAngleDeg: pennation.map(abs), fascicleLengthMm: mm ? row["restFascicleLength"] : nil))
                 }
                 return (clips, unidentified, uncalibrated)
             }

@@ -35,6 +35,8 @@ extension TrendReport {
                     ("echoIntensityRising", .bool(s.echoIntensityRising)),
                     ("thickness", measure(s.thickness, flag: "atrophyTrend", unit: "mm")),
                     ("echoIntensity", measure(s.echoIntensity, flag: "echoIntensityRising", unit: "grey levels")),
+                    ("pennationAngle", measure(s.pennationAngle, flag: "pennationFalling", unit: "deg")),
+                    ("fascicleLength", measure(s.fascicleLength, flag: "fascicleLengthFalling", unit: "mm")),
                     ("contralateralSide", s.contralateralSide.map { .string($0) } ?? .null),
                     ("contralateral", .array(s.contralateral.map { d in
                         .object([("studyDate", .string(d.date)), ("thicknessDifferenceMm", num(d.thicknessMm)),
@@ -63,6 +65,8 @@ extension TrendReport {
             }
             lines.append("  " + Self.line("thickness", s.thickness, unit: "mm", flag: "atrophyTrend"))
             lines.append("  " + Self.line("echo intensity", s.echoIntensity, unit: "", flag: "echoIntensityRising"))
+            lines.append("  " + Self.line("pennation angle", s.pennationAngle, unit: "deg", flag: "pennation falling"))
+            lines.append("  " + Self.line("fascicle length", s.fascicleLength, unit: "mm", flag: "fascicle length falling"))
             if let other = s.contralateralSide, !s.contralateral.isEmpty {
                 for d in s.contralateral {
                     lines.append("  vs \(other) on \(d.date): thickness " + (d.thicknessMm.map { String(format: "%+.2f mm", $0) } ?? "n/a")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MSKAnalysis
 import MSKDICOM
+import MSKEvaluation
 import MSKReader
 import MSKReport
 import MSKBatch

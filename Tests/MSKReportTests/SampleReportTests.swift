@@ -32,6 +32,27 @@ struct SampleReportTests {
         #expect(document["source"]?["frameCount"]?.number == Double(analysis.frames.count))
         #expect(document["finding"]?["classification"]?.string == row.labelled)
 
+        // Edges and fascicle geometry per frame: the edges are the overlay's points (one source of
+        // truth), at most 8 px apart, in frame pixels inside the region's columns.
+        let region = analysis.imagingRegion
+        for (t, frame) in (document["frames"]?.array ?? []).enumerated() {
+            let o = analysis.overlays[t]
+            guard let edge = o.superficialEdge(region: region) else { #expect(frame["superficialEdgePx"]?.array == nil); continue }
+            let points = try #require(frame["superficialEdgePx"]?.array)
+            #expect(points.count == edge.count)
+            for (p, q) in zip(points, edge) {
+                #expect(abs((p.array?[0].number ?? .nan) - q.x) < 0.01 && abs((p.array?[1].number ?? .nan) - q.y) < 0.01)
+            }
+            #expect(zip(edge, edge.dropFirst()).allSatisfy { $1.x - $0.x <= 8 && $1.x > $0.x })
+            #expect(edge.first?.x == Double(region.x) && edge.last?.x == Double(region.maxX - 1))
+            #expect(frame["deepEdgePx"]?.array?.count == o.deepEdge(region: region)?.count)
+            if let penn = analysis.frames[t].pennationAngleDeg, let fasc = analysis.frames[t].fascicleAngleDeg,
+               let deep = analysis.frames[t].deepAponeurosisAngleDeg {
+                #expect(abs(penn - (fasc - deep)) < 1e-9)
+                #expect(frame["pennationAngleDeg"]?.number != nil && frame["fascicleLengthMm"]?.number != nil)
+            }
+        }
+
         // CSV: a header, then one row per frame with as many cells as the header.
         let lines = CSVTable.make(analysis).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(lines.count == analysis.frames.count + 1)
@@ -69,7 +90,8 @@ struct SampleReportTests {
         let html = try String(contentsOfFile: outputs.html!, encoding: .utf8)
         try HTMLChecks.selfContained(html)
         #expect(html.components(separatedBy: "src=\"data:image/png;base64,").count - 1 == 2, "rest and peak key frames")
-        #expect(html.components(separatedBy: "<svg").count - 1 == 6, "gap, separation, thickness, contraction, tissue motion, opening")
+        #expect(html.components(separatedBy: "<svg").count - 1 == 8, "gap, separation, thickness, pennation, fascicle length, contraction, tissue motion, opening")
+        #expect(html.contains("Pennation angle") && html.contains("Fascicle length") && html.contains("Opening across the defect"))
         // The finding and its evidence come before the frames and plots.
         let finding = try #require(html.range(of: analysis.finding.classification.rawValue))
         let frames = try #require(html.range(of: "Key frames"))

@@ -1,6 +1,7 @@
 import Foundation
 import MSKTestSupport
 import MSKAnalysis
+import MSKEvaluation
 import MSKReader
 
 /// Paths and shared helpers of the report tests.

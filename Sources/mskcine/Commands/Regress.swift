@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MSKAnalysis
 import MSKFFmpeg
+import MSKEvaluation
 import MSKReader
 
 extension MSKCine {
@@ -58,6 +59,7 @@ extension MSKCine {
                 }
             }
             print(RegressText.overall(report))
+            if let geometry = RegressText.geometry(report) { print(geometry) }
             print("thresholds (\(limitsSource)): \(limits.summary)")
             var broken = limits.failures(of: report)
             if !report.failures.isEmpty { broken.append("\(report.failures.count) clip(s) could not be analysed") }
@@ -109,6 +111,69 @@ enum RegressText {
         }
         lines.append("  full-thickness tears: sensitivity " + (report.sensitivity.map { String(format: "%.2f", $0) } ?? "n/a")
                      + ", specificity " + (report.specificity.map { String(format: "%.2f", $0) } ?? "n/a"))
+        return lines.joined(separator: "\n")
+    }
+
+    static func mae(_ v: [Double]?) -> String {
+        guard let v, let m = GeometryComparison.mae(v) else { return "-" }
+        let bias = v.reduce(0, +) / Double(v.count)
+        return String(format: "%.2f/%+.2f", m, bias)
+    }
+
+    static func observers(_ d: [[Double]]?) -> String {
+        guard let d, d.contains(where: { !$0.isEmpty }) else { return "-" }
+        return d.map { GeometryComparison.mae($0).map { String(format: "%.2f", $0) } ?? "-" }.joined(separator: " ")
+    }
+
+    /// The geometry table (clips with hand-labelled geometry): per clip, then pooled over the set.
+    /// Engine error (MAE/bias against the observers' mean) beside each observer's own mean
+    /// absolute deviation from that mean.
+    static func geometry(_ report: RegressionReport) -> String? {
+        let clips = report.clips.filter { $0.geometry.labelledFrames > 0 }
+        guard !clips.isEmpty else { return nil }
+        let keys = ["muscleThickness", "fascicleAngleDeg", "pennationAngleDeg"]
+        var lines = ["", "geometry against hand labels: engine MAE/bias vs the observers' mean | each observer's MAD from that mean"]
+        let header = "clip".padding(toLength: 30, withPad: " ", startingAt: 0) + "found   "
+            + "thickness".padding(toLength: 16, withPad: " ", startingAt: 0) + "observers".padding(toLength: 18, withPad: " ", startingAt: 0) + "<=3%    "
+            + "fascicle deg".padding(toLength: 16, withPad: " ", startingAt: 0) + "observers".padding(toLength: 18, withPad: " ", startingAt: 0)
+            + "pennation deg".padding(toLength: 16, withPad: " ", startingAt: 0) + "observers"
+        lines.append(header)
+        func row(_ name: String, found: Int, of labelled: Int, errors: [String: [Double]], observers obs: [String: [[Double]]], relative: [Double]) -> String {
+            var line = name.padding(toLength: 30, withPad: " ", startingAt: 0) + "\(found)/\(labelled)".padding(toLength: 8, withPad: " ", startingAt: 0)
+            for (i, k) in keys.enumerated() {
+                line += mae(errors[k]).padding(toLength: 16, withPad: " ", startingAt: 0)
+                line += observers(obs[k]).padding(toLength: 18, withPad: " ", startingAt: 0)
+                if i == 0 {
+                    let within = relative.isEmpty ? "-" : String(format: "%.0f%%", 100 * Double(relative.filter { $0 <= 0.03 }.count) / Double(relative.count))
+                    line += within.padding(toLength: 8, withPad: " ", startingAt: 0)
+                }
+            }
+            return line
+        }
+        var pooledErrors: [String: [Double]] = [:], pooledObs: [String: [[Double]]] = [:], relative: [Double] = []
+        var found = 0, labelled = 0
+        for c in clips {
+            let g = c.geometry
+            lines.append(row(c.clip, found: g.muscleFound, of: g.labelledFrames, errors: g.errors, observers: g.observerDeviations, relative: g.thicknessRelativeErrors))
+            found += g.muscleFound; labelled += g.labelledFrames
+            relative += g.thicknessRelativeErrors
+            for (k, v) in g.errors { pooledErrors[k, default: []] += v }
+            for (k, v) in g.observerDeviations {
+                var p = pooledObs[k] ?? []
+                while p.count < v.count { p.append([]) }
+                for (j, d) in v.enumerated() { p[j] += d }
+                pooledObs[k] = p
+            }
+        }
+        lines.append(row("all (\(clips.count) clips)", found: found, of: labelled, errors: pooledErrors, observers: pooledObs, relative: relative))
+        let units = Set(clips.compactMap(\.geometry.thicknessUnit)).sorted().joined(separator: ", ")
+        lines.append("thickness in \(units.isEmpty ? "-" : units), by each labels file's thicknessRule; found = labelled frames where the engine reports both inner edges")
+        if let e = pooledErrors["superficialEdgeRowPx"], let d = pooledErrors["deepEdgeRowPx"] {
+            lines.append("edge rows at the rule's column (px): superficial \(mae(e)) | \(observers(pooledObs["superficialEdgeRowPx"])); deep \(mae(d)) | \(observers(pooledObs["deepEdgeRowPx"]))")
+        }
+        if let e = pooledErrors["deepAponeurosisAngleDeg"] {
+            lines.append("deep aponeurosis angle (deg): \(mae(e)) | \(observers(pooledObs["deepAponeurosisAngleDeg"]))")
+        }
         return lines.joined(separator: "\n")
     }
 }

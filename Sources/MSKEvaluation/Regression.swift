@@ -2,6 +2,8 @@ import Foundation
 import MSKImaging
 import MSKLabels
 import MSKReader
+import MSKAnalysis
+import MSKImage
 
 /// Error statistics of one measurement against its labels.
 public struct ErrorStats: Sendable, Equatable {
@@ -33,6 +35,8 @@ public struct ClipRegression: Sendable {
     public var gapWideningError: Double?
     /// Raw errors, for pooling over clips.
     var errors: [String: [Double]]
+    /// Geometry against hand labels (thickness rules, edge rows, angles, observers).
+    public var geometry = GeometryComparison()
 }
 
 /// What `mskcine regress` measures over a set of labelled clips.
@@ -69,15 +73,15 @@ public struct RegressionReport: Sendable {
     }
     /// Full-thickness tears labelled, and how many were found.
     public var sensitivity: Double? {
-        let positives = clips.filter { $0.labelled == Classification.fullThicknessTear.rawValue }
+        let positives = clips.filter { $0.labelled == MSKAnalysis.Classification.fullThicknessTear.rawValue }
         guard !positives.isEmpty else { return nil }
-        return Double(positives.filter { $0.found == Classification.fullThicknessTear.rawValue }.count) / Double(positives.count)
+        return Double(positives.filter { $0.found == MSKAnalysis.Classification.fullThicknessTear.rawValue }.count) / Double(positives.count)
     }
     /// Clips not labelled full-thickness, and how many were not called full-thickness.
     public var specificity: Double? {
-        let negatives = clips.filter { $0.labelled != Classification.fullThicknessTear.rawValue }
+        let negatives = clips.filter { $0.labelled != MSKAnalysis.Classification.fullThicknessTear.rawValue }
         guard !negatives.isEmpty else { return nil }
-        return Double(negatives.filter { $0.found != Classification.fullThicknessTear.rawValue }.count) / Double(negatives.count)
+        return Double(negatives.filter { $0.found != MSKAnalysis.Classification.fullThicknessTear.rawValue }.count) / Double(negatives.count)
     }
 }
 
@@ -196,10 +200,15 @@ public enum Regression {
             options.calibrationSource = resolved.source
         }
         let analysis = try ClipAnalyzer.analyze(source: reader, options: options)
-        return (compare(analysis, with: labels), analysis)
+        var mask: GreyImage?
+        if let name = labels.aponeurosisMask {
+            let maskPath = url.deletingLastPathComponent().appendingPathComponent(name).path
+            mask = try openClip(path: maskPath).nextFrame()?.grey
+        }
+        return (compare(analysis, with: labels, mask: mask), analysis)
     }
 
-    public static func compare(_ a: ClipAnalysis, with labels: LabelsDocument) -> ClipRegression {
+    public static func compare(_ a: ClipAnalysis, with labels: LabelsDocument, mask: GreyImage? = nil) -> ClipRegression {
         let byIndex = Dictionary(a.frames.map { ($0.index, $0) }, uniquingKeysWith: { x, _ in x })
         var errors: [String: [Double]] = [:]
         var estimated: [Double] = [], labelled: [Double] = []
@@ -210,7 +219,7 @@ public enum Regression {
             if mm {
                 add("gapWidth", f.gapWidth.value, l.gapWidthMm)
                 add("endSeparation", f.endSeparation.value, l.endSeparationMm)
-                add("muscleThickness", f.muscleThickness?.value, l.muscleThicknessMm)
+                if labels.thicknessRule == nil { add("muscleThickness", f.muscleThickness?.value, l.muscleThicknessMm) }
             }
             add("defectDepthFraction", f.defectDepthFraction, l.defectDepthFraction)
             add("echoIntensity", f.echoIntensity, l.echoIntensity)
@@ -226,11 +235,12 @@ public enum Regression {
             wideningError = (ep - er) - (tp - tr)
         }
         let r = estimated.count >= 3 ? Stats.correlation(estimated, labelled) : nil
+        let geometry = GeometryComparison.compare(a, with: labels, mask: mask)
         return ClipRegression(
             clip: labels.clip, labelled: labels.classification.rawValue, found: a.finding.classification.rawValue,
             gapWidth: ErrorStats(errors["gapWidth"] ?? []), endSeparation: ErrorStats(errors["endSeparation"] ?? []),
             defectDepthFraction: ErrorStats(errors["defectDepthFraction"] ?? []),
             muscleThickness: ErrorStats(errors["muscleThickness"] ?? []), echoIntensity: ErrorStats(errors["echoIntensity"] ?? []),
-            contractionR: r, gapWideningError: wideningError, errors: errors)
+            contractionR: r, gapWideningError: wideningError, errors: errors, geometry: geometry)
     }
 }

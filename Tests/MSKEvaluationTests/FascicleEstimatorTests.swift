@@ -1,0 +1,87 @@
+import Foundation
+import MSKImaging
+import Testing
+
+/// The fascicle estimator on synthetic oriented textures with a known angle, both signs.
+@Suite struct FascicleEstimatorTests {
+    /// A belly of striations at `angleDeg` (spec convention: rising towards +x on screen is
+    /// positive) between two bright horizontal bands, with seeded speckle.
+    static func texture(angleDeg: Double, width: Int = 320, height: Int = 240, seed: UInt64 = 1) -> (FloatImage, AponeurosisPair) {
+        var rng = SplitMix(seed: seed)
+        let a = angleDeg * .pi / 180
+        // Lines y = -tan(a) x + c: phase along the normal (sin a, cos a) in (x, y-down).
+        let nx = sin(a), ny = cos(a)
+        let period = 9.0
+        let top = 40.0, bottom = 200.0
+        var pixels = [Float](repeating: 0, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                let yd = Double(y)
+                var v: Double
+                if abs(yd - top) < 4 || abs(yd - bottom) < 4 {
+                    v = 200
+                } else if yd > top, yd < bottom {
+                    let phase = (Double(x) * nx + yd * ny) / period * 2 * .pi
+                    v = 60 + 30 * cos(phase)
+                } else {
+                    v = 40
+                }
+                v += Double(rng.next() % 41) - 20
+                pixels[y * width + x] = Float(max(0, min(255, v)))
+            }
+        }
+        let sup = Quadratic(c0: top + 4), deep = Quadratic(c0: bottom - 4)
+        let pair = AponeurosisPair(superficialCentre: Quadratic(c0: top), superficialInner: sup, deepCentre: Quadratic(c0: bottom),
+                                   deepInner: deep, bellyLevel: 60, superficialContrast: 140, deepContrast: 140, coverage: 1)
+        return (FloatImage(width: width, height: height, pixels: pixels), pair)
+    }
+
+    @Test(arguments: [-35.0, -20.0, -12.0, 12.0, 20.0, 35.0])
+    func findsTheStriationAngle(angle: Double) throws {
+        let (image, apo) = Self.texture(angleDeg: angle, seed: UInt64(abs(angle) * 10 + (angle < 0 ? 1 : 0)))
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let e = try #require(FascicleEstimator().estimate(image, aponeuroses: apo, spacing: spacing))
+        #expect(abs(e.fascicleAngleDeg - angle) < 1.0, "estimated \(e.fascicleAngleDeg) for \(angle)")
+        #expect(abs(e.deepAponeurosisAngleDeg) < 1e-9)
+        #expect(abs(e.pennationAngleDeg - angle) < 1.0)
+        // Parallel aponeuroses: length = thickness / sin(pennation).
+        let thicknessMm = (apo.deepInner.c0 - apo.superficialInner.c0) * 0.1
+        let expected = thicknessMm / abs(sin(e.pennationAngleDeg * .pi / 180))
+        let length = try #require(e.fascicleLengthMm)
+        #expect(abs(length - expected) < 1e-6 * expected)
+    }
+
+    @Test func noTextureGivesAWeakOrNoEstimate() {
+        var (image, apo) = Self.texture(angleDeg: 20)
+        var rng = SplitMix(seed: 99)
+        for i in image.pixels.indices { image.pixels[i] = Float(60 + Int(rng.next() % 41) - 20) }
+        let e = FascicleEstimator().estimate(image, aponeuroses: apo, spacing: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1))
+        #expect(e == nil || e!.strength < 1.5)
+    }
+
+    @Test func lengthRuleOnConvergingAponeuroses() throws {
+        // Superficial flat at 50, deep rising towards +x (y falls by 0.1 per px): the line through the
+        // belly centre at 30 degrees, cut by each tangent.
+        let sup = Quadratic(c0: 50), deep = Quadratic(c0: 210, c1: -0.1)
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let cut = try #require(FascicleEstimator.length(superficial: sup, deep: deep, fasciclePixelDeg: 30, centreX: 100, spacing: spacing))
+        #expect(abs(cut.superficial.y - 50) < 1e-9)
+        #expect(abs(cut.deep.y - deep.y(cut.deep.x)) < 1e-9)
+        // The cut points lie on the line at 30 degrees through (100, (50 + 200) / 2).
+        let slope = (cut.superficial.y - cut.deep.y) / (cut.superficial.x - cut.deep.x)
+        #expect(abs(slope + tan(30 * Double.pi / 180)) < 1e-9)
+        #expect(abs(cut.lengthMm - 0.1 * hypot(cut.superficial.x - cut.deep.x, cut.superficial.y - cut.deep.y)) < 1e-9)
+    }
+}
+
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
