@@ -50,7 +50,7 @@ let package = Package(
         // Labelled B-mode cine simulator (pure Swift): frames plus ground truth from the model.
         .target(name: "MSKSimulator", dependencies: ["MSKImage", "MSKLabels"]),
         // Simulated clips to files: simulator frames through the writer (video) or MSKDICOM (DICOM), labels beside each clip.
-        .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKDICOM", "MSKLabels", "MSKImage"]),
+        .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKReader", "MSKDICOM", "MSKLabels", "MSKImage"]),
         // Analysis: per-frame measurements, tracking and fusion, contraction, per-clip summary.
         .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader", "MSKLabels"]),
         // Reports: per-frame CSV, the self-contained HTML report, the annotated overlay clip (a second
