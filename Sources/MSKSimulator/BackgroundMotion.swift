@@ -69,7 +69,7 @@ public enum BackgroundMotion {
     /// strip gives a pair. An estimate, not a detector: check it (`synth --background` prints it)
     /// or give `--muscle-rows`.
     public static func muscleBand(frame: GreyImage, region: PixelRect, centreX: Int, mmPerPixelY: Double,
-                                  mmPerPixelX: Double, halfWidthMm: Double = 15, minThicknessMm: Double = 8) -> MuscleBand? {
+                                  mmPerPixelX: Double, halfWidthMm: Double = 15, minThicknessMm: Double = 4) -> MuscleBand? {
         let stripW = max(3, Int((4 / mmPerPixelX).rounded()))
         let smooth = max(1, Int((0.25 / mmPerPixelY).rounded()))
         let minGap = Int((minThicknessMm / mmPerPixelY).rounded())

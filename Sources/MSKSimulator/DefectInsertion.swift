@@ -104,7 +104,17 @@ public struct DefectInserter: Sendable {
     /// scanner shows there (2nd percentile of the region: its noise floor).
     public let bellyGrey: Double
     public let floorGrey: Double
+    /// Speckle grain of the background's belly (FWHM of the autocovariance), mm, lateral and axial:
+    /// the fluid's speckle gets the same grain.
+    public let grainMm: (x: Double, y: Double)
     let centreX: Double
+    /// Two complex speckle fields (re, im interleaved) with the background's grain, in pixels
+    /// around the defect centre (`fieldW` x `fieldH`, centre at the middle): the fluid's speckle,
+    /// blended slowly from one to the other over the clip (the fluid does not move with the fibres).
+    let fieldA: [Float]
+    let fieldB: [Float]
+    let fieldW: Int
+    let fieldH: Int
     let seeds: [UInt64]
     let uTop: Double
     let uBottom: Double
@@ -146,6 +156,17 @@ public struct DefectInserter: Sendable {
             for x in region.x..<(region.x + region.width) { hist[Int(firstFrame[x, y])] += 1 }
         }
         bellyGrey = n > 0 ? sum / n : 60
+        let gx = Self.grain(firstFrame, band: band, region: region, horizontal: true)
+        let gy = Self.grain(firstFrame, band: band, region: region, horizontal: false)
+        grainMm = (max(0.3, gx * mmPerPixelX), max(0.15, gy * mmPerPixelY))
+        let thickPx = band.height(band.x0)
+        let extentMm = spec.restGapMm + spec.wideningMm + 6 * spec.raggednessMm + 2 * abs(tan(spec.obliquityDeg * .pi / 180)) * thickPx * mmPerPixelY + 4
+        let fw = Int(extentMm / mmPerPixelX) + 2 * Int(max(abs(band.superficialSlope), abs(band.deepSlope)) * 0) + 8
+        let fh = Int(thickPx * 1.2) + Int(abs(offsets.map(\.dy).max() ?? 0)) + 16
+        fieldW = fw; fieldH = fh
+        let sx = max(0.7, gx / 2.355), sy = max(0.7, gy / 2.355)
+        fieldA = Self.speckleField(width: fw, height: fh, sigmaX: sx, sigmaY: sy, seed: seeds[3])
+        fieldB = Self.speckleField(width: fw, height: fh, sigmaX: sx, sigmaY: sy, seed: seeds[4])
         var acc = 0, floor = 0
         let total = hist.reduce(0, +)
         for (v, c) in hist.enumerated() { acc += c; if Double(acc) >= 0.02 * Double(total) { floor = v; break } }
@@ -153,6 +174,57 @@ public struct DefectInserter: Sendable {
     }
 
     public var frameCount: Int { contraction.count }
+
+    /// Complex Gaussian noise blurred by separable Gaussians (sigma in pixels), scaled so the
+    /// magnitude has mean 1 (Rayleigh: E|z| = sqrt(pi) / 2 * sqrt(E|z|^2)).
+    static func speckleField(width w: Int, height h: Int, sigmaX: Double, sigmaY: Double, seed: UInt64) -> [Float] {
+        var r = SplitMix64(seed: seed)
+        var f = [Float](repeating: 0, count: 2 * w * h)
+        for i in 0..<(w * h) { let (a, b) = r.normalPair(); f[2 * i] = Float(a); f[2 * i + 1] = Float(b) }
+        func kernel(_ s: Double) -> [Float] {
+            let rad = Int((3 * s).rounded(.up))
+            let k = (-rad...rad).map { exp(-Double($0 * $0) / (2 * s * s)) }
+            let e = k.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            return k.map { Float($0 / e) }
+        }
+        CineSimulator.convolveSeparable(&f, width: w, height: h, lateral: kernel(sigmaX), axial: kernel(sigmaY))
+        // Unit power per component pair -> E|z|^2 = 2 (each of re, im has variance 1 after the unit-energy kernels).
+        let scale = Float(1 / (2.0.squareRoot() * Double.pi.squareRoot() / 2))
+        for i in 0..<f.count { f[i] *= scale }
+        return f
+    }
+
+    /// FWHM (pixels) of the grey autocovariance along x or y over the middle half of the belly,
+    /// +-120 px around the band's centre column; 2 when it cannot be measured.
+    static func grain(_ img: GreyImage, band: MuscleBand, region: PixelRect, horizontal: Bool) -> Double {
+        let x0 = max(region.x, Int(band.x0) - 120), x1 = min(region.x + region.width, Int(band.x0) + 120)
+        let sTop = Int(band.superficial(band.x0) + 0.25 * band.height(band.x0))
+        let sBot = Int(band.superficial(band.x0) + 0.75 * band.height(band.x0))
+        guard x1 - x0 > 40, sBot - sTop > 10 else { return 2 }
+        var sum = 0.0, n = 0.0
+        for y in sTop..<sBot { for x in x0..<x1 { sum += Double(img[x, y]); n += 1 } }
+        let mean = sum / n
+        func cov(_ lag: Int) -> Double {
+            var c = 0.0, m = 0.0
+            for y in sTop..<(sBot - (horizontal ? 0 : lag)) {
+                for x in x0..<(x1 - (horizontal ? lag : 0)) {
+                    let a = Double(img[x, y]) - mean
+                    let b = Double(horizontal ? img[x + lag, y] : img[x, y + lag]) - mean
+                    c += a * b; m += 1
+                }
+            }
+            return m > 0 ? c / m : 0
+        }
+        let c0 = cov(0)
+        guard c0 > 1e-6 else { return 2 }
+        var prev = 1.0
+        for lag in 1...40 {
+            let r = cov(lag) / c0
+            if r < 0.5 { return 2 * (Double(lag - 1) + (prev - 0.5) / max(prev - r, 1e-6)) }
+            prev = r
+        }
+        return 80
+    }
 
     /// Half the stump split at frame `k`, mm.
     func split(_ k: Int) -> Double {
@@ -175,8 +247,8 @@ public struct DefectInserter: Sendable {
             if half < 0.05 { return nil }
         }
         let rag = spec.raggednessMm
-        let l = -half + rag * fractalNoise(seeds[0], yMm / 0.8) + tilt
-        let r = half + rag * fractalNoise(seeds[1], yMm / 0.8) + tilt
+        let l = -half + rag * (0.7 * fractalNoise(seeds[0], yMm / 0.8) + 0.5 * valueNoise(seeds[0] ^ 9, yMm / 3)) + tilt
+        let r = half + rag * (0.7 * fractalNoise(seeds[1], yMm / 0.8) + 0.5 * valueNoise(seeds[1] ^ 9, yMm / 3)) + tilt
         // Keep a minimum of a third of the rest gap open, so raggedness never closes the defect.
         let minOpen = spec.restGapMm / 3
         if r - l < minOpen { let c = (l + r) / 2; return (c - minOpen / 2, c + minOpen / 2) }
@@ -239,7 +311,8 @@ public struct DefectInserter: Sendable {
         let reach = (spec.restGapMm / 2 + 3 * spec.raggednessMm + abs(tan(spec.obliquityDeg * .pi / 180)) * t + h + 1) / mmPerPixelX
         let x0 = max(region.x, Int(cx - reach - fadePx - 2)), x1 = min(region.x + region.width - 1, Int(cx + reach + fadePx + 2))
         let yBottom = region.y + region.height - 1
-        let softPx = max(0.6, 0.25 / mmPerPixelX)
+        let softPx = max(1.0, 0.5 * grainMm.x / mmPerPixelX)
+        let softYPx = max(1.0, 0.5 * grainMm.y / mmPerPixelY)
         let taperPx = max(1.0, 0.4 / mmPerPixelY)
         let phase = 0.09 * Double(k)
         let (cp, sp) = (cos(phase), sin(phase))
@@ -272,7 +345,10 @@ public struct DefectInserter: Sendable {
                     let l = f.left - h, r = f.right + h  // faces at this frame, mm from the centre
                     let dl = (along - l) / mmPerPixelX, dr = (r - along) / mmPerPixelX  // >0 inside
                     inside = max(0, min(1, (min(dl, dr) / softPx + 1) / 2))
-                    if u < range.top || u > range.bottom { inside = 0 }
+                    // Softened at the top and bottom too (over half the axial grain), never past the edges.
+                    let dv = min(u - range.top, range.bottom - u) * hgt / softYPx
+                    inside *= max(0, min(1, dv + 0.5))
+                    if u < range.top - 0.001 || u > range.bottom + 0.001 { inside = 0 }
                 }
                 let side: Double = along < (f.map { ($0.left + $0.right) / 2 } ?? 0) ? -1 : 1
                 let dist = abs(xd - cx)
@@ -289,19 +365,26 @@ public struct DefectInserter: Sendable {
                     }
                 }
                 if inside > 0 {
-                    // Fluid: speckle with the fluid's own slow motion, debris, clot, septa.
+                    // Fluid: speckle of the background's own grain drifting slowly
+                    // (the fluid is not anchored to the fibres), clot patches and debris denser low
+                    // down, thin septa.
                     let fx = (xd - cx) * mmPerPixelX, fy = u * t
-                    let n1 = valueNoise(seeds[3], fx / 0.18, fy / 0.12), n2 = valueNoise(seeds[4], fx / 0.18, fy / 0.12)
-                    let n3 = valueNoise(seeds[5], fx / 0.18 + 17, fy / 0.12), n4 = valueNoise(seeds[6], fx / 0.18 + 31, fy / 0.12)
-                    let re = cp * n1 + sp * n3, im = cp * n2 + sp * n4
-                    let speckle = (re * re + im * im).squareRoot() * 1.6
+                    let gxm = grainMm.x, gym = grainMm.y
+                    let fi = min(max(Int((xd - cx).rounded()) + fieldW / 2, 0), fieldW - 1)
+                    let fj = min(max(Int((yd - s).rounded()) + 8, 0), fieldH - 1)
+                    let q = 2 * (fj * fieldW + fi)
+                    let re = cp * Double(fieldA[q]) + sp * Double(fieldB[q]), im = cp * Double(fieldA[q + 1]) + sp * Double(fieldB[q + 1])
+                    let speckle = (re * re + im * im).squareRoot()
                     let sediment = 1 + 1.2 * spec.debris * max(0, u - 0.5)
                     var fluid = fluidMean * speckle * sediment
-                    let specks = max(0, valueNoise(seeds[7], fx / 0.3, fy / 0.3) - 0.55)
-                    fluid += spec.debris * specks * 2.2 * bellyG
+                    let clot = max(0, valueNoise(seeds[7] ^ 0xC1, fx / 1.5, fy / 1.2))
+                    fluid += spec.debris * clot * 0.5 * bellyG * speckle * (0.4 + u)
+                    let specks = max(0, valueNoise(seeds[7], fx / (0.6 * gxm), fy / (0.6 * gym)) - 0.6)
+                        * max(0, valueNoise(seeds[7] ^ 0x5B, fx / (1.7 * gxm), fy / (1.3 * gym)))
+                    fluid += spec.debris * specks * 4 * bellyG
                     for sep in septa {
                         let dy = fy - sep.u * t - sep.angle * (fx - sep.along * spec.restGapMm)
-                        fluid += 0.6 * bellyG * exp(-dy * dy / (2 * 0.12 * 0.12))
+                        fluid += 0.7 * bellyG * exp(-dy * dy / (2 * 0.15 * 0.15)) * (0.5 + 0.5 * speckle)
                     }
                     fluid = max(floorG * (0.5 + 0.5 * speckle), fluid)
                     value = value * (1 - inside) + fluid * inside

@@ -20,8 +20,10 @@ public struct BackgroundJob: Sendable {
     public var maxFrames: Int?
     /// The ultrasound image inside the frame; nil: the pixels that move over the clip.
     public var region: PixelRect?
-    /// Inner edges of the aponeuroses at the defect centre, rows; nil: estimated (`BackgroundMotion.muscleBand`).
+    /// Inner edges of the aponeuroses at the imaging region's centre column, rows, and their common
+    /// slope (rows per column); nil: estimated (`BackgroundMotion.muscleBand`).
     public var muscleRows: (top: Double, bottom: Double)?
+    public var muscleSlope: Double = 0
     /// One contraction value per written frame; nil: from the tissue's motion.
     public var contraction: [Double]?
     /// FFV1 (lossless, default) or a lossy codec at its quality.
@@ -49,6 +51,8 @@ public struct BackgroundResult: Sendable {
     public let region: PixelRect
     public let band: MuscleBand
     public let bellyGrey: Double
+    /// Speckle grain of the background's belly (mm, lateral and axial), given to the fluid.
+    public let grainMm: (x: Double, y: Double)
     /// Largest tissue displacement at the defect over the clip, mm.
     public let maxDisplacementMm: Double
 }
@@ -98,7 +102,9 @@ extension Synthesizer {
         let centreX = region.x + Int((job.spec.centreFraction * Double(region.width)).rounded())
         let band: MuscleBand
         if let rows = job.muscleRows {
-            band = MuscleBand(x0: Double(centreX), superficialY0: rows.top, deepY0: rows.bottom)
+            let dx = Double(centreX) - (Double(region.x) + Double(region.width) / 2)
+            band = MuscleBand(x0: Double(centreX), superficialY0: rows.top + job.muscleSlope * dx, superficialSlope: job.muscleSlope,
+                              deepY0: rows.bottom + job.muscleSlope * dx, deepSlope: job.muscleSlope)
         } else if let b = BackgroundMotion.muscleBand(frame: frames[0], region: region, centreX: centreX,
                                                       mmPerPixelY: job.mmPerPixelY, mmPerPixelX: job.mmPerPixelX) {
             band = b
@@ -180,6 +186,6 @@ extension Synthesizer {
         }
         let maxD = offsets.map { hypot($0.dx * job.mmPerPixelX, $0.dy * job.mmPerPixelY) }.max() ?? 0
         return BackgroundResult(clipPath: clipPath, labelsPath: labelsPath, frames: written, stride: stride,
-                                region: region, band: band, bellyGrey: inserter.bellyGrey, maxDisplacementMm: maxD)
+                                region: region, band: band, bellyGrey: inserter.bellyGrey, grainMm: inserter.grainMm, maxDisplacementMm: maxD)
     }
 }

@@ -64,7 +64,7 @@ extension MSKCine {
         @Option(help: ArgumentHelp("With --background: the ultrasound image X,Y,W,H in frame pixels (default: the pixels that move over the clip).", valueName: "X,Y,W,H"))
         var roi: String?
 
-        @Option(name: .customLong("muscle-rows"), help: ArgumentHelp("With --background: rows of the aponeuroses' inner edges at the defect (default: estimated).", valueName: "TOP,BOTTOM"))
+        @Option(name: .customLong("muscle-rows"), help: ArgumentHelp("With --background: rows of the aponeuroses' inner edges at the image's centre column, and optionally their slope in rows per column (default: estimated).", valueName: "TOP,BOTTOM[,SLOPE]"))
         var muscleRows: String?
 
         @Option(name: .customLong("contraction"), help: ArgumentHelp("With --background: a file with one contraction value (0-1) per written frame (default: from the tissue's motion).", valueName: "FILE"))
@@ -102,7 +102,7 @@ extension MSKCine {
                 if mmPerPixel == nil { throw ValidationError("--background needs --mm-per-pixel X[,Y]: the video carries no calibration") }
                 if codec?.video == nil && codec != nil { throw ValidationError("--background writes video: choose ffv1 (lossless), h264, mpeg4 or mjpeg") }
                 if let roi, Self.integers(roi, count: 4) == nil { throw ValidationError("--roi '\(roi)' must be X,Y,W,H in pixels") }
-                if let muscleRows, Self.numbers(muscleRows, count: 2) == nil { throw ValidationError("--muscle-rows '\(muscleRows)' must be TOP,BOTTOM rows") }
+                if let muscleRows, Self.muscleRows(muscleRows) == nil { throw ValidationError("--muscle-rows '\(muscleRows)' must be TOP,BOTTOM[,SLOPE] (rows, and rows per column)") }
             } else if roi != nil || muscleRows != nil || contractionFile != nil {
                 throw ValidationError("--roi, --muscle-rows and --contraction go with --background")
             }
@@ -192,6 +192,12 @@ extension MSKCine.Synth {
         return v.map { $0! }
     }
 
+    static func muscleRows(_ text: String) -> (top: Double, bottom: Double, slope: Double)? {
+        let v = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard (2...3).contains(v.count), v.allSatisfy({ $0 != nil && $0!.isFinite }), v[0]! >= 0, abs(v.count == 3 ? v[2]! : 0) <= 1 else { return nil }
+        return (v[0]!, v[1]!, v.count == 3 ? v[2]! : 0)
+    }
+
     static func integers(_ text: String, count: Int) -> [Int]? {
         let v = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard v.count == count, v.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
@@ -207,9 +213,10 @@ extension MSKCine.Synth {
                                 spec: InsertionSpec.randomised(case: c, seed: s), mmPerPixelX: spacing.x, mmPerPixelY: spacing.y)
         job.maxFrames = frames
         if let roi, let v = Self.integers(roi, count: 4) { job.region = PixelRect(x: v[0], y: v[1], width: v[2], height: v[3]) }
-        if let muscleRows, let v = Self.numbers(muscleRows, count: 2) {
-            guard v[1] > v[0] else { throw ValidationError("--muscle-rows: BOTTOM must be below TOP") }
-            job.muscleRows = (v[0], v[1])
+        if let muscleRows, let v = Self.muscleRows(muscleRows) {
+            guard v.bottom > v.top else { throw ValidationError("--muscle-rows: BOTTOM must be below TOP") }
+            job.muscleRows = (v.top, v.bottom)
+            job.muscleSlope = v.slope
         }
         if let contractionFile {
             guard let text = try? String(contentsOfFile: contractionFile, encoding: .utf8) else {
@@ -228,9 +235,9 @@ extension MSKCine.Synth {
         do throws(SynthError) {
             let r = try Synthesizer.writeOnBackground(job, into: outdir)
             let b = r.band
-            printError(String(format: "wrote %@ (%d frames, every %d of the background; region %d,%d,%d,%d; belly rows %.0f-%.0f at x %.0f, grey %.0f; tissue moved up to %.1f mm) and %@",
+            printError(String(format: "wrote %@ (%d frames, every %d of the background; region %d,%d,%d,%d; belly rows %.0f-%.0f at x %.0f, grey %.0f, grain %.2f x %.2f mm; tissue moved up to %.1f mm) and %@",
                               r.clipPath, r.frames, r.stride, r.region.x, r.region.y, r.region.width, r.region.height,
-                              b.superficialY0, b.deepY0, b.x0, r.bellyGrey, r.maxDisplacementMm,
+                              b.superficialY0, b.deepY0, b.x0, r.bellyGrey, r.grainMm.x, r.grainMm.y, r.maxDisplacementMm,
                               URL(fileURLWithPath: r.labelsPath).lastPathComponent))
         } catch {
             printError("mskcine: \(error)")
