@@ -70,7 +70,7 @@ def real_table(rows, results):
         why = ""
         if doc:
             ev = doc["finding"].get("evidence") or doc["finding"].get("reasons") or []
-            why = (ev[0] if isinstance(ev, list) and ev else str(ev))[:70] if ev else ""
+            why = (ev[-1] if isinstance(ev, list) and ev else str(ev))[:90] if ev else ""
         else:
             why = err[:70]
         print(f"{name:58} {SHORT.get(call, call):14} {why}")

@@ -110,10 +110,14 @@ public enum BackgroundMotion {
             // between the peak and the belly's mean.
             let inner = sm[(best.top + smooth)...(best.bottom - smooth)]
             let mean = inner.reduce(0, +) / Double(inner.count)
-            var top = best.top
-            while top < best.bottom && sm[top] > (sm[best.top] + mean) / 2 { top += 1 }
-            var bottom = best.bottom
-            while bottom > top && sm[bottom] > (sm[best.bottom] + mean) / 2 { bottom -= 1 }
+            // Walk out from the belly's middle to each band: the inner edge is the first row whose
+            // profile passes half-way between the belly's mean and that band's peak (a band drawn as
+            // two lines, as a deep aponeurosis often is, then gives its inner line).
+            let mid = (best.top + best.bottom) / 2
+            var top = mid
+            while top > best.top && sm[top] < (sm[best.top] + mean) / 2 { top -= 1 }
+            var bottom = mid
+            while bottom < best.bottom && sm[bottom] < (sm[best.bottom] + mean) / 2 { bottom += 1 }
             xs.append(Double(x0 + x1) / 2)
             ss.append(Double(region.y + top))
             ds.append(Double(region.y + bottom))

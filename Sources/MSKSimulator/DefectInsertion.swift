@@ -98,6 +98,9 @@ public struct DefectInserter: Sendable {
     public let mmPerPixelY: Double
     /// Per frame: tissue displacement at the defect from the first frame (pixels).
     public let offsets: [(dx: Double, dy: Double)]
+    /// Per frame: vertical shift of the superficial and the deep inner edge from the first frame
+    /// (pixels), tracked on the aponeuroses themselves (they do not move as the belly's middle does).
+    public let edges: [(top: Double, bottom: Double)]
     /// Per frame, 0...1.
     public let contraction: [Double]
     /// Mean grey of the belly around the defect in the first frame, and the darkest grey the
@@ -121,7 +124,9 @@ public struct DefectInserter: Sendable {
     let septa: [(u: Double, angle: Double, along: Double)]
 
     public init(spec: InsertionSpec, band: MuscleBand, region: PixelRect, mmPerPixelX: Double, mmPerPixelY: Double,
-                offsets: [(dx: Double, dy: Double)], contraction: [Double], firstFrame: GreyImage) {
+                offsets: [(dx: Double, dy: Double)], edges: [(top: Double, bottom: Double)]? = nil,
+                contraction: [Double], firstFrame: GreyImage) {
+        self.edges = edges ?? offsets.map { ($0.dy, $0.dy) }
         self.spec = spec
         self.band = band
         self.region = region
@@ -274,7 +279,7 @@ public struct DefectInserter: Sendable {
         let t = thicknessMm
         func point(_ u: Double, _ alongMm: Double) -> (x: Double, y: Double) {
             let x = cx + alongMm / mmPerPixelX
-            let s = band.superficial(x - o.dx) + o.dy, d = band.deep(x - o.dx) + o.dy
+            let s = band.superficial(x - o.dx) + edges[k].top, d = band.deep(x - o.dx) + edges[k].bottom
             return (x * mmPerPixelX, (s + u * (d - s)) * mmPerPixelY)
         }
         let range = depthRange
@@ -325,7 +330,7 @@ public struct DefectInserter: Sendable {
         let src = frame
         for x in x0...x1 {
             let xd = Double(x)
-            let s = band.superficial(xd - o.dx) + o.dy, d = band.deep(xd - o.dx) + o.dy
+            let s = band.superficial(xd - o.dx) + edges[k].top, d = band.deep(xd - o.dx) + edges[k].bottom
             let hgt = d - s
             guard hgt > 4 else { continue }
             let along = (xd - cx) * mmPerPixelX
@@ -364,6 +369,9 @@ public struct DefectInserter: Sendable {
                         value *= 1 + fray * wv
                     }
                 }
+                // Near the edges, a pixel far brighter than the belly is aponeurosis: the defect
+                // stops there (the band is an estimate; the fascia is not torn).
+                if inside > 0 && (u < 0.15 || u > 0.85) && Double(src[x, y]) > 2.2 * bellyG { inside = 0 }
                 if inside > 0 {
                     // Fluid: speckle of the background's own grain drifting slowly
                     // (the fluid is not anchored to the fibres), clot patches and debris denser low

@@ -32,9 +32,9 @@ extension SimulationParameters {
         p.frequencyMHz = (r.uniform(5...15) * 2).rounded() / 2
         p.lateralFNumber = r.uniform(2.5...8)
         p.pulseCycles = r.uniform(1.5...5)
-        p.dynamicRangeDb = r.uniform(40...80).rounded()
-        p.gainDb = r.uniform(-8...6)
-        p.greyGamma = r.uniform(0.7...1.4)
+        p.dynamicRangeDb = r.uniform(45...80).rounded()
+        p.gainDb = r.uniform(-8...4)
+        p.greyGamma = r.uniform(0.75...1.35)
         p.tgcCompensation = r.uniform(0.6...1.1)
         p.attenuationDbPerCmMHz = r.uniform(0.3...0.7)
         p.noiseLevel = r.uniform(0.003...0.05)

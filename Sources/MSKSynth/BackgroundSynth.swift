@@ -119,21 +119,23 @@ extension Synthesizer {
         // contraction comes from all eight.
         let block = max(9, Int((3 / job.mmPerPixelX).rounded()) | 1)
         let search = max(4, Int((1.5 / job.mmPerPixelX).rounded()))
-        var points: [(x: Double, y: Double)] = [0.3, 0.5, 0.7].map { u in
-            (Double(centreX), band.superficial(Double(centreX)) + u * band.height(Double(centreX)))
-        }
+        // Blocks on the two inner edges and at mid-belly at the defect column (they move the band
+        // and the defect), and at mid-belly across the region (with the first three, the contraction).
+        let cxd = Double(centreX)
+        var points: [(x: Double, y: Double)] = [(cxd, band.superficial(cxd)), (cxd, band.superficial(cxd) + 0.5 * band.height(cxd)),
+                                                 (cxd, band.deep(cxd))]
         for f in [0.2, 0.35, 0.65, 0.8] {
             let x = Double(region.x) + f * Double(region.width)
             points.append((x, band.superficial(x) + 0.5 * band.height(x)))
         }
         let tracks = BackgroundMotion.track(frames: frames, points: points, block: block, search: search)
         let offsets: [(dx: Double, dy: Double)] = (0..<frames.count).map { k in
-            let dx = tracks[0..<3].map { $0[k].dx }.sorted()[1], dy = tracks[0..<3].map { $0[k].dy }.sorted()[1]
-            return (dx, dy)
+            (tracks[0..<3].map { $0[k].dx }.sorted()[1], tracks[1][k].dy)
         }
+        let edges: [(top: Double, bottom: Double)] = (0..<frames.count).map { k in (tracks[0][k].dy, tracks[2][k].dy) }
         let contraction = job.contraction ?? BackgroundMotion.contraction(tracks: tracks)
         let inserter = DefectInserter(spec: job.spec, band: band, region: region, mmPerPixelX: job.mmPerPixelX,
-                                      mmPerPixelY: job.mmPerPixelY, offsets: offsets, contraction: contraction,
+                                      mmPerPixelY: job.mmPerPixelY, offsets: offsets, edges: edges, contraction: contraction,
                                       firstFrame: frames[0])
         let clipPath = (directory as NSString).appendingPathComponent(job.clipFileName)
         let labelsPath = (directory as NSString).appendingPathComponent(job.labelsFileName)
