@@ -207,7 +207,9 @@ public enum BackgroundMotion {
                         let count = Float(n * n)
                         let varN = s2 - s * s / count
                         let d = (varN * tnorm).squareRoot()
-                        score[(oy + search) * side + ox + search] = d > 1e-6 ? st / d : -1
+                        // A tiny penalty for distance from the prediction breaks ties (periodic texture).
+                        let penalty = 1e-4 * Float(ox * ox + oy * oy) / Float(search * search)
+                        score[(oy + search) * side + ox + search] = d > 1e-6 ? st / d - penalty : -1
                     }
                 }
             }

@@ -76,6 +76,11 @@ extension SimulationParameters {
             list.append(DarkDistractor(kind: kind, centreX: cx, centreDepth: r.uniform(0.25...0.75),
                                        halfLengthMm: halfLength, halfWidthMm: halfWidth, darkness: dark))
         }
+        if list.isEmpty {
+            // No room away from the defect was drawn: one patch on the far side of the image.
+            list.append(DarkDistractor(kind: .patch, centreX: p.defectCentreFraction < 0.5 ? 0.9 : 0.1, centreDepth: 0.5,
+                                       halfLengthMm: 2, halfWidthMm: 1.2, darkness: 0.45))
+        }
         p.darkDistractors = list
         let v = r.unit()
         let codec = v < 0.4 ? "h264" : (v < 0.6 ? "mpeg4" : (v < 0.8 ? "mjpeg" : "dicom"))

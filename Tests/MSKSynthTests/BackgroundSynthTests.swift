@@ -22,7 +22,7 @@ import Testing
     }
 
     /// Frame k of the background: belly 120 with a faint pattern that moves 0 px (the tracker then
-    /// finds no motion), bands 210, the rest 70.
+    /// finds no motion), bands 210, the rest 12 (the scanner's dark floor).
     static func backgroundFrame(_ k: Int) -> GreyImage {
         GreyImage(width: width, height: height) { out in
             for y in 0..<height {
@@ -31,7 +31,7 @@ import Testing
                     if y >= Int(top) - 6 && y < Int(top) { v = 210 }
                     else if y > Int(bottom) && y <= Int(bottom) + 6 { v = 210 }
                     else if y >= Int(top) && y <= Int(bottom) { v = 120 + ((x / 7 + y / 5) % 2 == 0 ? 4 : -4) }
-                    else { v = 70 }
+                    else { v = 12 }
                     out[y * width + x] = UInt8(v)
                 }
             }
@@ -106,7 +106,7 @@ import Testing
             // The faces are softened over about 0.4 mm: the dark run is within 0.3 mm of the truth.
             #expect(abs(measured - truth) <= 0.3, "frame \(k): measured \(measured) mm, truth \(truth) mm")
             #expect(labels[k].defectDepthFraction == 1)
-            #expect(labels[k].contraction == Self.curve[k])
+            #expect(abs((labels[k].contraction ?? -1) - Self.curve[k]) < 1e-4)
         }
         // Stumps retract with the contraction: the truth widens by the set widening, and so does the image.
         let rest = try #require(labels[0].gapWidthMm), peak = try #require(labels[12].gapWidthMm)
@@ -158,24 +158,39 @@ import Testing
         // A textured frame shifted right by k/2 px in frame k for 10 frames, then back.
         let w = 120, h = 80
         var r = SplitMix64(seed: 5)
-        let base = (0..<(w * 2 * h)).map { _ in UInt8(40 + r.next() % 160) }
+        let noise: [Double] = (0..<(w * 2 * h)).map { _ in Double(r.next() % 200) }
+        // Speckle-like: the noise smoothed over 5 x 5 pixels, stretched to 20...230.
+        var base = [Double](repeating: 0, count: w * 2 * h)
+        for y in 0..<h {
+            for x in 0..<(2 * w) {
+                var sum = 0.0, n = 0.0
+                for dy in -2...2 { for dx in -2...2 {
+                    let yy = min(max(y + dy, 0), h - 1), xx = min(max(x + dx, 0), 2 * w - 1)
+                    sum += noise[yy * 2 * w + xx]; n += 1
+                } }
+                base[y * 2 * w + x] = sum / n
+            }
+        }
+        let lo = base.min()!, hi = base.max()!
+        base = base.map { 20 + 210 * ($0 - lo) / (hi - lo) }
         func frame(_ shift: Double) -> GreyImage {
             GreyImage(width: w, height: h) { out in
                 for y in 0..<h {
                     for x in 0..<w {
                         let sx = Double(x) - shift + 40, i = Int(sx), f = sx - Double(i)
-                        let a = Double(base[y * 2 * w + i]), b = Double(base[y * 2 * w + i + 1])
+                        let a = base[y * 2 * w + i], b = base[y * 2 * w + i + 1]
                         out[y * w + x] = UInt8((a * (1 - f) + b * f).rounded())
                     }
                 }
             }
         }
-        let shifts = (0..<20).map { k in k < 10 ? Double(k) * 0.6 : Double(19 - k) * 0.6 }
+        let shifts: [Double] = (0..<20).map { (k: Int) -> Double in Double(k < 10 ? k : 19 - k) * 0.6 }
         let frames = shifts.map(frame)
         let tracks = BackgroundMotion.track(frames: frames, points: [(60, 40), (45, 40)], block: 15, search: 4)
-        for (k, s) in shifts.enumerated() { #expect(abs(tracks[0][k].dx - s) < 0.35, "frame \(k): \(tracks[0][k].dx) vs \(s)") }
+        for (k, s) in shifts.enumerated() { #expect(abs(tracks[0][k].dx - s) < 0.5, "frame \(k): \(tracks[0][k].dx) vs \(s)") }
         let c = BackgroundMotion.contraction(tracks: tracks)
-        #expect(c.firstIndex(of: c.max()!)! >= 8 && c.firstIndex(of: c.max()!)! <= 11)
+        let peak = c.indices.max { c[$0] < c[$1] } ?? 0
+        #expect(peak >= 8 && peak <= 11)
         #expect(c[0] < 0.1)
     }
 }
