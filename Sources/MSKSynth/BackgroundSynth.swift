@@ -57,11 +57,6 @@ public struct BackgroundResult: Sendable {
     public let maxDisplacementMm: Double
 }
 
-extension SynthError {
-    static func background(_ path: String, _ reason: String) -> SynthError {
-        .badJob(name: (path as NSString).lastPathComponent, problems: [reason])
-    }
-}
 
 extension Synthesizer {
     /// Decodes `job.background`, draws the defect (or nothing, case `none`), writes the clip and
@@ -79,9 +74,9 @@ extension Synthesizer {
             fps = source.info.fps ?? 25
             while let f = try source.nextFrame() { all.append(f.grey) }
         } catch {
-            throw .background(job.background, "cannot read the background clip: \(error)")
+            throw .background(path: job.background, reason: "\(error)", advice: "give a readable video clip")
         }
-        guard all.count >= 8 else { throw .background(job.background, "the background clip has \(all.count) frames; at least 8 are needed") }
+        guard all.count >= 8 else { throw .background(path: job.background, reason: "it has \(all.count) frames", advice: "give a clip of at least 8 frames") }
         let stride = job.maxFrames.map { max(1, Int((Double(all.count) / Double(max(1, $0))).rounded(.up))) } ?? 1
         let frames = Swift.stride(from: 0, to: all.count, by: stride).map { all[$0] }
         all = []
@@ -93,7 +88,7 @@ extension Synthesizer {
             throw .badJob(name: job.name, problems: ["the contraction curve has \(c.count) values for \(frames.count) frames"])
         }
         guard let region = job.region ?? BackgroundMotion.imagingRegion(frames: frames) else {
-            throw .background(job.background, "the ultrasound image could not be found (nothing moves); give --roi")
+            throw .background(path: job.background, reason: "the ultrasound image could not be found (nothing moves)", advice: "give --roi X,Y,W,H")
         }
         guard region.x >= 0, region.y >= 0, region.x + region.width <= w, region.y + region.height <= h,
               region.width >= 64, region.height >= 48 else {
@@ -109,7 +104,7 @@ extension Synthesizer {
                                                       mmPerPixelY: job.mmPerPixelY, mmPerPixelX: job.mmPerPixelX) {
             band = b
         } else {
-            throw .background(job.background, "no belly between two bright aponeuroses was found near column \(centreX); give --muscle-rows TOP,BOTTOM")
+            throw .background(path: job.background, reason: "no belly between two bright aponeuroses was found near column \(centreX)", advice: "give --muscle-rows TOP,BOTTOM[,SLOPE]")
         }
         guard band.height(band.x0) * job.mmPerPixelY >= 4 else {
             throw .badJob(name: job.name, problems: ["the belly is under 4 mm thick at the defect; check --muscle-rows"])

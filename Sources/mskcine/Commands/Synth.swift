@@ -102,7 +102,10 @@ extension MSKCine {
                 if mmPerPixel == nil { throw ValidationError("--background needs --mm-per-pixel X[,Y]: the video carries no calibration") }
                 if codec?.video == nil && codec != nil { throw ValidationError("--background writes video: choose ffv1 (lossless), h264, mpeg4 or mjpeg") }
                 if let roi, Self.integers(roi, count: 4) == nil { throw ValidationError("--roi '\(roi)' must be X,Y,W,H in pixels") }
-                if let muscleRows, Self.muscleRows(muscleRows) == nil { throw ValidationError("--muscle-rows '\(muscleRows)' must be TOP,BOTTOM[,SLOPE] (rows, and rows per column)") }
+                if let muscleRows {
+                    guard let v = Self.muscleRows(muscleRows) else { throw ValidationError("--muscle-rows '\(muscleRows)' must be TOP,BOTTOM[,SLOPE] (rows, and rows per column)") }
+                    if v.bottom <= v.top { throw ValidationError("--muscle-rows '\(muscleRows)': BOTTOM must be below TOP") }
+                }
             } else if roi != nil || muscleRows != nil || contractionFile != nil {
                 throw ValidationError("--roi, --muscle-rows and --contraction go with --background")
             }
@@ -242,6 +245,7 @@ extension MSKCine.Synth {
         } catch {
             printError("mskcine: \(error)")
             if case .badJob = error { throw ExitCode(ExitStatus.usage) }
+            if case .background = error { throw ExitCode(ExitStatus.unreadableInput) }
             throw ExitCode(ExitStatus.failure)
         }
     }
