@@ -18,7 +18,7 @@ NRANDOM=${VALIDATE_RANDOM:-40}
 SETS=${VALIDATE_SETS:-real semi random}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # Version of the generators' output: bump when synth --background or --randomised change, so the cache is redone.
-GEN=v1
+GEN=v2
 # Seed ranges (Docs/validation.md): dev 1-99999 (tune on these); validation 100000-199999 (semi-synthetic)
 # and 200000-299999 (randomised): never tune on them.
 SEMI_SEED0=100000

@@ -49,9 +49,14 @@ extension SimulationParameters {
         // Haematoma: mean grey 0-50 % of the belly's (converted to amplitude under this log map).
         let greyRatio = r.uniform(0...0.5)
         let bellyGrey = 62 + p.gainDb * 255 / p.dynamicRangeDb
-        let dropDb = (1 - greyRatio) * bellyGrey * p.dynamicRangeDb / 255
-        p.fluidEchogenicity = greyRatio < 0.02 ? 0.01 : pow(10, -dropDb / 20)
-        p.debris = r.uniform(0...0.9)
+        // The share is of the displayed grey, after the gamma curve: before it, the share is ratio^(1/gamma).
+        let preGamma = pow(greyRatio, 1 / p.greyGamma)
+        let dropDb = (1 - preGamma) * bellyGrey * p.dynamicRangeDb / 255
+        p.debris = r.uniform(0...0.6)
+        // The fluid's clot and layering raise its mean by about (1 + 0.6 d)(1 + 0.5 d) for debris d
+        // (`TissueModel.fluidScattering`): divided out, so the mean stays at the drawn share.
+        let target = greyRatio < 0.02 ? 0.01 : pow(10, -dropDb / 20)
+        p.fluidEchogenicity = target / ((1 + 0.6 * p.debris) * (1 + 0.5 * p.debris))
         // Tears oblique to the axis.
         if tearCase == .full || tearCase == .fullSubtle { p.faceObliquityDeg = r.uniform(-30...30) }
         // Several dark distractors in every clip, away from the defect.
