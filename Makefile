@@ -15,7 +15,7 @@ DEMO_CLIP ?= Samples/full_01.mp4
 DEMO_MM_PER_PIXEL ?= 0.1
 RELEASE_BIN := .build/release/mskcine
 
-.PHONY: deps build release test demo bench fuzz samples samples-check docs-stills slurm-check clean
+.PHONY: deps build release test demo bench fuzz samples samples-check docs-stills slurm-check validate devset clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -116,6 +116,17 @@ fuzz: deps
 # Debian's slurm-wlm and munge when missing; needs root or sudo. Not part of `make test`.
 slurm-check: release
 	scripts/slurm-check.sh $(SLURM_ARCHIVE)
+
+# Scores the engine on data it was never tuned on (Docs/validation.md): real healthy clips, tears
+# drawn into real clips with their controls, and a fresh randomised simulator set. The generated
+# sets use validation seeds (never tune on them) and are cached in .build-validate/ (git-ignored).
+validate: release
+	scripts/validate.sh $(RELEASE_BIN)
+
+# A small development set (dev seeds, for tuning) into $(DEVSET_OUT).
+DEVSET_OUT ?= /work/valdata/dev
+devset: release
+	scripts/devset.sh $(RELEASE_BIN) $(DEVSET_OUT)
 
 clean:
 	rm -rf .build

@@ -59,7 +59,7 @@ let package = Package(
         // Labelled B-mode cine simulator (pure Swift): frames plus ground truth from the model.
         .target(name: "MSKSimulator", dependencies: ["MSKImage", "MSKLabels"]),
         // Simulated clips to files: simulator frames through the writer (video) or MSKDICOM (DICOM), labels beside each clip.
-        .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKFiles", "MSKDICOM", "MSKLabels", "MSKImage"]),
+        .target(name: "MSKSynth", dependencies: ["MSKSimulator", "MSKWriter", "MSKReader", "MSKFiles", "MSKDICOM", "MSKLabels", "MSKImage"]),
         // Analysis: per-frame measurements, tracking and fusion, contraction, per-clip summary.
         .target(name: "MSKAnalysis", dependencies: ["MSKImage", "MSKImaging", "MSKReader", "MSKLabels"]),
         // Evaluation against labels (`mskcine regress`): opens labelled clips and still images, reads

@@ -210,6 +210,18 @@ public struct SimulationInfo: Codable, Sendable, Equatable {
     /// Set rates for serial studies (per 30 days).
     public var thicknessLossMmPer30Days: Double?
     public var echoRisePer30Days: Double?
+    /// Semi-synthetic clips: the real clip the frames came from, and every how many of its frames was kept.
+    public var background: String?
+    public var backgroundStride: Int?
+    /// Mean grey of the fluid or haematoma over the belly's (0...0.5).
+    public var fluidEchogenicity: Double?
+    /// Tilt of the tear's end faces against the vertical, degrees.
+    public var obliquityDeg: Double?
+    /// `tissue-motion` (estimated from the clip's own motion) or `given`.
+    public var contractionSource: String?
+    /// Randomised simulator clips: the scanner layout of the export canvas, and the number of dark distractors.
+    public var layout: String?
+    public var distractorCount: Int?
 
     public init(generator: String) { self.generator = generator }
 }

@@ -82,7 +82,7 @@ public final class CineSimulator: Sendable {
         let problems = p.problems()
         precondition(problems.isEmpty, "SimulationParameters: " + problems.joined(separator: "; "))
         parameters = p
-        let region = p.exportCanvas ? ExportCanvas.imagingRegion(width: p.width, height: p.height)
+        let region = p.exportCanvas ? ExportCanvas.imagingRegion(width: p.width, height: p.height, layout: p.layout)
             : PixelRect(x: 0, y: 0, width: p.width, height: p.height)
         imagingRegion = region
         let fovW = Double(region.width) * p.mmPerPixelX, fovH = Double(region.height) * p.mmPerPixelY

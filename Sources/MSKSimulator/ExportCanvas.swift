@@ -12,15 +12,27 @@ struct ExportCanvas: Sendable {
     let template: [UInt8]
 
     /// Where the image sits inside a `width` x `height` export frame.
-    static func imagingRegion(width: Int, height: Int) -> PixelRect {
-        let x = Int((0.13 * Double(width)).rounded()), y = Int((0.12 * Double(height)).rounded())
-        let right = Int((0.07 * Double(width)).rounded()), bottom = Int((0.05 * Double(height)).rounded())
+    static func imagingRegion(width: Int, height: Int, layout: CanvasLayout = .classic) -> PixelRect {
+        let (l, t, r, b): (Double, Double, Double, Double)
+        switch layout {
+        case .classic: (l, t, r, b) = (0.13, 0.12, 0.07, 0.05)
+        case .rulerRight: (l, t, r, b) = (0.06, 0.12, 0.14, 0.05)
+        case .greyCanvas: (l, t, r, b) = (0.18, 0.07, 0.18, 0.01)
+        case .textBarBottom: (l, t, r, b) = (0.12, 0.05, 0.06, 0.16)
+        case .colourBars: (l, t, r, b) = (0.16, 0.10, 0.12, 0.06)
+        }
+        let x = Int((l * Double(width)).rounded()), y = Int((t * Double(height)).rounded())
+        let right = Int((r * Double(width)).rounded()), bottom = Int((b * Double(height)).rounded())
         return PixelRect(x: x, y: y, width: width - x - right, height: height - y - bottom)
     }
 
     init(parameters p: SimulationParameters, region: PixelRect) {
         width = p.width; height = p.height; self.region = region
         var img = [UInt8](repeating: 0, count: 3 * p.width * p.height)
+        if p.layout != .classic {
+            template = Self.drawLayout(p, region: region)
+            return
+        }
         let scale = p.height >= 450 ? 2 : 1
         let white: (UInt8, UInt8, UInt8) = (220, 220, 220)
         func put(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
@@ -78,6 +90,102 @@ struct ExportCanvas: Sendable {
         let fy = region.y + Int(0.6 * Double(region.height)), fx = region.x + region.width + 2
         for k in 0..<5 { for yy in (fy - k)...(fy + k) { put(fx + 4 - k, yy, (240, 210, 40)) } }
         template = img
+    }
+
+    /// The non-classic layouts (`CanvasLayout`); their greys and texts are drawn from the seed.
+    static func drawLayout(_ p: SimulationParameters, region: PixelRect) -> [UInt8] {
+        var r = SplitMix64(seed: mix64(p.seed ^ 0x1A7_0C7))
+        let bgGrey: UInt8 = p.layout == .greyCanvas ? UInt8(35 + r.next() % 40) : UInt8(r.next() % 12)
+        var img = [UInt8](repeating: bgGrey, count: 3 * p.width * p.height)
+        let W = p.width, H = p.height
+        func put(_ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8)) {
+            guard x >= 0, y >= 0, x < W, y < H, !region.contains(x: x, y: y) else { return }
+            let k = 3 * (y * W + x)
+            img[k] = c.0; img[k + 1] = c.1; img[k + 2] = c.2
+        }
+        func rect(_ x: Int, _ y: Int, _ w: Int, _ h: Int, _ c: (UInt8, UInt8, UInt8)) {
+            guard w > 0, h > 0 else { return }
+            for yy in y..<(y + h) { for xx in x..<(x + w) { put(xx, yy, c) } }
+        }
+        func text(_ s: String, _ x: Int, _ y: Int, _ c: (UInt8, UInt8, UInt8), scale k: Int = 1) {
+            var cx = x
+            for ch in s.uppercased() {
+                for (row, bits) in Glyphs.bitmap(ch).enumerated() {
+                    for col in 0..<5 where bits & (0x10 >> col) != 0 { rect(cx + col * k, y + row * k, k, k, c) }
+                }
+                cx += 6 * k
+            }
+        }
+        let white: (UInt8, UInt8, UInt8) = (225, 225, 225)
+        let scale = H >= 540 ? 2 : 1
+        let depthMm = Double(region.height) * p.mmPerPixelY
+        let lines = ["FR \(Int(p.fps.rounded()))", "D \(Int(depthMm.rounded())) MM", "DR \(Int(p.dynamicRangeDb)) DB",
+                     "G \(Int(50 + p.gainDb * 3))%", "F \(String(format: "%.1f", p.frequencyMHz)) MHZ"]
+        // The depth ruler: a line with ticks every 5 mm, labels every 10 mm.
+        func ruler(atX rx: Int, ticksLeft: Bool) {
+            for y in region.y..<(region.y + region.height) { put(rx, y, (170, 170, 170)) }
+            var mm = 0.0
+            while mm <= depthMm + 1e-9 {
+                let y = region.y + Int((mm / p.mmPerPixelY).rounded())
+                let major = Int(mm.rounded()) % 10 == 0
+                let len = major ? 6 : 3
+                for i in 1...len { put(ticksLeft ? rx - i : rx + i, y, (200, 200, 200)) }
+                if major && mm > 0 {
+                    let label = "\(Int(mm.rounded()) / 10)"
+                    text(label, ticksLeft ? rx - 9 - 6 * label.count : rx + 9, y - 3, white)
+                }
+                mm += 5
+            }
+        }
+        func greyBar(x: Int, y: Int, w: Int, h: Int) {
+            for yy in 0..<h { let v = UInt8(255 - 255 * yy / max(1, h - 1)); rect(x, y + yy, w, 1, (v, v, v)) }
+        }
+        let title = "\(p.muscle?.uppercased() ?? "MSK") \(p.patientId ?? "")"
+        switch p.layout {
+        case .classic:
+            break
+        case .rulerRight:
+            text("PROBE L\(Int(p.frequencyMHz + 5))-\(Int(p.frequencyMHz - 2)) \(title)", 4, 3, white, scale: scale)
+            text(lines.joined(separator: " "), 4, 3 + 9 * scale, (170, 170, 170))
+            ruler(atX: region.x + region.width + 4, ticksLeft: false)
+            let fy = region.y + Int(0.5 * Double(region.height)), fx = region.x + region.width + 24
+            for k in 0..<5 { for yy in (fy - k)...(fy + k) { put(fx - 4 + k, yy, (240, 210, 40)) } }
+            rect(region.x, max(0, region.y - 9), 6, 6, (40, 210, 90))
+        case .greyCanvas:
+            let barH = max(10, region.y - 2)
+            rect(0, 0, W, barH, (bgGrey / 2, bgGrey / 2, bgGrey / 2))
+            text("CLINIC - \(title)", W / 3, 3, white)
+            if let d = p.studyDate { text(d, 2 * W / 3, 3, white) }
+            greyBar(x: 8, y: region.y + 20, w: max(8, W / 48), h: region.height / 4)
+            for (i, l) in lines.enumerated() { text(l, region.x + region.width + 12, region.y + 8 + i * 10 * scale, white, scale: scale) }
+            ruler(atX: region.x - 10, ticksLeft: true)
+            // Dotted TGC curve at the far right.
+            for y in stride(from: region.y, to: region.y + region.height, by: 3) {
+                put(W - 14 + Int(4 * sin(Double(y) / 40)), y, (200, 200, 200))
+            }
+        case .textBarBottom:
+            text(title, 4, 2, white)
+            let y0 = region.y + region.height + 4
+            rect(0, y0, W, H - y0, (28, 28, 28))
+            text(lines.prefix(3).joined(separator: "  "), 6, y0 + 3, white, scale: scale)
+            text(lines.suffix(2).joined(separator: "  ") + "  " + (p.studyDate ?? ""), 6, y0 + 5 + 9 * scale, (190, 190, 190), scale: scale)
+            ruler(atX: region.x - 5, ticksLeft: true)
+            rect(region.x + region.width - 8, max(0, region.y - 7), 6, 5, (40, 210, 90))
+        case .colourBars:
+            text("MSKSIM \(title)", 4, 3, white, scale: scale)
+            text(lines.joined(separator: " "), 4, 3 + 9 * scale, (160, 160, 160))
+            ruler(atX: region.x - 5, ticksLeft: true)
+            greyBar(x: region.x + region.width + 8, y: region.y, w: max(6, W / 60), h: region.height / 3)
+            let cb = region.y + region.height / 3 + 12, ch = region.height / 3
+            for yy in 0..<ch {
+                let t = Double(yy) / Double(max(1, ch - 1))
+                let c: (UInt8, UInt8, UInt8) = t < 0.5 ? (UInt8(255 * (1 - 2 * t)), UInt8(200 * (1 - 2 * t)), 0)
+                    : (0, UInt8(120 * (2 * t - 1)), UInt8(255 * (2 * t - 1)))
+                rect(region.x + region.width + 8, cb + yy, max(6, W / 60), 1, c)
+            }
+            rect(W - max(30, W / 10) - 4, 2, max(30, W / 10), 10, (230, 120, 20))
+        }
+        return img
     }
 
     func compose(region grey: [UInt8], frameIndex: Int) -> RGBImage {

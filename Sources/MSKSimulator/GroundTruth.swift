@@ -114,6 +114,11 @@ extension CineSimulator {
         info.distractor = p.distractor.rawValue
         info.bone = p.bone
         info.exportCanvas = p.exportCanvas
+        if p.exportCanvas && p.layout != .classic { info.layout = p.layout.rawValue }
+        if !p.darkDistractors.isEmpty { info.distractorCount = p.darkDistractors.count }
+        if p.faceObliquityDeg != nil && p.tearCase != .none && p.tearCase != .partial {
+            info.obliquityDeg = p.faceObliquityDeg.map { ($0 * 10).rounded() / 10 }
+        }
         info.thicknessLossMmPer30Days = p.thicknessLossMmPer30Days
         info.echoRisePer30Days = p.echoRisePer30Days
         doc.simulation = info

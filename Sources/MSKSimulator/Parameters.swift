@@ -31,6 +31,47 @@ public enum Distractor: String, Codable, Sendable, CaseIterable {
     case darkBand = "dark-band"
 }
 
+/// The scanner-export layout around the ultrasound image (`exportCanvas` on).
+public enum CanvasLayout: String, Codable, Sendable, CaseIterable {
+    /// Black margins, text rows above, depth ruler left, logo, orientation and focus markers.
+    case classic
+    /// As classic with the depth ruler and the focus marker right of the image.
+    case rulerRight = "ruler-right"
+    /// A grey interface (as Telemed screen captures): grey canvas, grey-scale bar and a
+    /// parameter column, a darker title bar, depth ruler left.
+    case greyCanvas = "grey-canvas"
+    /// Text bars below the image (patient, settings), a thin title bar above, ruler left.
+    case textBarBottom = "text-bar-bottom"
+    /// Classic plus a grey-scale bar and a red/blue colour bar (as a Doppler-capable scanner exports).
+    case colourBars = "colour-bars"
+}
+
+/// A dark structure in intact muscle that is not a tear (randomised validation set).
+public struct DarkDistractor: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// A hypoechoic patch the fascicle lines run through (darker, not broken).
+        case patch
+        /// A dark interfascicular space: a thin dark strip along the fascicles.
+        case interfascicular
+        /// A vessel running along the muscle: anechoic lumen, bright walls.
+        case vessel
+    }
+    public var kind: Kind
+    /// Centre across the imaging region (0...1) and across the belly's depth (0...1).
+    public var centreX: Double
+    public var centreDepth: Double
+    /// Half length along its long direction and half width, mm.
+    public var halfLengthMm: Double
+    public var halfWidthMm: Double
+    /// Amplitude factor inside (0 anechoic ... 1 unchanged).
+    public var darkness: Double
+
+    public init(kind: Kind, centreX: Double, centreDepth: Double, halfLengthMm: Double, halfWidthMm: Double, darkness: Double) {
+        self.kind = kind; self.centreX = centreX; self.centreDepth = centreDepth
+        self.halfLengthMm = halfLengthMm; self.halfWidthMm = halfWidthMm; self.darkness = darkness
+    }
+}
+
 /// Where a partial defect sits in the thickness.
 public enum DefectSite: String, Codable, Sendable, CaseIterable {
     case deep, superficial, central
@@ -87,6 +128,8 @@ public struct SimulationParameters: Codable, Sendable, Equatable {
     public var mmPerPixelY: Double = 0.1
     /// Place the image inside a scanner-export canvas (margins, text, ruler, logo, coloured markers).
     public var exportCanvas: Bool = false
+    /// The canvas layout when `exportCanvas` is on.
+    public var layout: CanvasLayout = .classic
 
     // MARK: Acoustics
     /// Transmit centre frequency; sets the pulse length, beam width and attenuation.
@@ -105,6 +148,8 @@ public struct SimulationParameters: Codable, Sendable, Equatable {
     public var gainDb: Double = 0
     /// RMS electronic noise relative to the mean belly echo amplitude, before TGC.
     public var noiseLevel: Double = 0.04
+    /// Display curve after log compression: grey = 255 (g / 255)^gamma (1: the plain log map).
+    public var greyGamma: Double = 1
 
     // MARK: Anatomy (rest geometry)
     public var skinThicknessMm: Double = 1.6
@@ -144,6 +189,10 @@ public struct SimulationParameters: Codable, Sendable, Equatable {
     /// 0...1: how much low-level debris and clot the fluid holds.
     public var debris: Double = 0.5
     public var distractor: Distractor = .none
+    /// More dark structures in the belly that are not tears (vessels, patches, interfascicular spaces).
+    public var darkDistractors: [DarkDistractor] = []
+    /// Tilt of a full tear's end faces against the vertical, degrees (nil: a small random tilt).
+    public var faceObliquityDeg: Double? = nil
     /// Peak amplitude of the bright perimysial (fascicle) lines over the belly background; 0 gives a
     /// homogeneous belly (fully developed speckle, for statistics).
     public var fascicleContrast: Double = 3.5

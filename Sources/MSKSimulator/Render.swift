@@ -201,6 +201,8 @@ extension CineSimulator {
         let env = renderEnvelope(index)
         let (a, b) = logMap()
         let w = env.width, h = env.height
+        let gamma = parameters.greyGamma
+        let curve: [UInt8]? = gamma == 1 ? nil : (0...255).map { UInt8(min(255, max(0, (255 * pow(Double($0) / 255, gamma)).rounded()))) }
         let region = [UInt8](unsafeUninitializedCapacity: w * h) { out, n in
             env.envelope.withUnsafeBufferPointer { E in
                 for i in 0..<(w * h) {
@@ -208,6 +210,7 @@ extension CineSimulator {
                     out[i] = UInt8(min(max(v.rounded(), 0), 255))
                 }
             }
+            if let curve { for i in 0..<(w * h) { out[i] = curve[Int(out[i])] } }
             n = w * h
         }
         let rgb: RGBImage

@@ -51,6 +51,9 @@ struct TissueModel: Sendable {
     let vessel: (cx: Double, cy: Double, rx: Double, ry: Double, tilt: Double)?
     let band: (cx: Double, halfWidth: Double, slope: Double)?
 
+    /// Centres of `p.darkDistractors` in material mm.
+    let darkCentres: [(x: Double, y: Double)]
+
     let seeds: [UInt64]
     /// Seed of everything anatomical (surfaces, fascicle pattern, lesion shape, specular phases).
     let anatomySeed: UInt64
@@ -110,6 +113,7 @@ struct TissueModel: Sendable {
         if hasDefect && isFull {
             var r = p.faceRaggedness * g0
             var o = g0 >= 3 ? rng.uniform(-0.1...0.1) : 0
+            if let deg = p.faceObliquityDeg { o = tan(deg * .pi / 180) }
             let mid = (sAt + dAt) / 2
             for _ in 0..<4 {
                 for i in 0..<m {
@@ -160,6 +164,11 @@ struct TissueModel: Sendable {
         }
 
         // Distractors (in the belly, away from the edges).
+        darkCentres = p.darkDistractors.map { dd in
+            let x = dd.centreX * imagingWidthMm
+            let sx = Self.interp(sT, x0: -margin, step: 0.05, x), dx = Self.interp(dT, x0: -margin, step: 0.05, x)
+            return (x, sx + dd.centreDepth * (dx - sx))
+        }
         switch p.distractor {
         case .vessel:
             vessel = (cx: rng.uniform(0.3...0.7) * imagingWidthMm, cy: sAt + rng.uniform(0.35...0.65) * (dAt - sAt),
@@ -281,6 +290,26 @@ struct TissueModel: Sendable {
                 bg *= 1 - 0.7 * max(0, min(1, (band.halfWidth + 0.5 - off) / 1.0))
             }
             var e = (bg + line) * belly
+            if !deep && !p.darkDistractors.isEmpty {
+                for (k, dd) in p.darkDistractors.enumerated() {
+                    let c = darkCentres[k]
+                    let dx = X - c.x, dy = Y - c.y
+                    switch dd.kind {
+                    case .patch:
+                        let r = (dx * dx) / (dd.halfLengthMm * dd.halfLengthMm) + (dy * dy) / (dd.halfWidthMm * dd.halfWidthMm)
+                        if r < 1.6 { e *= 1 - (1 - dd.darkness) * max(0, min(1, (1.6 - r) / 0.6)) }
+                    case .interfascicular:
+                        let along = dx * cos(beta) + dy * sin(beta), across = -dx * sin(beta) + dy * cos(beta)
+                        let ra = abs(along) / dd.halfLengthMm, rc = abs(across) / dd.halfWidthMm
+                        if ra < 1 && rc < 1.5 { e = bg * belly * (1 - (1 - dd.darkness) * max(0, min(1, (1.5 - rc) / 0.5)) * (1 - ra * ra)) }
+                    case .vessel:
+                        let r = (dx * dx) / (dd.halfLengthMm * dd.halfLengthMm) + (dy * dy) / (dd.halfWidthMm * dd.halfWidthMm)
+                        let rw = (dx * dx) / ((dd.halfLengthMm + 0.3) * (dd.halfLengthMm + 0.3)) + (dy * dy) / ((dd.halfWidthMm + 0.3) * (dd.halfWidthMm + 0.3))
+                        if r < 1 { return (0.02 + dd.darkness * 0.05, 0, 0) }
+                        if rw < 1 { return (6, 0.6, 0xA00 &+ UInt64(k) &* 0x40 &+ UInt64(row)) }
+                    }
+                }
+            }
             if hasDefect && !deep {
                 let f = faces(Y)
                 if !f.left.isNaN {

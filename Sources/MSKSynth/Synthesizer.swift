@@ -113,6 +113,8 @@ public enum SynthError: Error, Equatable, CustomStringConvertible, Sendable {
     case labels(path: String, reason: String)
     /// The caller asked to stop (e.g. Ctrl-C); the clip being written was removed.
     case cancelled(path: String)
+    /// The background clip of a semi-synthetic clip cannot be read or used.
+    case background(path: String, reason: String, advice: String)
 
     public var description: String {
         switch self {
@@ -126,6 +128,8 @@ public enum SynthError: Error, Equatable, CustomStringConvertible, Sendable {
             return error.description
         case .labels(let path, let reason):
             return "cannot write '\(path)': \(reason); check free disk space and that the folder is writable"
+        case .background(let path, let reason, let advice):
+            return "cannot use '\(path)' as a background: \(reason); \(advice)"
         case .cancelled(let path):
             return "stopped before '\(path)' was finished; it was not written (clips finished before it are whole)"
         }

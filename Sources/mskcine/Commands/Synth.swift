@@ -4,6 +4,7 @@ import MSKFiles
 import MSKImaging
 import MSKSimulator
 import MSKSynth
+import MSKImage
 import MSKWriter
 
 extension MSKCine {
@@ -59,6 +60,21 @@ extension MSKCine {
         @Flag(help: "Write PNG stills at rest and at peak contraction (imaging region only) instead of clips.")
         var stills = false
 
+        @Option(help: ArgumentHelp("Semi-synthetic: draw the --case defect into the frames of this real healthy clip (--case none: the clip re-encoded untouched, its control). Needs --mm-per-pixel.", valueName: "CLIP"))
+        var background: String?
+
+        @Option(help: ArgumentHelp("With --background: the ultrasound image X,Y,W,H in frame pixels (default: the pixels that move over the clip).", valueName: "X,Y,W,H"))
+        var roi: String?
+
+        @Option(name: .customLong("muscle-rows"), help: ArgumentHelp("With --background: rows of the aponeuroses' inner edges at the image's centre column, and optionally their slope in rows per column (default: estimated).", valueName: "TOP,BOTTOM[,SLOPE]"))
+        var muscleRows: String?
+
+        @Option(name: .customLong("contraction"), help: ArgumentHelp("With --background: a file with one contraction value (0-1) per written frame (default: from the tissue's motion).", valueName: "FILE"))
+        var contractionFile: String?
+
+        @Option(name: .customLong("randomised"), help: ArgumentHelp("Write N clips of the randomised validation distribution, seeds --seed, --seed+1, ... (Docs/simulator.md).", valueName: "N"))
+        var randomised: Int?
+
         func validate() throws {
             let single: [(String, Bool)] = [("--case", tearCase != nil), ("--seed", seed != nil),
                                             ("--size", size != nil), ("--mm-per-pixel", calibration.mmPerPixel != nil),
@@ -81,6 +97,27 @@ extension MSKCine {
                 }
             }
             if let frames, frames < 1 { throw ValidationError("--frames \(frames) must be at least 1") }
+            if background != nil {
+                let clash = [("--preset", preset != nil), ("--samples", samples), ("--stills", stills), ("--size", size != nil),
+                             ("--canvas", canvas), ("--fps", fps != nil), ("--randomised", randomised != nil)].filter(\.1).map(\.0)
+                if !clash.isEmpty { throw ValidationError("--background takes its frames from the clip; drop \(clash.joined(separator: ", "))") }
+                if calibration.mmPerPixel == nil { throw ValidationError("--background needs --mm-per-pixel X[,Y]: the video carries no calibration") }
+                if codec?.video == nil && codec != nil { throw ValidationError("--background writes video: choose ffv1 (lossless), h264, mpeg4 or mjpeg") }
+                if let roi, Self.integers(roi, count: 4) == nil { throw ValidationError("--roi '\(roi)' must be X,Y,W,H in pixels") }
+                if let muscleRows {
+                    guard let v = Self.muscleRows(muscleRows) else { throw ValidationError("--muscle-rows '\(muscleRows)' must be TOP,BOTTOM[,SLOPE] (rows, and rows per column)") }
+                    if v.bottom <= v.top { throw ValidationError("--muscle-rows '\(muscleRows)': BOTTOM must be below TOP") }
+                }
+            } else if roi != nil || muscleRows != nil || contractionFile != nil {
+                throw ValidationError("--roi, --muscle-rows and --contraction go with --background")
+            }
+            if let randomised {
+                guard randomised >= 1 else { throw ValidationError("--randomised \(randomised) must be at least 1") }
+                let clash = [("--preset", preset != nil), ("--samples", samples), ("--stills", stills), ("--size", size != nil),
+                             ("--canvas", canvas), ("--case", tearCase != nil), ("--mm-per-pixel", calibration.mmPerPixel != nil),
+                             ("--codec", codec != nil), ("--name", name != nil)].filter(\.1).map(\.0)
+                if !clash.isEmpty { throw ValidationError("--randomised draws every clip's settings from its seed; drop \(clash.joined(separator: ", "))") }
+            }
             if let fps, !(fps > 0 && fps.isFinite) { throw ValidationError("--fps \(fps) must be a positive number") }
         }
 
@@ -124,6 +161,8 @@ extension MSKCine {
         }
 
         func run() throws {
+            if background != nil { return try runBackground() }
+            if randomised != nil { return try runRandomised() }
             let jobs = jobs()
             let progress = ProgressLine()
             let interruption = Interruption()
@@ -147,6 +186,96 @@ extension MSKCine {
                 // SynthError goes to MSKCine.report, which gives its exit status.
                 throw error
             }
+        }
+    }
+}
+
+extension MSKCine.Synth {
+    static func numbers(_ text: String, count: Int) -> [Double]? {
+        let v = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard v.count == count, v.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else { return nil }
+        return v.map { $0! }
+    }
+
+    static func muscleRows(_ text: String) -> (top: Double, bottom: Double, slope: Double)? {
+        let v = text.split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard (2...3).contains(v.count), v.allSatisfy({ $0 != nil && $0!.isFinite }), v[0]! >= 0, abs(v.count == 3 ? v[2]! : 0) <= 1 else { return nil }
+        return (v[0]!, v[1]!, v.count == 3 ? v[2]! : 0)
+    }
+
+    static func integers(_ text: String, count: Int) -> [Int]? {
+        let v = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard v.count == count, v.allSatisfy({ $0 != nil && $0! >= 0 }) else { return nil }
+        return v.map { $0! }
+    }
+
+    /// `--background`: one semi-synthetic clip (or its untouched control, `--case none`).
+    func runBackground() throws {
+        guard let background, let spacing = try calibration.spacing() else { return }
+        let c = tearCase?.value ?? .full
+        let s = seed ?? 1
+        var job = BackgroundJob(background: background, name: name ?? "\(c.rawValue)_seed\(s)",
+                                spec: InsertionSpec.randomised(case: c, seed: s), mmPerPixelX: spacing.mmPerPixelX, mmPerPixelY: spacing.mmPerPixelY)
+        job.maxFrames = frames
+        if let roi, let v = Self.integers(roi, count: 4) { job.region = PixelRect(x: v[0], y: v[1], width: v[2], height: v[3]) }
+        if let muscleRows, let v = Self.muscleRows(muscleRows) {
+            guard v.bottom > v.top else { throw ValidationError("--muscle-rows: BOTTOM must be below TOP") }
+            job.muscleRows = (v.top, v.bottom)
+            job.muscleSlope = v.slope
+        }
+        if let contractionFile {
+            guard let text = try? String(contentsOfFile: contractionFile, encoding: .utf8) else {
+                printError("mskcine: cannot read '\(contractionFile)'; give a text file with one contraction value per frame")
+                throw ExitCode(ExitStatus.usage)
+            }
+            let values = text.split(whereSeparator: \.isNewline).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
+                printError("mskcine: '\(contractionFile)' must hold one number 0-1 per line")
+                throw ExitCode(ExitStatus.usage)
+            }
+            job.contraction = values.map { $0! }
+        }
+        if let video = codec?.video { job.codec = video }
+        job.quality = quality
+        do throws(SynthError) {
+            let r = try Synthesizer.writeOnBackground(job, into: outdir)
+            let b = r.band
+            printError(String(format: "wrote %@ (%d frames, every %d of the background; region %d,%d,%d,%d; belly rows %.0f-%.0f at x %.0f, grey %.0f, grain %.2f x %.2f mm; tissue moved up to %.1f mm) and %@",
+                              r.clipPath, r.frames, r.stride, r.region.x, r.region.y, r.region.width, r.region.height,
+                              b.superficialY0, b.deepY0, b.x0, r.bellyGrey, r.grainMm.x, r.grainMm.y, r.maxDisplacementMm,
+                              URL(fileURLWithPath: r.labelsPath).lastPathComponent))
+        } catch {
+            printError("mskcine: \(error)")
+            if case .badJob = error { throw ExitCode(ExitStatus.usage) }
+            if case .background = error { throw ExitCode(ExitStatus.unreadableInput) }
+            throw ExitCode(ExitStatus.failure)
+        }
+    }
+
+    /// `--randomised N`: N clips of the randomised validation distribution.
+    func runRandomised() throws {
+        guard let randomised else { return }
+        let first = seed ?? 1
+        var jobs = (0..<randomised).map { SynthJob.randomised(seed: first &+ UInt64($0)) }
+        for i in jobs.indices {
+            if let frames { jobs[i].parameters.frameCount = frames }
+            if let fps { jobs[i].parameters.fps = fps }
+            if let quality, jobs[i].format == .video { jobs[i].quality = quality }
+        }
+        let progress = ProgressLine()
+        let interruption = Interruption()
+        defer { interruption.stop() }
+        do throws(SynthError) {
+            try Synthesizer.write(jobs, into: outdir, progress: { p in
+                progress.update("\(p.clipName) [\(p.clipIndex + 1)/\(p.clipCount)]: frame \(p.framesDone)/\(p.frameCount)")
+            }, finished: { r in
+                progress.finish(String(format: "wrote %@ (%d frames, %.2f MB)", r.clipPath, r.frames, Double(r.clipBytes) / 1_048_576))
+            }, isCancelled: { interruption.isRaised })
+        } catch {
+            progress.clear()
+            printError("mskcine: \(error)")
+            if case .badJob = error { throw ExitCode(ExitStatus.usage) }
+            throw ExitCode(ExitStatus.failure)
         }
     }
 }

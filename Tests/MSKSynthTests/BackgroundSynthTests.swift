@@ -1,0 +1,229 @@
+import Foundation
+import MSKImage
+import MSKLabels
+import MSKReader
+import MSKSimulator
+@testable import MSKSynth
+import MSKWriter
+import Testing
+
+/// Semi-synthetic clips (`Synthesizer.writeOnBackground`) on a plain, known background: a belly
+/// of grey 120 between two bright bands at rows 60 and 200, so the drawn defect (at most half the
+/// belly's grey, no debris, no septa) can be measured back from the written frames.
+@Suite struct BackgroundSynthTests {
+    static let width = 320, height = 260, frames = 21
+    static let mm = 0.1
+    static let top = 60.0, bottom = 200.0
+
+    static func scratch() throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("mskcine-bg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url.path
+    }
+
+    /// Frame k of the background: belly 120 with a faint pattern that moves 0 px (the tracker then
+    /// finds no motion), bands 210, the rest 12 (the scanner's dark floor).
+    static func backgroundFrame(_ k: Int) -> GreyImage {
+        GreyImage(width: width, height: height) { out in
+            for y in 0..<height {
+                for x in 0..<width {
+                    let v: Int
+                    if y >= Int(top) - 6 && y < Int(top) { v = 210 }
+                    else if y > Int(bottom) && y <= Int(bottom) + 6 { v = 210 }
+                    else if y >= Int(top) && y <= Int(bottom) { v = 120 + ((x / 7 + y / 5) % 2 == 0 ? 4 : -4) }
+                    else { v = 12 }
+                    out[y * width + x] = UInt8(v)
+                }
+            }
+        }
+    }
+
+    static func writeBackground(in dir: String) throws -> String {
+        let path = (dir as NSString).appendingPathComponent("background.mkv")
+        let writer = try VideoWriter(path: path, width: width, height: height,
+                                     options: VideoWriterOptions(codec: .ffv1, fps: 20, pixels: .grey, reproducible: true))
+        for k in 0..<frames { try writer.write(backgroundFrame(k)) }
+        _ = try writer.finish()
+        return path
+    }
+
+    static func decode(_ path: String) throws -> [GreyImage] {
+        let source = try openClip(path: path)
+        var out: [GreyImage] = []
+        while let f = try source.nextFrame() { out.append(f.grey) }
+        return out
+    }
+
+    /// Contraction 0 for 5 frames, up to 1 over 5, held 6, back down over 5.
+    static let curve: [Double] = (0..<frames).map { k in
+        switch k {
+        case ..<5: return 0
+        case 5..<10: return Double(k - 4) / 5
+        case 10..<16: return 1
+        default: return max(0, 1 - Double(k - 15) / 5)
+        }
+    }
+
+    static func job(_ background: String, _ c: TearCase, seed: UInt64) -> BackgroundJob {
+        var spec = InsertionSpec.randomised(case: c, seed: seed)
+        spec.debris = 0
+        spec.septa = 0
+        spec.echogenicity = 0.1
+        spec.enhancement = 0
+        var job = BackgroundJob(background: background, name: "inserted_\(c.rawValue)", spec: spec, mmPerPixelX: mm, mmPerPixelY: mm)
+        job.region = PixelRect(x: 0, y: 0, width: width, height: height)
+        job.muscleRows = (top, bottom)
+        job.contraction = curve
+        return job
+    }
+
+    /// Width (mm) of the dark run (grey < 80) through column `cx` on `row`.
+    static func darkRun(_ img: GreyImage, row: Int, around cx: Int) -> Double {
+        var l = cx, r = cx
+        guard img[cx, row] < 80 else { return 0 }
+        while l > 0 && img[l - 1, row] < 80 { l -= 1 }
+        while r < img.width - 1 && img[r + 1, row] < 80 { r += 1 }
+        return Double(r - l + 1) * mm
+    }
+
+    @Test func fullTearTruthMatchesTheDrawnGap() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let background = try Self.writeBackground(in: dir)
+        let job = Self.job(background, .full, seed: 11)
+        let result = try Synthesizer.writeOnBackground(job, into: dir)
+        #expect(result.frames == Self.frames)
+        let doc = try LabelsDocument.decode(from: Data(contentsOf: URL(fileURLWithPath: result.labelsPath)))
+        #expect(doc.classification == .fullThicknessTear)
+        let labels = try #require(doc.frames)
+        #expect(labels.count == Self.frames)
+        let written = try Self.decode(result.clipPath)
+        let row = Int((Self.top + Self.bottom) / 2)
+        let cx = Int(result.band.x0)
+        for k in [0, 7, 12, 19] {
+            let truth = try #require(labels[k].gapWidthMm)
+            let measured = Self.darkRun(written[k], row: row, around: cx)
+            // The faces are softened over about 0.4 mm: the dark run is within 0.3 mm of the truth.
+            #expect(abs(measured - truth) <= 0.3, "frame \(k): measured \(measured) mm, truth \(truth) mm")
+            #expect(labels[k].defectDepthFraction == 1)
+            #expect(abs((labels[k].contraction ?? -1) - Self.curve[k]) < 1e-4)
+        }
+        // Stumps retract with the contraction: the truth widens by the set widening, and so does the image.
+        let rest = try #require(labels[0].gapWidthMm), peak = try #require(labels[12].gapWidthMm)
+        #expect(abs((peak - rest) - job.spec.wideningMm) < 0.01)
+        let measuredWidening = Self.darkRun(written[12], row: row, around: cx) - Self.darkRun(written[0], row: row, around: cx)
+        #expect(abs(measuredWidening - job.spec.wideningMm) <= 0.4)
+        // The fluid spans the belly from edge to edge at the defect centre.
+        let column = (Int(Self.top) + 2...Int(Self.bottom) - 2).filter { written[0][cx, $0] < 80 }.count
+        #expect(Double(column) >= 0.9 * (Self.bottom - Self.top - 4))
+    }
+
+    @Test func partialTearTruthMatchesTheDrawnDepth() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let background = try Self.writeBackground(in: dir)
+        let job = Self.job(background, .partial, seed: 12)
+        let result = try Synthesizer.writeOnBackground(job, into: dir)
+        let doc = try LabelsDocument.decode(from: Data(contentsOf: URL(fileURLWithPath: result.labelsPath)))
+        #expect(doc.classification == .partialTear)
+        let labels = try #require(doc.frames)
+        let written = try Self.decode(result.clipPath)
+        let cx = Int(result.band.x0)
+        let dark = (Int(Self.top)...Int(Self.bottom)).filter { written[0][cx, $0] < 80 }.count
+        let fraction = Double(dark) / (Self.bottom - Self.top)
+        let truth = try #require(labels[0].defectDepthFraction)
+        #expect(truth < 0.9)
+        #expect(abs(fraction - truth) <= 0.06, "measured depth fraction \(fraction), truth \(truth)")
+        // A partial tear does not widen with the contraction.
+        #expect(labels[0].gapWidthMm == labels[12].gapWidthMm)
+    }
+
+    @Test func controlEqualsTheDecodedBackground() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let background = try Self.writeBackground(in: dir)
+        var job = Self.job(background, .none, seed: 13)
+        job.contraction = nil
+        job.name = "control"
+        let result = try Synthesizer.writeOnBackground(job, into: dir)
+        let original = try Self.decode(background), control = try Self.decode(result.clipPath)
+        #expect(control.count == original.count)
+        #expect(control == original)
+        let doc = try LabelsDocument.decode(from: Data(contentsOf: URL(fileURLWithPath: result.labelsPath)))
+        #expect(doc.classification == .noTear)
+        #expect(doc.frames?.allSatisfy { $0.gapWidthMm == 0 && $0.defectDepthFraction == 0 } == true)
+    }
+
+    @Test func contractionFollowsTheTissueMotion() {
+        // A textured frame shifted right by k/2 px in frame k for 10 frames, then back.
+        let w = 120, h = 80
+        var r = SplitMix64(seed: 5)
+        let noise: [Double] = (0..<(w * 2 * h)).map { _ in Double(r.next() % 200) }
+        // Speckle-like: the noise smoothed over 5 x 5 pixels, stretched to 20...230.
+        var base = [Double](repeating: 0, count: w * 2 * h)
+        for y in 0..<h {
+            for x in 0..<(2 * w) {
+                var sum = 0.0, n = 0.0
+                for dy in -2...2 { for dx in -2...2 {
+                    let yy = min(max(y + dy, 0), h - 1), xx = min(max(x + dx, 0), 2 * w - 1)
+                    sum += noise[yy * 2 * w + xx]; n += 1
+                } }
+                base[y * 2 * w + x] = sum / n
+            }
+        }
+        let lo = base.min()!, hi = base.max()!
+        base = base.map { 20 + 210 * ($0 - lo) / (hi - lo) }
+        func frame(_ shift: Double) -> GreyImage {
+            GreyImage(width: w, height: h) { out in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        let sx = Double(x) - shift + 40, i = Int(sx), f = sx - Double(i)
+                        let a = base[y * 2 * w + i], b = base[y * 2 * w + i + 1]
+                        out[y * w + x] = UInt8((a * (1 - f) + b * f).rounded())
+                    }
+                }
+            }
+        }
+        let shifts: [Double] = (0..<20).map { (k: Int) -> Double in Double(k < 10 ? k : 19 - k) * 0.6 }
+        let frames = shifts.map(frame)
+        let tracks = BackgroundMotion.track(frames: frames, points: [(60, 40), (45, 40)], block: 15, search: 4)
+        for (k, s) in shifts.enumerated() { #expect(abs(tracks[0][k].dx - s) < 0.5, "frame \(k): \(tracks[0][k].dx) vs \(s)") }
+        let c = BackgroundMotion.contraction(tracks: tracks)
+        let peak = c.indices.max { c[$0] < c[$1] } ?? 0
+        #expect(peak >= 8 && peak <= 11)
+        #expect(c[0] < 0.1)
+    }
+}
+
+@Suite struct RandomisedSetTests {
+    @Test func sameSeedSameClip() {
+        let a = SimulationParameters.randomised(seed: 200_123), b = SimulationParameters.randomised(seed: 200_123)
+        #expect(a.parameters == b.parameters && a.codec == b.codec)
+        let c = SimulationParameters.randomised(seed: 200_124)
+        #expect(c.parameters != a.parameters)
+        var small = a.parameters
+        small.width = 160; small.height = 128; small.frameCount = 2
+        let f1 = CineSimulator(parameters: small).renderFrame(1), f2 = CineSimulator(parameters: small).renderFrame(1)
+        #expect(f1.rgb == f2.rgb && f1.truth == f2.truth)
+    }
+
+    @Test func theDistributionCoversItsRanges() {
+        var cases = Set<TearCase>(), layouts = Set<CanvasLayout>(), codecs = Set<String>(), kinds = Set<DarkDistractor.Kind>()
+        var oblique = false
+        for s in UInt64(1)...300 {
+            let (p, codec) = SimulationParameters.randomised(seed: s)
+            #expect(p.problems().isEmpty, "seed \(s): \(p.problems())")
+            #expect((1...4).contains(p.darkDistractors.count))
+            #expect(p.fluidEchogenicity <= 1 && p.fluidEchogenicity > 0)
+            cases.insert(p.tearCase); codecs.insert(codec)
+            if p.exportCanvas { layouts.insert(p.layout) }
+            p.darkDistractors.forEach { kinds.insert($0.kind) }
+            if let o = p.faceObliquityDeg, abs(o) > 15 { oblique = true }
+        }
+        #expect(cases == Set(TearCase.allCases))
+        #expect(layouts == Set(CanvasLayout.allCases))
+        #expect(codecs == ["h264", "mpeg4", "mjpeg", "dicom"])
+        #expect(kinds == Set(DarkDistractor.Kind.allCases))
+        #expect(oblique)
+    }
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Scores `mskcine analyze` result documents against labels, one table per set (Docs/validation.md).
+
+Usage: validate_score.py LIST.tsv RESULTS_DIR
+LIST.tsv lines: set<TAB>name<TAB>clip path<TAB>mm per pixel. RESULTS_DIR/<set>/<name>.analysis.json
+holds each result (missing: the analysis failed; RESULTS_DIR/<set>/<name>.err says why).
+Truth for the semi-synthetic and randomised sets is the <clip>.labels.json beside each clip.
+"""
+import json
+import math
+import os
+import sys
+
+TEAR = "full-thickness-tear"
+PARTIAL = "partial-tear"
+NOTEAR = "no-tear"
+INDET = "indeterminate"
+CLASSES = [TEAR, PARTIAL, NOTEAR, INDET]
+SHORT = {TEAR: "full", PARTIAL: "partial", NOTEAR: "no-tear", INDET: "indet", "failed": "failed"}
+
+
+def labels_for(clip):
+    stem, _ = os.path.splitext(clip)
+    path = stem + ".labels.json"
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def median(v):
+    s = sorted(v)
+    n = len(s)
+    return None if n == 0 else (s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2)
+
+
+def pearson(a, b):
+    n = len(a)
+    if n < 3:
+        return None
+    ma, mb = sum(a) / n, sum(b) / n
+    va = sum((x - ma) ** 2 for x in a)
+    vb = sum((y - mb) ** 2 for y in b)
+    if va <= 1e-12 or vb <= 1e-12:
+        return None
+    return sum((x - ma) * (y - mb) for x, y in zip(a, b)) / math.sqrt(va * vb)
+
+
+def load(results, s, name):
+    path = os.path.join(results, s, name + ".analysis.json")
+    if not os.path.exists(path):
+        err = os.path.join(results, s, name + ".err")
+        reason = open(err).read().strip().splitlines()[-1:] if os.path.exists(err) else []
+        return None, (reason[0] if reason else "no result")
+    return json.load(open(path)), None
+
+
+def fmt(v, nd=2):
+    return "-" if v is None else f"{v:.{nd}f}"
+
+
+def real_table(rows, results):
+    print("\n## (a) Real healthy clips (target: 0 tear calls)\n")
+    print(f"{'clip @ mm/px':58} {'call':14} evidence")
+    tears = 0
+    counts = {}
+    for name, clip, mm in rows:
+        doc, err = load(results, "real", name)
+        call = doc["finding"]["classification"] if doc else "failed"
+        counts[call] = counts.get(call, 0) + 1
+        if call in (TEAR, PARTIAL):
+            tears += 1
+        why = ""
+        if doc:
+            ev = doc["finding"].get("evidence") or doc["finding"].get("reasons") or []
+            why = (ev[-1] if isinstance(ev, list) and ev else str(ev))[:90] if ev else ""
+        else:
+            why = err[:70]
+        print(f"{name:58} {SHORT.get(call, call):14} {why}")
+    summary = ", ".join(f"{SHORT.get(k, k)} {v}" for k, v in sorted(counts.items()))
+    print(f"\nreal clips: {len(rows)}; tear calls (full or partial): {tears}  [{summary}]")
+    return tears
+
+
+def labelled_table(title, key, rows, results):
+    print(f"\n## {title}\n")
+    print(f"{'clip':52} {'truth':8} {'call':8} {'gapMAE':>7} {'widenErr':>8} {'contr r':>7}")
+    confusion = {}
+    gap_errors, widen_errors, rs = [], [], []
+    for name, clip, mm in rows:
+        lab = labels_for(clip)
+        if lab is None:
+            continue
+        truth = lab["classification"]
+        doc, err = load(results, key, name)
+        call = doc["finding"]["classification"] if doc else "failed"
+        confusion[(truth, call)] = confusion.get((truth, call), 0) + 1
+        gm = we = r = None
+        if doc:
+            est = {f["index"]: f for f in doc.get("frames", [])}
+            errs, ca, cb = [], [], []
+            rest, peak = [], []
+            for f in lab.get("frames") or []:
+                e = est.get(f["index"])
+                if e is None:
+                    continue
+                if f.get("gapWidthMm") is not None and e.get("gapWidthMm") is not None:
+                    errs.append(e["gapWidthMm"] - f["gapWidthMm"])
+                if f.get("contraction") is not None and e.get("contraction") is not None:
+                    ca.append(e["contraction"])
+                    cb.append(f["contraction"])
+                c = f.get("contraction")
+                if c is not None and f.get("gapWidthMm") is not None:
+                    eg = e.get("gapWidthMm")
+                    if c <= 0.2:
+                        rest.append((eg, f["gapWidthMm"]))
+                    elif c >= 0.8:
+                        peak.append((eg, f["gapWidthMm"]))
+            if truth != NOTEAR and errs:
+                gm = sum(abs(x) for x in errs) / len(errs)
+                gap_errors.extend(errs)
+            if truth == TEAR and rest and peak:
+                er = [a for a, _ in rest if a is not None]
+                ep = [a for a, _ in peak if a is not None]
+                tw = median([b for _, b in peak]) - median([b for _, b in rest])
+                if er and ep:
+                    we = (median(ep) - median(er)) - tw
+                else:
+                    we = -tw  # no gap measured: the whole widening was missed
+                widen_errors.append(we)
+            r = pearson(ca, cb)
+            if r is not None:
+                rs.append(r)
+        print(f"{name[:52]:52} {SHORT.get(truth, truth):8} {SHORT.get(call, call):8} {fmt(gm):>7} {fmt(we):>8} {fmt(r):>7}")
+    n_tear = sum(v for (t, _), v in confusion.items() if t == TEAR)
+    tp = confusion.get((TEAR, TEAR), 0)
+    n_non = sum(v for (t, _), v in confusion.items() if t != TEAR)
+    fp = sum(v for (t, c), v in confusion.items() if t != TEAR and c == TEAR)
+    n_part = sum(v for (t, _), v in confusion.items() if t == PARTIAL)
+    part_ok = confusion.get((PARTIAL, PARTIAL), 0)
+    n_none = sum(v for (t, _), v in confusion.items() if t == NOTEAR)
+    none_tear = sum(v for (t, c), v in confusion.items() if t == NOTEAR and c in (TEAR, PARTIAL))
+    print("\nconfusion (rows truth, columns call):")
+    cols = CLASSES + ["failed"]
+    print(f"{'':10}" + "".join(f"{SHORT[c]:>9}" for c in cols))
+    for t in [TEAR, PARTIAL, NOTEAR]:
+        print(f"{SHORT[t]:10}" + "".join(f"{confusion.get((t, c), 0):>9}" for c in cols))
+    sens = tp / n_tear if n_tear else None
+    spec = (n_non - fp) / n_non if n_non else None
+    print(f"\nfull-thickness sensitivity {fmt(sens)} ({tp}/{n_tear}); specificity {fmt(spec)} ({n_non - fp}/{n_non})")
+    print(f"partial graded right {fmt(100 * part_ok / n_part if n_part else None, 0)} % ({part_ok}/{n_part}); "
+          f"tear calls on intact clips {none_tear}/{n_none}")
+    gmae = sum(abs(x) for x in gap_errors) / len(gap_errors) if gap_errors else None
+    wmae = sum(abs(x) for x in widen_errors) / len(widen_errors) if widen_errors else None
+    wbias = sum(widen_errors) / len(widen_errors) if widen_errors else None
+    print(f"gap width MAE {fmt(gmae)} mm over {len(gap_errors)} frames of tear clips; "
+          f"widening error MAE {fmt(wmae)} mm (mean {fmt(wbias)}) over {len(widen_errors)} full tears")
+    print(f"contraction r: mean {fmt(sum(rs) / len(rs) if rs else None)}, min {fmt(min(rs) if rs else None)} over {len(rs)} clips")
+
+
+def main():
+    listing, results = sys.argv[1], sys.argv[2]
+    sets = {}
+    for line in open(listing):
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) < 4:
+            continue
+        sets.setdefault(parts[0], []).append((parts[1], parts[2], parts[3]))
+    if "real" in sets:
+        real_table(sets["real"], results)
+    if "semi" in sets:
+        labelled_table("(b) Semi-synthetic: tears drawn into real healthy clips, and their controls", "semi", sets["semi"], results)
+    if "random" in sets:
+        labelled_table("(c) Randomised simulator set (validation seeds)", "random", sets["random"], results)
+
+
+if __name__ == "__main__":
+    main()
