@@ -122,6 +122,7 @@ slurm-check: release
 # sets use validation seeds (never tune on them) and are cached in .build-validate/ (git-ignored).
 validate: release
 	scripts/validate.sh $(RELEASE_BIN)
+	scripts/validate-geometry.sh $(RELEASE_BIN)
 
 # A small development set (dev seeds, for tuning) into $(DEVSET_OUT).
 DEVSET_OUT ?= /work/valdata/dev
