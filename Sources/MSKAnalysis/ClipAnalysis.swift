@@ -117,15 +117,15 @@ public struct ClipAnalysis: Sendable {
     /// edges and the defect's faces where detected.
     public var overlays: [FrameOverlay]
     /// The parameters the analysis ran with.
-    public var parameters: AnalysisParameters
+    public var parameters = AnalysisParameters()
     /// Per frame: the localised opening across the clip's defect relative to rest (nil where it
     /// could not be measured, or no defect).
-    public var opening: [Length?]
+    public var opening: [Length?] = []
     /// Per frame: how far the belly has moved from its rest position (median over the field's nodes).
-    public var tissueMotion: [Length]
+    public var tissueMotion: [Length] = []
     /// The belly's displacement field at peak contraction relative to rest (imaging-region pixels);
     /// empty when no contraction was seen.
-    public var peakField: [FieldArrow]
+    public var peakField: [FieldArrow] = []
 }
 
 /// One node of the displacement field: where it is and how far the tissue there moved (pixels).

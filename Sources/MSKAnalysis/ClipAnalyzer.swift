@@ -109,9 +109,21 @@ public final class ClipAnalyzer {
             guard !pending.isEmpty else { throw .noFrames(path: path) }
             try settleRegion()
         }
-        return ClipFusion(records: records, spacing: spacing, calibrated: options.mmPerPixel != nil, parameters: options.parameters).result(
-            info: info, warnings: warnings, options: options, region: region!, regionSource: regionSource)
+        var used = options
+        var notes = warnings
+        if let screen = screenScale {
+            used.mmPerPixel = spacing
+            used.calibrationSource = .screen
+            notes.append(String(format: "calibration read from the depth scale drawn beside the image: %.4f mm per pixel (%d ticks %.1f mm apart, %.1f px each; x taken equal to y); give --mm-per-pixel to override",
+                                screen.mmPerPixelY, screen.ticks, screen.tickSpacingMm, screen.tickSpacingPx))
+        }
+        return ClipFusion(records: records, spacing: spacing, calibrated: used.mmPerPixel != nil, parameters: options.parameters).result(
+            info: info, warnings: notes, options: used, region: region!, regionSource: regionSource)
     }
+
+    /// The depth scale read from the screen, when the clip has no other calibration.
+    private var screenScale: DepthScale?
+    private var calibrated: Bool { options.mmPerPixel != nil || screenScale != nil }
 
     private func settleRegion() throws(AnalysisError) {
         guard let first = pending.first else { return }
@@ -123,17 +135,25 @@ public final class ClipAnalyzer {
             region = roi
             regionSource = options.roiSource
         } else {
-            let detected = ImagingRegionDetector().detect(frames: pending.map(\.grey), rgb: pending.compactMap(\.rgb))
-            region = detected ?? PixelRect(x: 0, y: 0, width: w, height: h)
-            regionSource = detected == nil ? "whole frame (no imaging region found)" : "detected"
+            let detected = ImagingRegionDetector().detectRegion(frames: pending.map(\.grey), rgb: pending.compactMap(\.rgb))
+            // A sector (fan) image is measured in the largest rectangle inside the fan.
+            region = detected.map { $0.shape == .fan ? $0.inscribed : $0.bounds } ?? PixelRect(x: 0, y: 0, width: w, height: h)
+            regionSource = detected.map { $0.shape == .fan ? "detected (inside the fan)" : "detected" } ?? "whole frame (no imaging region found)"
+        }
+        if options.mmPerPixel == nil, let bounds = region,
+           let scale = DepthScaleReader().read(frames: pending.map(\.grey), region: bounds),
+           Calibration.plausibleMmPerPixel.contains(scale.mmPerPixelY) {
+            screenScale = scale
         }
         if let s = options.mmPerPixel {
             spacing = s
+        } else if let screen = screenScale {
+            spacing = Spacing(mmPerPixelX: screen.mmPerPixelY, mmPerPixelY: screen.mmPerPixelY)
         } else {
             let mm = options.parameters.region.assumedDepthMm / Double(max(1, region!.height))
             spacing = Spacing(mmPerPixelX: mm, mmPerPixelY: mm)
         }
-        analyzer = FrameAnalyzer(spacing: spacing, calibrated: options.mmPerPixel != nil, defectParams: options.parameters.defect)
+        analyzer = FrameAnalyzer(spacing: spacing, calibrated: calibrated, defectParams: options.parameters.defect)
         let buffered = pending
         pending = []
         for frame in buffered { process(frame) }
