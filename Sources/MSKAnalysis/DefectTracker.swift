@@ -68,9 +68,8 @@ struct DefectTracker {
                     taken.insert(tracks.count - 1)
                 }
             }
-            for i in tracks.indices where tracks[i].observations.prefix(t + 1).contains(where: { $0 != nil }) {
-                tracks[i].centreX[t] = state[i].x
-            }
+            // Every track exists from its first observation on (tracks are created when first seen).
+            for i in tracks.indices { tracks[i].centreX[t] = state[i].x }
         }
         return tracks
     }
