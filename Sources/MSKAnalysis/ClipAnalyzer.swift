@@ -66,7 +66,7 @@ public final class ClipAnalyzer {
     private var regionSource: String = "detected"
     private var spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
     private var analyzer: FrameAnalyzer?
-    private var previous: FloatImage?
+    private var previous: TissueFieldTracker.Pyramid?
     private var records: [FrameRecord] = []
     private var lastAponeuroses: AponeurosisPair?
     private var frameSize: (Int, Int)?
@@ -164,14 +164,17 @@ public final class ClipAnalyzer {
         let image = FloatImage(frame.grey, cropping: region)
         let observation = analyzer.observe(image, index: frame.index, timeS: frame.timeS)
         var record = FrameRecord(observation: observation)
+        // This frame at full and half resolution, made once: the field uses it now and as the
+        // next frame's previous.
+        let pyramid = TissueFieldTracker.Pyramid(image)
         if let previous, let apo = lastAponeuroses {
-            track(previous: previous, next: image, aponeuroses: apo, into: &record)
+            track(previous: previous.full, next: image, aponeuroses: apo, into: &record)
             record.field = TissueFieldTracker(params: options.parameters.field).measure(
-                previous: previous, next: image, spacing: spacing,
+                previous: previous, next: pyramid, spacing: spacing,
                 superficial: { apo.superficialInner.y($0) }, deep: { apo.deepInner.y($0) })
         }
         if let apo = observation.aponeuroses { lastAponeuroses = apo }
-        previous = image
+        previous = pyramid
         records.append(record)
     }
 

@@ -213,6 +213,8 @@ struct ClipFusion {
         frames.reserveCapacity(n)
         var overlays: [FrameOverlay] = []
         overlays.reserveCapacity(n)
+        // The depth the defect's path is drawn at where it was not observed: its first observation's.
+        let pathY = series?.track.observations.lazy.compactMap { $0?.midY }.first ?? 0
         for (t, r) in records.enumerated() {
             let o = r.observation
             let own = series?.track.observations[t]
@@ -236,7 +238,7 @@ struct ClipFusion {
                 leftFace: series?.faces[t]?.0, rightFace: series?.faces[t]?.1,
                 midY: own?.midY, midLeftX: own?.midLeftX, midRightX: own?.midRightX,
                 defectBox: own?.box,
-                defectCentre: series.flatMap { s in s.track.centreX[t].map { x in SIMD2(x, own?.midY ?? s.track.observations.compactMap { $0?.midY }.first ?? 0) } }))
+                defectCentre: series?.track.centreX[t].map { SIMD2($0, own?.midY ?? pathY) }))
         }
 
         // Fascicle geometry (issue 12): fused in FascicleFusion.swift.

@@ -32,22 +32,6 @@ public struct TissueField: Sendable, Equatable {
     public var trustedFraction: Double {
         displacements.isEmpty ? 0 : Double(displacements.compactMap { $0 }.count) / Double(displacements.count)
     }
-
-    /// The median displacement of the trusted nodes whose x lies in `range` (pixels); nil when
-    /// fewer than `minNodes` are trusted there.
-    public func medianDisplacement(xIn range: ClosedRange<Double>, minNodes: Int = 1) -> SIMD2<Double>? {
-        var dx: [Double] = [], dy: [Double] = []
-        for (p, d) in zip(positions, displacements) where range.contains(p.x) {
-            if let d { dx.append(d.x); dy.append(d.y) }
-        }
-        guard dx.count >= max(1, minNodes) else { return nil }
-        return SIMD2(Self.median(dx), Self.median(dy))
-    }
-
-    static func median(_ v: [Double]) -> Double {
-        let s = v.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
 }
 
 /// Measures `TissueField`s between consecutive frames.
@@ -81,6 +65,23 @@ public struct TissueFieldTracker: Sendable {
     /// between `superficial` and `deep` (the inner edges in `previous`, as functions of x).
     public func measure(previous: FloatImage, next: FloatImage, spacing: Spacing,
                         superficial: (Double) -> Double, deep: (Double) -> Double) -> TissueField {
+        measure(previous: Pyramid(previous), next: Pyramid(next), spacing: spacing, superficial: superficial, deep: deep)
+    }
+
+    /// A frame and its half-resolution copy, made once per frame and kept for the next pair.
+    public struct Pyramid: Sendable {
+        public let full: FloatImage
+        public let half: FloatImage
+        public init(_ image: FloatImage) {
+            full = image
+            half = TissueFieldTracker.halve(image)
+        }
+    }
+
+    /// As `measure(previous:next:...)`, on frames whose half-resolution copies are already made.
+    public func measure(previous pyramidPrevious: Pyramid, next pyramidNext: Pyramid, spacing: Spacing,
+                        superficial: (Double) -> Double, deep: (Double) -> Double) -> TissueField {
+        let previous = pyramidPrevious.full, next = pyramidNext.full
         let w = previous.width
         let hx = spacing.px(x: params.blockHalfWidthMm), hy = spacing.px(y: params.blockHalfHeightMm)
         let sx = spacing.px(x: params.searchXMm)
@@ -90,7 +91,7 @@ public struct TissueFieldTracker: Sendable {
                                   searchX: half.px(x: params.searchXMm), searchY: half.px(y: params.searchYMm), minCorrelation: params.minCorrelation)
         let fine = BlockMatcher(halfWidth: hx, halfHeight: hy, searchX: 2, searchY: 2, minCorrelation: params.minCorrelation)
         let margin = Double(hx + sx + 4)
-        let previousHalf = Self.halve(previous), nextHalf = Self.halve(next)
+        let previousHalf = pyramidPrevious.half, nextHalf = pyramidNext.half
         let usable = Double(w) - 2 * margin
         guard usable > 0 else { return TissueField(positions: [], displacements: [], columns: 0, rows: 0) }
         let step = max(params.columnSpacingMm / spacing.mmPerPixelX, usable / Double(max(1, params.maxColumns - 1)))
