@@ -50,8 +50,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// Temporal smoothing of the motion magnitude (Gaussian sigma, frames).
         public var smoothingSigmaFrames: Double = 1.5
         /// The belly must move at least this far from its position in the first frames for a
-        /// contraction to be seen (mm); above the accumulated tracking error of a clip without
-        /// motion (Docs/methods.md).
+        /// contraction to be seen (mm). Chosen, not derived: on a clip of one real frame repeated
+        /// (no motion at all) the accumulated field drifts about 0.004 mm a frame (sub-pixel peak
+        /// bias), so a still clip longer than about 120 frames passes this (Docs/methods.md).
         public var minMotionMm: Double = 0.5
         /// Frames averaged as the reference (rest) position at the start of the clip.
         public var referenceFrames: Int = 3
