@@ -135,10 +135,12 @@ public final class ClipAnalyzer {
             region = roi
             regionSource = options.roiSource
         } else {
-            let detected = ImagingRegionDetector().detectRegion(frames: pending.map(\.grey), rgb: pending.compactMap(\.rgb))
-            // A sector (fan) image is measured in the largest rectangle inside the fan.
-            region = detected.map { $0.shape == .fan ? $0.inscribed : $0.bounds } ?? PixelRect(x: 0, y: 0, width: w, height: h)
-            regionSource = detected.map { $0.shape == .fan ? "detected (inside the fan)" : "detected" } ?? "whole frame (no imaging region found)"
+            // The region's bounds (for a sector image, the fan's bounding rectangle): the fan's
+            // inscribed rectangle was tried and dropped, a linear p6 image taken for a fan got a
+            // 43-pixel-high rectangle and lost its muscle (Docs/methods.md).
+            let detected = ImagingRegionDetector().detect(frames: pending.map(\.grey), rgb: pending.compactMap(\.rgb))
+            region = detected ?? PixelRect(x: 0, y: 0, width: w, height: h)
+            regionSource = detected == nil ? "whole frame (no imaging region found)" : "detected"
         }
         if options.mmPerPixel == nil, let bounds = region,
            let scale = DepthScaleReader().read(frames: pending.map(\.grey), region: bounds),
