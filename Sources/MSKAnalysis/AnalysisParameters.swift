@@ -187,7 +187,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         let positives: [(String, Double)] = [
             ("region.assumedDepthMm", region.assumedDepthMm), ("field.columnSpacingMm", field.columnSpacingMm),
             ("field.blockHalfWidthMm", field.blockHalfWidthMm), ("field.blockHalfHeightMm", field.blockHalfHeightMm),
-            ("field.searchXMm", field.searchXMm), ("field.searchYMm", field.searchYMm),
+            ("field.searchXMm", field.searchXMm), ("field.searchYMm", field.searchYMm), ("field.maxRoundTripPx", field.maxRoundTripPx),
             ("fusion.thicknessMotionNoiseMm", fusion.thicknessMotionNoiseMm), ("fusion.thicknessDetectionNoiseMm", fusion.thicknessDetectionNoiseMm),
             ("fusion.faceMotionNoiseMm", fusion.faceMotionNoiseMm), ("fusion.faceDetectionNoiseMm", fusion.faceDetectionNoiseMm),
             ("fusion.gateSD", fusion.gateSD), ("defectTracking.linkDistanceMm", defectTracking.linkDistanceMm),

@@ -55,6 +55,10 @@ public struct TissueFieldTracker: Sendable {
         public var minCorrelation: Float = 0.5
         /// At most this many columns (a very wide region is sampled more sparsely).
         public var maxColumns: Int = 16
+        /// A node is trusted only when its forward and backward matches agree within this many
+        /// pixels per axis (their sum is near 0 for a true match; a match into fluid or onto another
+        /// structure does not come back to where it started).
+        public var maxRoundTripPx: Double = 1.0
         public init() {}
     }
 
@@ -109,9 +113,25 @@ public struct TissueFieldTracker: Sendable {
                 guard y.isFinite, bottom - top > Double(2 * hy) else { displacements.append(nil); continue }
                 let xi = Int(x.rounded()), yi = Int(y.rounded())
                 guard let c = coarse.match(previous: previousHalf, next: nextHalf, cx: xi / 2, cy: yi / 2) else { displacements.append(nil); continue }
-                let m = fine.match(previous: previous, next: next, cx: xi, cy: yi,
-                                   offsetX: Int((2 * c.displacement.x).rounded()), offsetY: Int((2 * c.displacement.y).rounded()))
-                displacements.append(m?.displacement)
+                let ox = Int((2 * c.displacement.x).rounded()), oy = Int((2 * c.displacement.y).rounded())
+                guard let forward = fine.match(previous: previous, next: next, cx: xi, cy: yi, offsetX: ox, offsetY: oy) else {
+                    displacements.append(nil); continue
+                }
+                // Forward-backward: the block where the node went, matched back into the previous
+                // frame. The parabola's sub-pixel estimate carries a bias set by the block's own
+                // content (the correlation either side of the peak is not symmetric even between
+                // identical frames), and a node at a fixed column sees the same content frame after
+                // frame: summed over a clip the bias is a steady drift (0.004 mm a frame on a real
+                // frame repeated). Forward and backward estimates carry it with the same sign, so
+                // their half-difference cancels it; a pair that disagrees is not trusted.
+                let bx = xi + Int(forward.displacement.x.rounded()), by = yi + Int(forward.displacement.y.rounded())
+                guard let backward = fine.match(previous: next, next: previous, cx: bx, cy: by,
+                                                offsetX: xi - bx, offsetY: yi - by) else {
+                    displacements.append(nil); continue
+                }
+                let d = (forward.displacement - backward.displacement) / 2
+                let roundTrip = forward.displacement + backward.displacement
+                displacements.append(abs(roundTrip.x) <= params.maxRoundTripPx && abs(roundTrip.y) <= params.maxRoundTripPx ? d : nil)
             }
         }
         return TissueField(positions: positions, displacements: displacements, columns: columns, rows: params.rowFractions.count)

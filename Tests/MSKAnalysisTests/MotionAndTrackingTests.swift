@@ -153,3 +153,53 @@ struct AnalysisParametersTests {
         #expect(keys.contains("findings") && keys.contains("field") && keys.contains("defect") && keys.contains("windows"))
     }
 }
+
+@Suite("Tissue field: block matching that does not drift")
+struct TissueFieldDriftTests {
+    /// Speckle: uniform noise smoothed over 3 x 2 pixels (grains a few pixels across), grey ~50-200.
+    static func speckle(width: Int, height: Int, seed: UInt64, shiftX: Int = 0) -> FloatImage {
+        var state = seed
+        func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float((state >> 33) & 0xFFFF) / 65535
+        }
+        let pad = 8
+        let rw = width + 2 * pad
+        let raw = (0..<(rw * height)).map { _ in next() }
+        var pixels = [Float](repeating: 0, count: width * height)
+        for y in 0..<height {
+            for x in 0..<width {
+                var s: Float = 0
+                for dy in 0...1 { for dx in -1...1 { s += raw[min(height - 1, y + dy) * rw + x + pad - shiftX + dx] } }
+                pixels[y * width + x] = 50 + 150 * s / 6
+            }
+        }
+        return FloatImage(width: width, height: height, pixels: pixels)
+    }
+
+    @Test("Identical frames give exactly zero displacement at every trusted node, so a still clip accumulates no motion")
+    func noDriftOnIdenticalFrames() throws {
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let image = Self.speckle(width: 240, height: 120, seed: 7)
+        let tracker = TissueFieldTracker()
+        let field = tracker.measure(previous: image, next: image, spacing: spacing, superficial: { _ in 20 }, deep: { _ in 100 })
+        let trusted = field.displacements.compactMap { $0 }
+        #expect(trusted.count >= field.displacements.count / 2, "speckle is matched")
+        for d in trusted { #expect(d == SIMD2(0, 0)) }
+        // Over a 200-frame still clip the belly has not moved.
+        let motion = TissueMotion(fields: [nil] + Array(repeating: field, count: 199))
+        let mm = try #require(motion.motionMagnitude(spacing: spacing, referenceFrames: 3))
+        #expect((mm.max() ?? 1) < 1e-9)
+    }
+
+    @Test("A whole-pixel shift of the speckle is measured as that shift at every trusted node")
+    func shiftIsMeasured() {
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let a = Self.speckle(width: 240, height: 120, seed: 11)
+        let b = Self.speckle(width: 240, height: 120, seed: 11, shiftX: 3)
+        let field = TissueFieldTracker().measure(previous: a, next: b, spacing: spacing, superficial: { _ in 20 }, deep: { _ in 100 })
+        let trusted = field.displacements.compactMap { $0 }
+        #expect(trusted.count >= field.displacements.count / 2)
+        for d in trusted { #expect(abs(d.x - 3) < 0.15 && abs(d.y) < 0.15, "\(d)") }
+    }
+}
