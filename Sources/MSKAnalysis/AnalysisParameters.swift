@@ -113,7 +113,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// R3 by motion: a defect whose dark region spans at least this fraction of the thickness,
         /// across which the tissue opens by `openingMm` or more at every depth of the field's rows
         /// (the image's depth extent reads short for oblique tears and haematomas with echoes).
-        public var minMotionDepthFraction: Double = 0.5
+        public var minMotionDepthFraction: Double = 0.3
         /// R6: a partial tear reaches at least this fraction of the thickness (shallower dark
         /// regions are within what intact bellies show) ...
         public var minPartialDepthFraction: Double = 0.3

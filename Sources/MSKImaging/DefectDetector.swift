@@ -80,8 +80,8 @@ public struct DefectDetector: Sendable {
         /// A haematoma: fluid score up to this (internal echoes up to about half the belly's level)
         /// with fibre texture (interquartile range of 3x3-mean grey levels) at most
         /// `maxHaematomaTexture` of the belly's; posterior enhancement supports it but is not needed.
-        public var maxHaematomaScore: Float = 0.8
-        public var maxHaematomaTexture: Float = 0.6
+        public var maxHaematomaScore: Float = 0.9
+        public var maxHaematomaTexture: Float = 0.7
         /// Without room below the region to look for enhancement.
         public var maxFluidScoreWithoutEnhancement: Float = 0.52
         public var darkFraction: Float = 0.6
