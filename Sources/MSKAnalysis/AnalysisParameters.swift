@@ -193,7 +193,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("fusion.gateSD", fusion.gateSD), ("defectTracking.linkDistanceMm", defectTracking.linkDistanceMm),
             ("defectTracking.motionRadiusMm", defectTracking.motionRadiusMm), ("opening.windowMm", opening.windowMm),
             ("defect.smoothingXMm", defect.smoothingXMm), ("defect.smoothingYMm", defect.smoothingYMm),
-            ("defect.minAreaMm2", defect.minAreaMm2),
+            ("defect.minAreaMm2", defect.minAreaMm2), ("defect.faceConfirmMm", defect.faceConfirmMm),
         ]
         for (name, v) in positives where !(v.isFinite && v > 0 && v < 1000) {
             return "'\(name)' must be a positive number under 1000, not \(v)"

@@ -111,6 +111,10 @@ public struct DefectDetector: Sendable {
         public var edgeFraction: Double = 0.65
         /// At most this many candidates a frame are measured (largest first).
         public var maxCandidates: Int = 4
+        /// A face is where the grey level crosses the edge level and stays above it, on average,
+        /// over this distance beyond (mm): one or two bright speckle grains inside a haematoma
+        /// are not its face.
+        public var faceConfirmMm: Double = 1.0
         public init() {}
     }
 
@@ -314,6 +318,16 @@ public struct DefectDetector: Sendable {
         func fineSample(_ x: Double, _ y: Double) -> Float { integral.sample(x, y, rx: fineRx, ry: fineRy) }
         let half = params.compression.amplitudeLevel(from: fluid, to: belly, fraction: params.edgeFraction)
         let slope = (apo.superficialInner.slope(centreX) + apo.deepInner.slope(centreX)) / 2
+        func confirmed(from x0: Double, dir: Double, y: Double) -> Bool {
+            let steps = max(1, Int((params.faceConfirmMm / spacing.mmPerPixelX).rounded()))
+            var sum: Float = 0, count = 0
+            for k in 1...steps {
+                let x = x0 + dir * Double(k)
+                guard x >= 0, x <= Double(w - 1) else { break }
+                sum += fineSample(x, y + slope * (x - centreX)); count += 1
+            }
+            return count == 0 || sum / Float(count) >= half
+        }
         func edges(atY y: Double, fromX x0: Double) -> (Double, Double)? {
             guard y >= 0, y < Double(h) else { return nil }
             func walk(_ dir: Double) -> Double? {
@@ -324,7 +338,10 @@ public struct DefectDetector: Sendable {
                     let nx = x + dir
                     guard nx >= 0, nx <= limit - 1 else { return nil }
                     let v = fineSample(nx, y + slope * (nx - centreX))
-                    if v >= half, prevV < half {
+                    // A crossing counts as the stump's face only where the tissue beyond it stays
+                    // brighter than the half level on average over `faceConfirmMm`: a haematoma's
+                    // internal echoes cross it for a speckle grain or two and fall back.
+                    if v >= half, prevV < half, confirmed(from: nx, dir: dir, y: y) {
                         let t = Double((half - prevV) / (v - prevV))
                         return x + dir * t
                     }

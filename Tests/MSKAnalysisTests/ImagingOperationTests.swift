@@ -252,3 +252,48 @@ import Testing
         #expect(ImagingRegionDetector().detect(frames: [flat, flat, flat]) == nil)
     }
 }
+
+@Suite("Defect detector: a stump's face is where the tissue begins, not a speckle grain inside the fluid")
+struct DefectFaceTests {
+    /// A 300 x 200 belly (rows 46-149, speckle around grey 120) between two bright aponeuroses,
+    /// cut through by a 40 px fluid gap at x 130-169 (darkest at its centre), with posterior
+    /// enhancement beneath; `grain`: a bright grain (grey 150, 3 x 12 px) in the fluid at x 137-139.
+    static func belly(grain: Bool) -> FloatImage {
+        var state: UInt64 = 3
+        func noise() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float((state >> 33) & 0xFF) / 255 - 0.5
+        }
+        var p = [Float](repeating: 0, count: 300 * 200)
+        for y in 0..<200 {
+            for x in 0..<300 {
+                var v: Float = 110 + 40 * noise()
+                if (40...45).contains(y) || (150...155).contains(y) { v = 230 }
+                if y > 45, y < 150, (130...169).contains(x) { v = 20 + 0.5 * Float(abs(x - 150)) + 4 * noise() }
+                if y > 155, (130...169).contains(x) { v = 170 + 30 * noise() }
+                if grain, (137...139).contains(x), (91...102).contains(y) { v = 150 }
+                p[y * 300 + x] = v
+            }
+        }
+        return FloatImage(width: 300, height: 200, pixels: p)
+    }
+
+    @Test("The gap's width is the same with a bright grain inside the fluid as without it")
+    func grainInsideFluid() throws {
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let line = { (y: Double) in Quadratic(c0: y) }
+        let apo = AponeurosisPair(superficialCentre: line(42.5), superficialInner: line(46), deepCentre: line(152.5), deepInner: line(149),
+                                  bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
+        for grain in [false, true] {
+            let found = DefectDetector().detect(Self.belly(grain: grain), aponeuroses: apo, spacing: spacing)
+            let d = try #require(found.defect, "grain \(grain)")
+            let width = d.midRightX - d.midLeftX
+            #expect(abs(width - 40) <= 3, "grain \(grain): width \(width) px, faces at \(d.midLeftX) and \(d.midRightX)")
+        }
+        // Confirming a face over one pixel only, the grain is taken for the left face.
+        var params = DefectDetector.Params()
+        params.faceConfirmMm = 0.1
+        let short = try #require(DefectDetector(params: params).detect(Self.belly(grain: true), aponeuroses: apo, spacing: spacing).defect)
+        #expect(short.midLeftX > 136, "left face at \(short.midLeftX)")
+    }
+}
