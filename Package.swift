@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "MSKSimulatorTests", dependencies: ["MSKSimulator", "MSKLabels", "MSKImage"]),
         .testTarget(name: "MSKAnalysisTests", dependencies: ["MSKAnalysis", "MSKImaging", "MSKSimulator", "MSKLabels", "MSKImage", "MSKReader"]),
         .testTarget(name: "MSKSynthTests", dependencies: ["MSKSynth", "MSKSimulator", "MSKWriter", "MSKReader", "MSKLabels"]),
-        .testTarget(name: "MSKBatchTests", dependencies: ["MSKTestSupport", "MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader", "MSKReport"]),
+        .testTarget(name: "MSKBatchTests", dependencies: ["MSKTestSupport", "MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader", "MSKReport", "MSKSimulator", "MSKSynth"]),
         .testTarget(name: "MSKCineTests", dependencies: ["MSKTestSupport", "mskcine", "MSKReader", "MSKAnalysis", "MSKDICOM", "MSKImage", "MSKImaging", "MSKWriter", "MSKReport", "MSKFiles", "MSKLabels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "MSKEvaluationTests", dependencies: ["MSKEvaluation", "MSKAnalysis", "MSKImaging", "MSKLabels", "MSKImage", "MSKReader"]),
         .testTarget(name: "MSKReportTests", dependencies: ["MSKTestSupport", "MSKReport", "MSKEvaluation", "MSKAnalysis", "MSKReader", "MSKImage", "MSKImaging"]),
