@@ -30,6 +30,16 @@ public struct RulerTicks: Sendable, Equatable {
     public var side: DepthScale.Side
     /// The row of depth 0 (the fitted first tick).
     public var zeroRow: Double
+
+    public init(rows: [Double], indices: [Int], spacingPx: Double, residualPx: Double, column: Int, side: DepthScale.Side, zeroRow: Double) {
+        self.rows = rows
+        self.indices = indices
+        self.spacingPx = spacingPx
+        self.residualPx = residualPx
+        self.column = column
+        self.side = side
+        self.zeroRow = zeroRow
+    }
 }
 
 /// A depth scale read from the ruler a scanner draws beside the image (calibration source

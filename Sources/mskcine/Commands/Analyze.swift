@@ -35,6 +35,8 @@ extension MSKCine {
 
         @OptionGroup var calibration: CalibrationOptions
 
+        @OptionGroup var depth: DepthOption
+
         @Option(help: ArgumentHelp("The imaging region as x,y,width,height in frame pixels (default: found automatically).", valueName: "x,y,w,h"))
         var roi: String?
 
@@ -45,6 +47,7 @@ extension MSKCine {
 
         func validate() throws {
             guard !clips.isEmpty else { throw ValidationError("give at least one clip to analyse") }
+            try depth.check(with: calibration)
             if let roi { _ = try CLIParsing.rect(roi) }
             if clips.count > 1 {
                 let named = [("--json", json), ("--csv", csv), ("--report", report), ("--overlay", overlay)].filter { $0.1 != nil }.map(\.0)
@@ -97,6 +100,7 @@ extension MSKCine {
             logging.apply()
             var options = AnalysisOptions(mmPerPixel: try calibration.spacing(), roi: try roi.map(CLIParsing.rect))
             if let parameters { options.parameters = try CLIParsing.parameters(parameters) }
+            options.depthMm = depth.depthMm
             try checkOutputPaths()
             if let out { try OutputError.makeFolder(out, option: "--out") }
             if clips.count == 1 {
