@@ -286,7 +286,9 @@ public struct DepthScaleReader: Sendable {
                 "\(bad.text) at tick \(bad.tick) against \(nonZero.map { "\($0.text)@\($0.tick)" }.joined(separator: ", "))"))
         }
         // The unit: the one (mm or cm) giving a usual tick interval and a plausible scale and depth.
-        let usualTickMm: [Double] = [0.5, 1, 2, 2.5, 5, 10, 20]
+        // 0.5 and 2.5 mm are left out: no scanner draws them, and a "4" misread as "1" at the
+        // 4th tick of a 5 mm ruler in cm would give 2.5 mm.
+        let usualTickMm: [Double] = [1, 2, 5, 10, 20]
         var fits: [(unit: String, tickMm: Double)] = []
         for (unit, factor) in [("mm", 1.0), ("cm", 10.0)] {
             let tickMm = u * factor
