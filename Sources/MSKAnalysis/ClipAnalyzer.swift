@@ -153,7 +153,7 @@ public final class ClipAnalyzer {
             regionSource = detected == nil ? "whole frame (no imaging region found)" : "detected"
         }
         if options.mmPerPixel == nil, let bounds = region {
-            screen = ScreenCalibration.decide(frames: pending.map(\.grey), region: bounds, depthMm: options.depthMm, path: path)
+            screen = ScreenCalibration.decide(frames: pending.map(\.grey), region: bounds, depthMm: options.depthMm)
         }
         if let s = options.mmPerPixel {
             spacing = s

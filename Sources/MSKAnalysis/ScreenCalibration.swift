@@ -44,10 +44,10 @@ public struct ScreenCalibration: Sendable, Equatable {
     static let advice = "give --depth-mm D (the depth printed on the screen, in mm) or --mm-per-pixel X"
 
     /// Decides the calibration of `frames` (the clip's first frames) with imaging region `region`.
-    public static func decide(frames: [GreyImage], region: PixelRect, depthMm: Double?, path: String?) -> ScreenCalibration {
+    /// The lines do not name the clip: the warnings printer does.
+    public static func decide(frames: [GreyImage], region: PixelRect, depthMm: Double?) -> ScreenCalibration {
         let reading = DepthScaleReader().examine(frames: frames, region: region)
         var c = ScreenCalibration(source: .none, scale: reading.scale, ticks: reading.ticks, depthMm: depthMm)
-        let name = path.map { "\($0): " } ?? ""
         let bottom = Double(region.maxY)
         if let s = reading.scale, let t = reading.ticks {
             c.rulerDepthMm = (bottom - t.zeroRow) * s.mmPerPixelY
@@ -60,7 +60,7 @@ public struct ScreenCalibration: Sendable, Equatable {
             let rulerDepth = c.rulerDepthMm ?? 0
             guard abs(rulerDepth - d) <= depthTolerance * d else {
                 c.scale = s
-                c.refusal = name + String(format: "no calibration: the depth ruler beside the image reads %.4f mm per pixel (%.1f mm at the image's bottom) but --depth-mm %g was given, %.0f%% apart; check the depth printed on the screen and give it again, or give --mm-per-pixel X", s.mmPerPixelY, rulerDepth, d, 100 * abs(rulerDepth - d) / d)
+                c.refusal = String(format: "no calibration: the depth ruler beside the image reads %.4f mm per pixel (%.1f mm at the image's bottom) but --depth-mm %g was given, %.0f%% apart; check the depth printed on the screen and give it again, or give --mm-per-pixel X", s.mmPerPixelY, rulerDepth, d, 100 * abs(rulerDepth - d) / d)
                 return c
             }
             c.take(s.mmPerPixelY, .rulerLabels, .screen, s.confidence)
@@ -74,7 +74,7 @@ public struct ScreenCalibration: Sendable, Equatable {
             if let t = reading.ticks {
                 let depthRows = max(1, Int((bottom - t.zeroRow).rounded()))
                 guard var s = DepthScaleReader().scale(ticks: t, depthMm: d, imageHeight: depthRows, tolerance: depthTolerance) else {
-                    c.refusal = name + String(format: "no calibration: at --depth-mm %g the ruler's ticks (%.2f px apart) would be %.2f mm apart, not a usual interval (1, 2, 5 or 10 mm); check the depth printed on the screen, or give --mm-per-pixel X", d, t.spacingPx, d / Double(depthRows) * t.spacingPx)
+                    c.refusal = String(format: "no calibration: at --depth-mm %g the ruler's ticks (%.2f px apart) would be %.2f mm apart, not a usual interval (1, 2, 5 or 10 mm); check the depth printed on the screen, or give --mm-per-pixel X", d, t.spacingPx, d / Double(depthRows) * t.spacingPx)
                     return c
                 }
                 s.frames = frames.count
@@ -86,14 +86,14 @@ public struct ScreenCalibration: Sendable, Equatable {
             } else {
                 let mm = d / Double(max(1, region.height))
                 guard Calibration.plausibleMmPerPixel.contains(mm) else {
-                    c.refusal = name + String(format: "no calibration: --depth-mm %g over the %d-pixel image gives %.4g mm per pixel, outside %@; check the depth", d, region.height, mm, Calibration.rangeText)
+                    c.refusal = String(format: "no calibration: --depth-mm %g over the %d-pixel image gives %.4g mm per pixel, outside %@; check the depth", d, region.height, mm, Calibration.rangeText)
                     return c
                 }
                 c.take(mm, .depthOverRegion, .cli, 0.7)
                 c.note = String(format: "calibration from --depth-mm %g over the imaging region's height (%d px): %.4f mm per pixel, x taken equal to y (no depth ruler found to check it)", d, region.height, mm)
             }
         case (nil, nil):
-            c.refusal = name + "no calibration: " + (reading.failure ?? .noRuler).description + "; lengths are in pixels; " + advice
+            c.refusal = "no calibration: " + (reading.failure ?? .noRuler).description + "; lengths are in pixels; " + advice
         }
         return c
     }

@@ -196,11 +196,11 @@ struct SimulatedRulerTests {
             let reading = DepthScaleReader().examine(frames: frames, region: region)
             #expect(reading.scale == nil)
             guard case .labelsUnreadable = reading.failure else { Issue.record("\(side): \(String(describing: reading.failure))"); continue }
-            let c = ScreenCalibration.decide(frames: frames, region: region, depthMm: mm * Double(region.height), path: nil)
+            let c = ScreenCalibration.decide(frames: frames, region: region, depthMm: mm * Double(region.height))
             let got = try #require(c.mmPerPixel)
             #expect(c.method == .rulerTicksAtDepth && abs(got - mm) / mm < 0.01, "\(side): \(got) against \(mm)")
             // A depth 20 % off is no usual tick interval: refused.
-            let wrong = ScreenCalibration.decide(frames: frames, region: region, depthMm: 1.2 * mm * Double(region.height), path: nil)
+            let wrong = ScreenCalibration.decide(frames: frames, region: region, depthMm: 1.2 * mm * Double(region.height))
             #expect(wrong.mmPerPixel == nil && wrong.refusal != nil)
         }
     }

@@ -179,7 +179,7 @@ enum AnalysisText {
         var lines = [
             "clip:          \(a.info.path) (\(a.frames.count) frames, \(a.info.width)x\(a.info.height))",
             "calibration:   " + (a.calibration.map { String(format: "%.4f x %.4f mm/pixel (%@)", $0.mmPerPixelX, $0.mmPerPixelY, a.calibrationSource.rawValue) }
-                                  ?? "none: lengths are in pixels (give --mm-per-pixel for mm)"),
+                                  ?? "none: lengths are in pixels (give --depth-mm D or --mm-per-pixel X for mm)"),
             "imaging region: \(a.imagingRegion) (\(a.imagingRegionSource))",
             "finding:       \(a.finding.classification.rawValue)" + String(format: " (confidence %.2f", a.finding.confidence)
                 + (a.finding.peetronsGrade.map { ", Peetrons grade \($0)" } ?? "") + ")",
