@@ -107,7 +107,7 @@ extension ClipAnalysis {
         let calibration: JSONValue = .object([
             ("mmPerPixel", calibration.map { .array([.number($0.mmPerPixelX), .number($0.mmPerPixelY)]) } ?? .null),
             ("source", .string(calibrationSource.rawValue)),
-        ])
+        ] + (screen?.documentFields ?? []))
         let region: JSONValue = .object([
             ("x", .number(Double(imagingRegion.x))), ("y", .number(Double(imagingRegion.y))),
             ("width", .number(Double(imagingRegion.width))), ("height", .number(Double(imagingRegion.height))),

@@ -126,6 +126,9 @@ public struct ClipAnalysis: Sendable {
     /// The belly's displacement field at peak contraction relative to rest (imaging-region pixels);
     /// empty when no contraction was seen.
     public var peakField: [FieldArrow] = []
+    /// For a clip without calibration of its own: the depth ruler read beside the image, the
+    /// `--depth-mm` check, and the calibration taken or why none was (`ScreenCalibration`).
+    public var screen: ScreenCalibration?
 }
 
 /// One node of the displacement field: where it is and how far the tissue there moved (pixels).

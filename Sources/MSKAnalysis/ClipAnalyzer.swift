@@ -28,6 +28,10 @@ public struct AnalysisOptions: Sendable {
     public var roiSource = "cli"
     /// Every tuning value of the analysis (`--parameters FILE.json` overrides them).
     public var parameters = AnalysisParameters()
+    /// The depth the user read off the scanner's screen (`--depth-mm`), in mm: for a clip without
+    /// calibration of its own it checks the depth ruler's reading, sets the interval of ruler ticks
+    /// whose numbers cannot be read, or (no ruler) calibrates from the imaging region's height.
+    public var depthMm: Double?
 
     public init(mmPerPixel: Spacing? = nil, calibrationSource: CalibrationSource? = nil, roi: PixelRect? = nil) {
         self.mmPerPixel = mmPerPixel
@@ -111,19 +115,25 @@ public final class ClipAnalyzer {
         }
         var used = options
         var notes = warnings
-        if let screen = screenScale {
+        if let screen, screen.mmPerPixel != nil {
             used.mmPerPixel = spacing
-            used.calibrationSource = .screen
-            notes.append(String(format: "calibration read from the depth scale drawn beside the image: %.4f mm per pixel (%d ticks %.1f mm apart, %.1f px each; x taken equal to y); give --mm-per-pixel to override",
-                                screen.mmPerPixelY, screen.ticks, screen.tickSpacingMm, screen.tickSpacingPx))
+            used.calibrationSource = screen.source
+            if let note = screen.note { notes.append(note) }
+        } else if let refusal = screen?.refusal {
+            notes.append(refusal)
         }
-        return ClipFusion(records: records, spacing: spacing, calibrated: used.mmPerPixel != nil, parameters: options.parameters).result(
+        if options.depthMm != nil && options.mmPerPixel != nil {
+            notes.append("--depth-mm was not used: the clip is calibrated by its \(options.calibrationSource.rawValue) calibration, which comes first")
+        }
+        var analysis = ClipFusion(records: records, spacing: spacing, calibrated: used.mmPerPixel != nil, parameters: options.parameters).result(
             info: info, warnings: notes, options: used, region: region!, regionSource: regionSource)
+        analysis.screen = screen
+        return analysis
     }
 
-    /// The depth scale read from the screen, when the clip has no other calibration.
-    private var screenScale: DepthScale?
-    private var calibrated: Bool { options.mmPerPixel != nil || screenScale != nil }
+    /// The calibration from the screen (ruler, `--depth-mm`), for a clip with no other calibration.
+    private var screen: ScreenCalibration?
+    private var calibrated: Bool { options.mmPerPixel != nil || screen?.mmPerPixel != nil }
 
     private func settleRegion() throws(AnalysisError) {
         guard let first = pending.first else { return }
@@ -142,15 +152,13 @@ public final class ClipAnalyzer {
             region = detected ?? PixelRect(x: 0, y: 0, width: w, height: h)
             regionSource = detected == nil ? "whole frame (no imaging region found)" : "detected"
         }
-        if options.mmPerPixel == nil, let bounds = region,
-           let scale = DepthScaleReader().read(frames: pending.map(\.grey), region: bounds),
-           Calibration.plausibleMmPerPixel.contains(scale.mmPerPixelY) {
-            screenScale = scale
+        if options.mmPerPixel == nil, let bounds = region {
+            screen = ScreenCalibration.decide(frames: pending.map(\.grey), region: bounds, depthMm: options.depthMm)
         }
         if let s = options.mmPerPixel {
             spacing = s
-        } else if let screen = screenScale {
-            spacing = Spacing(mmPerPixelX: screen.mmPerPixelY, mmPerPixelY: screen.mmPerPixelY)
+        } else if let mm = screen?.mmPerPixel {
+            spacing = Spacing(mmPerPixelX: mm, mmPerPixelY: mm)
         } else {
             let mm = options.parameters.region.assumedDepthMm / Double(max(1, region!.height))
             spacing = Spacing(mmPerPixelX: mm, mmPerPixelY: mm)

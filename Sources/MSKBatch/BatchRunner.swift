@@ -21,9 +21,14 @@ public struct BatchOptions: Sendable {
     public var manifest: Manifest?
     /// `--mm-per-pixel`: overrides every clip's own calibration (DICOM, labels), as in `analyze`.
     public var mmPerPixel: Spacing?
+    /// `--depth-mm`: the depth shown on the screen, for clips without calibration of their own
+    /// (checks the depth ruler, or calibrates from the imaging region's height), as in `analyze`.
+    public var depthMm: Double?
 
     public init(roots: [String], engineVersion: String, jobs: Int = ProcessInfo.processInfo.activeProcessorCount,
-                shard: Shard = .all, force: Bool = false, retryFailed: Bool = false, manifest: Manifest? = nil, mmPerPixel: Spacing? = nil) {
+                shard: Shard = .all, force: Bool = false, retryFailed: Bool = false, manifest: Manifest? = nil, mmPerPixel: Spacing? = nil,
+                depthMm: Double? = nil) {
+        self.depthMm = depthMm
         self.roots = roots
         self.engineVersion = engineVersion
         self.jobs = jobs
@@ -198,9 +203,8 @@ public final class BatchRunner: Sendable {
         do { resolved = try Calibration.resolve(candidates, path: file.path) } catch {
             return try fail("calibration", error.description)
         }
-        let options = AnalysisOptions(mmPerPixel: resolved.spacing, calibrationSource: resolved.source)
-        let mmPerPixel = resolved.spacing.map { [$0.mmPerPixelX, $0.mmPerPixelY] }
-        let calibrationSource = resolved.source.rawValue
+        var options = AnalysisOptions(mmPerPixel: resolved.spacing, calibrationSource: resolved.source)
+        options.depthMm = self.options.depthMm
         let identity = identity(for: file.path, info: reader.info, labels: labels)
         identityMissing = identity.patientId == nil
         let t0 = Date()
@@ -215,6 +219,9 @@ public final class BatchRunner: Sendable {
             return try fail("analysis", "\(file.path): \(error)")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? NSNumber)?.int64Value ?? 0
+        // The calibration the analysis used: the resolved one, or the screen's (ruler, --depth-mm).
+        let mmPerPixel = analysis.calibration.map { [$0.mmPerPixelX, $0.mmPerPixelY] }
+        let calibrationSource = analysis.calibrationSource.rawValue
         let info = reader.info
         let record = ClipRecord(sha256: sha, sizeBytes: size, kind: Self.kind(content), container: info.container,
                                 codec: info.codec, width: info.width, height: info.height, fps: info.fps, identity: identity,

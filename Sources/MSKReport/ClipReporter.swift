@@ -66,6 +66,7 @@ public enum ClipReporter {
                              progress: ((Int) -> Void)? = nil) throws(ReportError) -> ReportTimings {
         var timings = ReportTimings()
         var keyImages: [Int: RGBImage] = [:]
+        var rulerImage: RGBImage?
         if outputs.needsSecondPass {
             let start = Date()
             var wanted = Set<Int>()
@@ -74,8 +75,10 @@ public enum ClipReporter {
                 if let r = keys.rest { wanted.insert(r) }
                 if let p = keys.peak { wanted.insert(p) }
             }
-            let result = try OverlayPass.run(analysis: a, overlayPath: outputs.overlay, keyFrames: wanted, progress: progress)
+            let result = try OverlayPass.run(analysis: a, overlayPath: outputs.overlay, keyFrames: wanted,
+                                             rulerFigure: outputs.html != nil && a.screen?.scale != nil, progress: progress)
             keyImages = result.keyFrames
+            rulerImage = result.ruler
             timings.secondPassS = Date().timeIntervalSince(start)
         }
         let textStart = Date()
@@ -88,7 +91,7 @@ public enum ClipReporter {
         timings.textS = Date().timeIntervalSince(textStart)
         if let path = outputs.html {
             let start = Date()
-            let html = try HTMLReport.make(a, keyFrameImages: keyImages, sha256: sha256, engineVersion: engineVersion)
+            let html = try HTMLReport.make(a, keyFrameImages: keyImages, rulerImage: rulerImage, sha256: sha256, engineVersion: engineVersion)
             try save(html, to: path)
             timings.htmlS = Date().timeIntervalSince(start)
         }

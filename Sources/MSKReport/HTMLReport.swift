@@ -42,7 +42,7 @@ public enum HTMLReport {
     public static let limits = "Measurements come from automatic detection and speckle tracking on one 2-D long-axis B-mode clip: they depend on probe position, pressure, image quality and calibration, have been validated on simulated clips only, cannot grade a strain without a visible fibre discontinuity (Peetrons grade 1), and support, not replace, a sonographer's reading."
 
     /// The report. `keyFrameImages` are the annotated key frames (imaging region) by position.
-    public static func make(_ a: ClipAnalysis, keyFrameImages: [Int: RGBImage], sha256: String?, engineVersion: String) throws(ReportError) -> String {
+    public static func make(_ a: ClipAnalysis, keyFrameImages: [Int: RGBImage], rulerImage: RGBImage? = nil, sha256: String?, engineVersion: String) throws(ReportError) -> String {
         let f = a.finding
         let s = a.summary
         let name = URL(fileURLWithPath: a.info.path).lastPathComponent
@@ -139,19 +139,26 @@ public enum HTMLReport {
             let from: String
             switch a.calibrationSource {
             case .dicom: from = "from the DICOM file" + (a.info.calibration?.detail.map { " (\($0))" } ?? "")
-            case .cli: from = "given on the command line (--mm-per-pixel)"
+            case .cli: from = a.screen?.method == .depthOverRegion ? "from --depth-mm over the imaging region's height" : "given on the command line (--mm-per-pixel)"
             case .labels: from = "from the labels document beside the clip (mmPerPixel)"
-            case .screen: from = "read from the depth scale on the screen"
+            case .screen: from = "read from the depth ruler on the screen" + (a.screen?.method == .rulerTicksAtDepth ? " (its ticks, at --depth-mm)" : " (its ticks and numbers)")
             case .none: from = "none"
             }
             calibration = String(format: "%.4f &times; %.4f mm per pixel (x &times; y), ", c.mmPerPixelX, c.mmPerPixelY) + HTML.escape(from)
         } else {
-            calibration = "none: every length is in pixels (give --mm-per-pixel, or a DICOM file with its ultrasound regions, for millimetres)"
+            calibration = "none: every length is in pixels (give --mm-per-pixel, --depth-mm, or a DICOM file with its ultrasound regions, for millimetres)"
+                + (a.screen?.refusal.map { "<br>" + HTML.escape($0) } ?? "")
         }
         let info = a.info
         let r = a.imagingRegion
         h += "<section class=\"about\">\n<h2>Calibration and clip</h2>\n<table>\n"
         h += "<tr><th>calibration</th><td>\(calibration)</td></tr>\n"
+        if let screen = a.screen, screen.mmPerPixel != nil, let image = rulerImage {
+            let png: Data
+            do { png = try PNGWriter.encode(image) } catch { throw .writer(error) }
+            h += "<tr><th>depth ruler read</th><td><figure class=\"ruler\"><img alt=\"the depth ruler as read, first frame\" width=\"\(image.width)\" height=\"\(image.height)\" src=\"data:image/png;base64,\(png.base64EncodedString())\">"
+            h += "<figcaption>\(HTML.escape(RulerFigure.caption(screen)))</figcaption></figure></td></tr>\n"
+        }
         h += "<tr><th>imaging region</th><td>x \(r.x), y \(r.y), \(r.width) &times; \(r.height) pixels (\(HTML.escape(a.imagingRegionSource)))</td></tr>\n"
         h += "<tr><th>file</th><td class=\"path\">\(HTML.escape(info.path))</td></tr>\n"
         h += "<tr><th>SHA-256</th><td class=\"path\">\(HTML.escape(sha256 ?? "n/a"))</td></tr>\n"

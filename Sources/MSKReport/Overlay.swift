@@ -119,6 +119,8 @@ public enum OverlayPass {
         public var frames: Int
         /// The annotated key frames, cropped to the imaging region, by position in the clip.
         public var keyFrames: [Int: RGBImage]
+        /// The first frame around the depth ruler that calibrated the clip (`RulerFigure`), when asked for.
+        public var ruler: RGBImage?
     }
 
     /// The codec an overlay clip is written with, from its extension: MJPEG in AVI, H.264 otherwise.
@@ -138,7 +140,7 @@ public enum OverlayPass {
     /// Decodes `analysis.info.path` again. With `overlayPath`, writes every frame annotated
     /// (to a temporary name, renamed when whole); keeps the annotated frames listed in `keyFrames`.
     /// `progress` is called with the number of frames done.
-    public static func run(analysis: ClipAnalysis, overlayPath: String?, keyFrames: Set<Int>,
+    public static func run(analysis: ClipAnalysis, overlayPath: String?, keyFrames: Set<Int>, rulerFigure: Bool = false,
                            progress: ((Int) -> Void)? = nil) throws(ReportError) -> Result {
         let path = analysis.info.path
         let source: any FrameSource
@@ -148,6 +150,7 @@ public enum OverlayPass {
         var painter = OverlayPainter(analysis: analysis)
         var writer: VideoWriter?
         var kept: [Int: RGBImage] = [:]
+        var ruler: RGBImage?
         var t = 0
         let expected = analysis.frames.count
         let codec = overlayPath.map(codec(forPath:))
@@ -156,6 +159,7 @@ public enum OverlayPass {
             // changes them in place instead of copying the whole frame first.
             while var canvas = try source.nextFrame().map({ $0.rgb.map { Canvas($0) } ?? Canvas(grey: $0.grey) }) {
                 guard t < expected else { throw ReportError.clipChanged(path: path, analysed: expected, reread: t + 1) }
+                if rulerFigure && t == 0 { ruler = RulerFigure.draw(on: canvas.image, screen: analysis.screen) }
                 painter.draw(on: &canvas, frame: t)
                 if keyFrames.contains(t) { kept[t] = crop(canvas.image, to: analysis.imagingRegion) }
                 if let overlayPath, let codec {
@@ -182,7 +186,7 @@ public enum OverlayPass {
         } catch {
             throw .cannotWrite(path: overlayPath ?? path, reason: "\(error)")
         }
-        return Result(frames: t, keyFrames: kept)
+        return Result(frames: t, keyFrames: kept, ruler: ruler)
     }
 
     /// The part of `image` inside `rect` (clamped to the image).

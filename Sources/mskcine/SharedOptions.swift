@@ -25,6 +25,31 @@ struct CalibrationOptions: ParsableArguments {
     }
 }
 
+/// `--depth-mm D`: analyze, batch, regress. The depth the scanner's screen shows (its depth
+/// setting), for a video export without calibration of its own: it checks the depth ruler read
+/// beside the image, or calibrates from the imaging region's height where there is no ruler.
+struct DepthOption: ParsableArguments {
+    /// Depths a B-mode display can show, in mm.
+    static let plausible: ClosedRange<Double> = 5...400
+
+    @Option(help: ArgumentHelp("The depth printed on the scanner's screen, in mm (e.g. 50 for \"De 50 mm\" or 40 for \"4cm\"), for a video export without calibration: it checks the depth ruler read beside the image, sets the scale of a ruler whose numbers cannot be read, or, without a ruler, calibrates from the imaging region's height. A disagreement with the ruler leaves the clip uncalibrated, saying why.",
+                               valueName: "D"))
+    var depthMm: Double?
+
+    func validate() throws {
+        if let depthMm, !(depthMm.isFinite && Self.plausible.contains(depthMm)) {
+            throw ValidationError("--depth-mm '\(depthMm)': give the depth printed on the screen in mm, between 5 and 400 (e.g. 50)")
+        }
+    }
+
+    /// Refuses `--depth-mm` with `--mm-per-pixel`: one calibration at a time.
+    func check(with calibration: CalibrationOptions) throws {
+        if depthMm != nil && calibration.mmPerPixel != nil {
+            throw ValidationError("--depth-mm and --mm-per-pixel both give the calibration; give one of them")
+        }
+    }
+}
+
 /// `--verbose`: probe, frames, analyze.
 struct VerboseOption: ParsableArguments {
     @Flag(help: "Let FFmpeg's own log lines through to standard error.")

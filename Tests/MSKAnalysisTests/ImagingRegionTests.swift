@@ -175,21 +175,26 @@ extension PixelRect {
         }
         if let documented = layout.mmPerPixel {
             let read = try #require(scale?.mmPerPixelY, "\(layout.file): no scale read")
-            #expect(abs(read - documented) / documented < 0.02, "\(layout.file): read \(read), documented \(documented)")
+            #expect(abs(read - documented) / documented < 0.01, "\(layout.file): read \(read), documented \(documented)")
         }
         if layout.file.hasPrefix("real-labelled/tt1_") || layout.file == "real-stills/img_00051.png" {
             #expect(scale == nil, "\(layout.file) shows no ruler")
         }
     }
 
+    /// SyntheticExport draws random 5x7 bit blocks where the numbers would be: text that looks like
+    /// digits but is none. The ticks are regular, the "numbers" unreadable: no scale, or (should a
+    /// block happen to read as a digit that fits) the drawn one; never a wrong one.
     @Test(arguments: Array(UInt64(101)...UInt64(116)))
-    func syntheticRulerReadsTheDrawnScale(seed: UInt64) throws {
+    func syntheticRulerWithNoiseLabelsIsNeverWrong(seed: UInt64) throws {
         let export = SyntheticExport(seed: seed)
         let truth = export.mmPerPixel, bounds = export.bounds
-        let read = DepthScaleReader().read(frames: export.grey, region: bounds)
-        let value = try #require(read?.mmPerPixelY, "seed \(seed): no scale read")
-        #expect(abs(value - truth) / truth < 0.015, "seed \(seed): read \(value), drawn \(truth)")
-        #expect(read?.basis == .majorEvery2or4)
+        let reading = DepthScaleReader().examine(frames: export.grey, region: bounds)
+        if let value = reading.scale?.mmPerPixelY {
+            #expect(abs(value - truth) / truth < 0.01, "seed \(seed): read \(value), drawn \(truth)")
+        } else {
+            #expect(reading.ticks != nil, "seed \(seed): the regular ticks were not found (\(String(describing: reading.failure)))")
+        }
     }
 
     @Test(arguments: Array(UInt64(201)...UInt64(208)))

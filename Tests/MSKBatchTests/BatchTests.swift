@@ -336,6 +336,9 @@ struct BatchTests {
         #expect(lines.filter { $0.hasPrefix("clip\t") && $0.contains("\tdicom\t") }.count == 5)
         // Samples: calibration (and identity) from the labels beside them.
         #expect(lines.filter { $0.hasPrefix("clip\t") && $0.hasSuffix("\tlabels") }.count == 2)
+        // The Telemed export: calibrated from its depth ruler (clips.calibrationSource = screen, 0.0881 mm per pixel).
+        let screen = lines.filter { $0.hasPrefix("clip\t") && $0.hasSuffix("\tscreen") }
+        #expect(screen.count == 1 && screen.first?.contains("0.0880") == true, "\(screen)")
         let again = try BatchRunner(options: BatchOptions(roots: roots, engineVersion: engine, jobs: 2), database: StudyDatabase(path: db)).run()
         #expect(again.analysed == 0)
     }

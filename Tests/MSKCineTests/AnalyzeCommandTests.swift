@@ -25,6 +25,20 @@ struct AnalyzeCommandTests {
         #expect(MSKCine.run(arguments: ["regress", FileManager.default.temporaryDirectory.path + "/mskcine-empty-\(UUID().uuidString)"]) == 2)
     }
 
+    @Test("--depth-mm: analyze, batch and regress take it; out of range or with --mm-per-pixel is bad usage (exit 2)")
+    func depthOption() throws {
+        let a = try MSKCine.Analyze.parse(["clip.mp4", "--depth-mm", "50"])
+        #expect(a.depth.depthMm == 50)
+        #expect(try MSKCine.Batch.parse(["dir", "--db", "s.sqlite", "--depth-mm", "40"]).depth.depthMm == 40)
+        #expect(try MSKCine.Regress.parse(["dir", "--depth-mm", "45"]).depth.depthMm == 45)
+        for bad in [["clip.mp4", "--depth-mm", "0"], ["clip.mp4", "--depth-mm", "-5"], ["clip.mp4", "--depth-mm", "nan"], ["clip.mp4", "--depth-mm", "2000"],
+                    ["clip.mp4", "--depth-mm", "abc"], ["clip.mp4", "--depth-mm", "50", "--mm-per-pixel", "0.1"]] {
+            #expect(throws: (any Error).self, "\(bad)") { try MSKCine.Analyze.parse(bad) }
+        }
+        #expect(MSKCine.run(arguments: ["analyze", "x.mp4", "--depth-mm", "50", "--mm-per-pixel", "0.1"]) == 2)
+        #expect(MSKCine.run(arguments: ["batch", "x", "--db", "s.sqlite", "--depth-mm", "0"]) == 2)
+    }
+
     @Test("the binary: a simulated full tear, its result document, pixels without calibration, no partial output")
     func endToEnd() throws {
         let binary = try Binary.mskcine()

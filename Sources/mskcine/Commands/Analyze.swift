@@ -35,6 +35,8 @@ extension MSKCine {
 
         @OptionGroup var calibration: CalibrationOptions
 
+        @OptionGroup var depth: DepthOption
+
         @Option(help: ArgumentHelp("The imaging region as x,y,width,height in frame pixels (default: found automatically).", valueName: "x,y,w,h"))
         var roi: String?
 
@@ -45,6 +47,7 @@ extension MSKCine {
 
         func validate() throws {
             guard !clips.isEmpty else { throw ValidationError("give at least one clip to analyse") }
+            try depth.check(with: calibration)
             if let roi { _ = try CLIParsing.rect(roi) }
             if clips.count > 1 {
                 let named = [("--json", json), ("--csv", csv), ("--report", report), ("--overlay", overlay)].filter { $0.1 != nil }.map(\.0)
@@ -97,6 +100,7 @@ extension MSKCine {
             logging.apply()
             var options = AnalysisOptions(mmPerPixel: try calibration.spacing(), roi: try roi.map(CLIParsing.rect))
             if let parameters { options.parameters = try CLIParsing.parameters(parameters) }
+            options.depthMm = depth.depthMm
             try checkOutputPaths()
             if let out { try OutputError.makeFolder(out, option: "--out") }
             if clips.count == 1 {
@@ -175,7 +179,7 @@ enum AnalysisText {
         var lines = [
             "clip:          \(a.info.path) (\(a.frames.count) frames, \(a.info.width)x\(a.info.height))",
             "calibration:   " + (a.calibration.map { String(format: "%.4f x %.4f mm/pixel (%@)", $0.mmPerPixelX, $0.mmPerPixelY, a.calibrationSource.rawValue) }
-                                  ?? "none: lengths are in pixels (give --mm-per-pixel for mm)"),
+                                  ?? "none: lengths are in pixels (give --depth-mm D or --mm-per-pixel X for mm)"),
             "imaging region: \(a.imagingRegion) (\(a.imagingRegionSource))",
             "finding:       \(a.finding.classification.rawValue)" + String(format: " (confidence %.2f", a.finding.confidence)
                 + (a.finding.peetronsGrade.map { ", Peetrons grade \($0)" } ?? "") + ")",

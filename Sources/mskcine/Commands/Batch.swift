@@ -41,7 +41,10 @@ extension MSKCine {
 
         @OptionGroup var calibration: CalibrationOptions
 
+        @OptionGroup var depth: DepthOption
+
         func validate() throws {
+            try depth.check(with: calibration)
             if let jobs, !(1...256).contains(jobs) { throw ValidationError(BatchError.badJobs(jobs).description) }
             if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) } }
         }
@@ -59,7 +62,7 @@ extension MSKCine {
                 shard: try shard.map { s throws(BatchError) in try Shard(parsing: s) } ?? .all,
                 force: force, retryFailed: retryFailed,
                 manifest: try manifest.map { m throws(BatchError) in try Manifest(path: m) },
-                mmPerPixel: try calibration.spacing())
+                mmPerPixel: try calibration.spacing(), depthMm: depth.depthMm)
             let existed = FileManager.default.fileExists(atPath: db)
             let database: StudyDatabase
             do {

@@ -27,6 +27,8 @@ extension MSKCine {
         @Option(help: "Smallest sensitivity for full-thickness tears allowed (0-1).") var minSensitivity: Double?
         @Option(help: "Smallest specificity for full-thickness tears allowed (0-1).") var minSpecificity: Double?
 
+        @OptionGroup var depth: DepthOption
+
         func run() throws {
             FFmpegLogging.setVerbose(false)
             let files = try Regression.labelFiles(in: directory)
@@ -50,7 +52,9 @@ extension MSKCine {
             print(RegressText.header)
             for file in files {
                 do {
-                    let (row, _) = try Regression.run(labels: file)
+                    var options = AnalysisOptions()
+                    options.depthMm = depth.depthMm
+                    let (row, _) = try Regression.run(labels: file, options: options)
                     report.clips.append(row)
                     print(RegressText.row(row))
                 } catch {
