@@ -146,21 +146,26 @@ public struct DefectDetector: Sendable {
         let smoothOffset = bellyRows.lowerBound * w
         let integral = IntegralImage(image)
         var inBelly = [Bool](repeating: false, count: w * h)
-        var bellyValues: [Float] = []
-        bellyValues.reserveCapacity(w * h / 8)
+        // The belly level from every second row and column: the same median, a quarter of the
+        // work. Counted straight into the quantile's histogram (no list of values).
+        var bellyHistogram = Stats.GreyHistogram()
         inBelly.withUnsafeMutableBufferPointer { mask in
             smooth.pixels.withUnsafeBufferPointer { sm in
-                for y in bellyRows {
-                    let row = y * w
-                    for x in 0..<w where y >= top[x] && y < bottom[x] {
-                        mask[row + x] = true
-                        // The belly level from every second row and column: the same median, a quarter of the work.
-                        if (x | y) & 1 == 0 { bellyValues.append(sm[row - smoothOffset + x]) }
+                top.withUnsafeBufferPointer { top in
+                    bottom.withUnsafeBufferPointer { bottom in
+                        for y in bellyRows {
+                            let m = mask.baseAddress! + y * w, row = sm.baseAddress! + (y * w - smoothOffset)
+                            let evenRow = y & 1 == 0
+                            for x in 0..<w where y >= top[x] && y < bottom[x] {
+                                m[x] = true
+                                if evenRow && x & 1 == 0 { bellyHistogram.add(row[x]) }
+                            }
+                        }
                     }
                 }
             }
         }
-        let belly = Stats.greyQuantile(bellyValues, 0.5) ?? apo.bellyLevel
+        let belly = bellyHistogram.count > 0 ? bellyHistogram.quantile(0.5) : apo.bellyLevel
         // The belly's texture: the spread of its 3x3-mean grey levels (every third pixel).
         var bellyTexture: [Float] = []
         bellyTexture.reserveCapacity(w * h / 9)
@@ -175,37 +180,51 @@ public struct DefectDetector: Sendable {
         smooth.pixels.withUnsafeBufferPointer { s in
             inBelly.withUnsafeBufferPointer { b in
                 dark.withUnsafeMutableBufferPointer { d in
-                    for i in (bellyRows.lowerBound * w)..<(bellyRows.upperBound * w) where b[i] && s[i - smoothOffset] < threshold { d[i] = true }
+                    // The belly's rows only (`smooth` starts at the first of them: smoothOffset).
+                    let n = bellyRows.count * w
+                    guard n > 0 else { return }
+                    let sp = s.baseAddress!, bp = b.baseAddress! + smoothOffset, dp = d.baseAddress! + smoothOffset
+                    for k in 0..<n { dp[k] = bp[k] && sp[k] < threshold }
                 }
             }
         }
 
         // Connected regions (4-connectivity), iterative flood fill.
         var label = [Int32](repeating: -1, count: w * h)
-        struct Region { var area = 0; var minX = Int.max; var maxX = Int.min; var minY = Int.max; var maxY = Int.min; var sumX = 0.0
+        struct Region { var id: Int32 = 0; var area = 0; var minX = Int.max; var maxX = Int.min; var minY = Int.max; var maxY = Int.min; var sumX = 0.0
             var touchTop = false; var touchBottom = false; var pixels: [Int] = [] }
         var regions: [Region] = []
         let touchPx = params.touchMm / spacing.mmPerPixelY
         var stack: [Int] = []
         let supY = (0..<w).map { apo.superficialInner.y(Double($0)) }, deepY = (0..<w).map { apo.deepInner.y(Double($0)) }
-        for start in 0..<(w * h) where dark[start] && label[start] < 0 {
-            var r = Region()
-            let id = Int32(regions.count)
-            label[start] = id
-            stack.append(start)
-            while let i = stack.popLast() {
-                let x = i % w, y = i / w
-                r.area += 1; r.sumX += Double(x); r.pixels.append(i)
-                r.minX = min(r.minX, x); r.maxX = max(r.maxX, x); r.minY = min(r.minY, y); r.maxY = max(r.maxY, y)
-                if Double(y) - supY[x] <= touchPx { r.touchTop = true }
-                if deepY[x] - Double(y) <= touchPx { r.touchBottom = true }
-                // The four neighbours (no array per pixel: this loop runs over every dark pixel).
-                if x > 0, dark[i - 1], label[i - 1] < 0 { label[i - 1] = id; stack.append(i - 1) }
-                if x < w - 1, dark[i + 1], label[i + 1] < 0 { label[i + 1] = id; stack.append(i + 1) }
-                if y > 0, dark[i - w], label[i - w] < 0 { label[i - w] = id; stack.append(i - w) }
-                if y < h - 1, dark[i + w], label[i + w] < 0 { label[i + w] = id; stack.append(i + w) }
+        // Dark pixels lie only in the belly's rows: the scan starts and ends there (same order).
+        dark.withUnsafeBufferPointer { dark in
+            label.withUnsafeMutableBufferPointer { label in
+                supY.withUnsafeBufferPointer { supY in
+                    deepY.withUnsafeBufferPointer { deepY in
+                        for start in (bellyRows.lowerBound * w)..<(bellyRows.upperBound * w) where dark[start] && label[start] < 0 {
+                            var r = Region()
+                            let id = Int32(regions.count)
+                            r.id = id
+                            label[start] = id
+                            stack.append(start)
+                            while let i = stack.popLast() {
+                                let y = i / w, x = i - y * w
+                                r.area += 1; r.sumX += Double(x); r.pixels.append(i)
+                                r.minX = min(r.minX, x); r.maxX = max(r.maxX, x); r.minY = min(r.minY, y); r.maxY = max(r.maxY, y)
+                                if Double(y) - supY[x] <= touchPx { r.touchTop = true }
+                                if deepY[x] - Double(y) <= touchPx { r.touchBottom = true }
+                                // The four neighbours (no array per pixel: this loop runs over every dark pixel).
+                                if x > 0, dark[i - 1], label[i - 1] < 0 { label[i - 1] = id; stack.append(i - 1) }
+                                if x < w - 1, dark[i + 1], label[i + 1] < 0 { label[i + 1] = id; stack.append(i + 1) }
+                                if y > 0, dark[i - w], label[i - w] < 0 { label[i - w] = id; stack.append(i - w) }
+                                if y < h - 1, dark[i + w], label[i + w] < 0 { label[i + w] = id; stack.append(i + w) }
+                            }
+                            regions.append(r)
+                        }
+                    }
+                }
             }
-            regions.append(r)
         }
 
         let pxArea = spacing.mmPerPixelX * spacing.mmPerPixelY
@@ -233,9 +252,11 @@ public struct DefectDetector: Sendable {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%@) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres", size(lengthMm, heightMm))))
                 continue
             }
-            let inside = r.pixels.map { integral.mean(x: $0 % w, y: $0 / w, rx: 1, ry: 1) }
-            let p90 = Stats.greyQuantile(inside, 0.9) ?? 0
-            let median = Stats.greyQuantile(inside, 0.5) ?? 0
+            // One histogram of the region's 3x3-mean grey levels gives every quantile below.
+            var inside = Stats.GreyHistogram()
+            for i in r.pixels { inside.add(integral.mean(x: i % w, y: i / w, rx: 1, ry: 1)) }
+            let p90 = inside.count > 0 ? inside.quantile(0.9) : 0
+            let median = inside.count > 0 ? inside.quantile(0.5) : 0
             let score = (median + 0.5 * p90) / max(belly, 1)
             let enhancement = posteriorEnhancement(integral, region: box, deepY: deepY, spacing: spacing)
             // Fibre texture inside: the spread of the 3x3-mean grey levels over the belly's. Fluid
@@ -267,11 +288,21 @@ public struct DefectDetector: Sendable {
         var bellyMask = inBelly
         // Exclude every candidate and a rim around it from the intact belly.
         let rim = spacing.px(x: 0.3)
+        // Row by row over each candidate's box: every run of its pixels, widened by the rim
+        // (the same pixels as widening each pixel).
         bellyMask.withUnsafeMutableBufferPointer { mask in
-            for region in accepted {
-                for i in region.pixels {
-                    let x = i % w, row = i - x
-                    for xx in max(0, x - rim)...min(w - 1, x + rim) { mask[row + xx] = false }
+            label.withUnsafeBufferPointer { label in
+                for region in accepted {
+                    for y in region.minY...region.maxY {
+                        let row = y * w
+                        var x = region.minX
+                        while x <= region.maxX {
+                            guard label[row + x] == region.id else { x += 1; continue }
+                            let runStart = x
+                            while x <= region.maxX && label[row + x] == region.id { x += 1 }
+                            for xx in max(0, runStart - rim)...min(w - 1, x - 1 + rim) { mask[row + xx] = false }
+                        }
+                    }
                 }
             }
         }
@@ -367,8 +398,14 @@ public struct DefectDetector: Sendable {
 
     /// Interquartile range of grey levels (0 for fewer than 4 values).
     static func spread(_ values: [Float]) -> Float {
-        guard values.count >= 4, let q1 = Stats.greyQuantile(values, 0.25), let q3 = Stats.greyQuantile(values, 0.75) else { return 0 }
-        return q3 - q1
+        guard let histogram = Stats.GreyHistogram(values) else { return 0 }
+        return spread(histogram)
+    }
+
+    /// Interquartile range of the grey levels counted in `histogram` (0 for fewer than 4).
+    static func spread(_ histogram: Stats.GreyHistogram) -> Float {
+        guard histogram.count >= 4 else { return 0 }
+        return histogram.quantile(0.75) - histogram.quantile(0.25)
     }
 
     /// Posterior acoustic enhancement: fluid attenuates less than tissue, so the tissue beneath it

@@ -75,28 +75,44 @@ public enum Filters {
     }
 
     /// Running-sum mean along each row, for the image rows `rows` (the result is `rows.count` high).
+    /// Each row is a left border (window clipped on the left), an interior where the window is
+    /// whole (one add, one drop, a constant count: no branches) and a right border; the sums are
+    /// made in the same order in all three, so the result does not depend on the split.
     static func boxRows(_ image: FloatImage, radius r: Int, rows: Range<Int>) -> FloatImage {
         let w = image.width, outH = rows.count
         guard w > 0, outH > 0 else { return FloatImage(width: w, height: max(0, outH)) }
         let out = [Float](unsafeUninitializedCapacity: w * outH) { dst, initialised in
-            image.pixels.withUnsafeBufferPointer { src in
+            image.pixels.withUnsafeBufferPointer { source in
+                let base = source.baseAddress!, outBase = dst.baseAddress!
                 for y in rows {
-                    let row = y * w, outRow = (y - rows.lowerBound) * w
+                    let src = base + y * w, d = outBase + (y - rows.lowerBound) * w
                     guard r > 0 else {
-                        for x in 0..<w { dst[outRow + x] = src[row + x] }
+                        d.update(from: src, count: w)
                         continue
                     }
                     var sum: Float = 0
                     var count = 0
                     // Window [x - r, x + r] clipped to [0, w).
-                    for x in 0..<min(r, w) { sum += src[row + x]; count += 1 }
-                    for x in 0..<w {
+                    for x in 0..<min(r, w) { sum += src[x]; count += 1 }
+                    // The window drops a pixel from x = r + 1 on and adds one up to x = w - r - 1.
+                    let interiorStart = min(r + 1, w), interiorEnd = max(interiorStart, w - r)
+                    func border(_ x: Int) {
                         let add = x + r
-                        if add < w { sum += src[row + add]; count += 1 }
+                        if add < w { sum += src[add]; count += 1 }
                         let drop = x - r - 1
-                        if drop >= 0 { sum -= src[row + drop]; count -= 1 }
-                        dst[outRow + x] = sum / Float(count)
+                        if drop >= 0 { sum -= src[drop]; count -= 1 }
+                        d[x] = sum / Float(count)
                     }
+                    for x in 0..<interiorStart { border(x) }
+                    let divisor = Float(count)
+                    var x = interiorStart
+                    while x < interiorEnd {
+                        sum += src[x &+ r]
+                        sum -= src[x &- r &- 1]
+                        d[x] = sum / divisor
+                        x &+= 1
+                    }
+                    for x in interiorEnd..<w { border(x) }
                 }
             }
             initialised = w * outH
@@ -166,25 +182,67 @@ public enum Stats {
     /// Quantile q (0...1) of grey levels (0...255) to 1/16 of a grey level, from a histogram:
     /// linear time, no sort. For thresholds, where that precision is plenty.
     public static func greyQuantile(_ values: [Float], _ q: Double) -> Float? {
-        guard !values.isEmpty else { return nil }
-        let bins = 4096
-        var counts = [Int](repeating: 0, count: bins)
-        counts.withUnsafeMutableBufferPointer { c in
-            values.withUnsafeBufferPointer { v in
-                for x in v { c[min(bins - 1, max(0, Int(x * 16)))] += 1 }
+        GreyHistogram(values)?.quantile(q)
+    }
+
+    /// Several grey quantiles of the same values from one histogram: each equal to
+    /// `greyQuantile(values, q)`.
+    public static func greyQuantiles(_ values: [Float], _ qs: [Double]) -> [Float]? {
+        guard let histogram = GreyHistogram(values) else { return nil }
+        return qs.map { histogram.quantile($0) }
+    }
+
+    /// The histogram behind `greyQuantile`: grey levels in 1/16 bins (0...255, clamped). Values
+    /// can be counted straight in (`add`), so no list of them need be made; quantiles of the same
+    /// values then cost one pass over the bins each.
+    public struct GreyHistogram: Sendable {
+        static let bins = 4096
+        var counts: [Int32]
+        /// Number of values counted.
+        public private(set) var count: Int
+
+        /// An empty histogram.
+        public init() {
+            counts = [Int32](repeating: 0, count: Self.bins)
+            count = 0
+        }
+
+        /// The histogram of `values`; nil when there are none.
+        public init?(_ values: [Float]) {
+            guard !values.isEmpty, values.count < Int(Int32.max) else { return nil }
+            self.init()
+            counts.withUnsafeMutableBufferPointer { c in
+                values.withUnsafeBufferPointer { v in
+                    for x in v { c[min(Self.bins - 1, max(0, Int(x * 16)))] &+= 1 }
+                }
+            }
+            count = values.count
+        }
+
+        @inline(__always)
+        public mutating func add(_ x: Float) {
+            counts[min(Self.bins - 1, max(0, Int(x * 16)))] &+= 1
+            count += 1
+        }
+
+        /// The first bin whose cumulative count reaches q x count, interpolated inside that bin
+        /// (the same value as `greyQuantile(values, q)`). Needs at least one value counted.
+        public func quantile(_ q: Double) -> Float {
+            let target = min(max(q, 0), 1) * Double(count)
+            return counts.withUnsafeBufferPointer { c in
+                var below = 0
+                for b in 0..<Self.bins {
+                    let n = Int(c[b])
+                    let next = below + n
+                    if n > 0, Double(next) >= target {
+                        let f = (target - Double(below)) / Double(n)
+                        return (Float(b) + Float(f)) / 16
+                    }
+                    below = next
+                }
+                return Float(Self.bins) / 16
             }
         }
-        let target = min(max(q, 0), 1) * Double(values.count)
-        var below = 0
-        for b in 0..<bins {
-            let next = below + counts[b]
-            if Double(next) >= target, counts[b] > 0 {
-                let f = (target - Double(below)) / Double(counts[b])
-                return (Float(b) + Float(f)) / 16
-            }
-            below = next
-        }
-        return Float(bins) / 16
     }
 
     /// Pearson correlation; nil when either series is constant.
@@ -214,15 +272,20 @@ public struct IntegralImage: Sendable {
     public init(_ image: FloatImage) {
         let w = image.width, h = image.height, stride = w + 1
         var s = [Double](repeating: 0, count: stride * (h + 1))
+        // Two passes a row: the row's running sum (sequential), then the row above added
+        // (independent per column, so it vectorises). The same sums as one pass.
         s.withUnsafeMutableBufferPointer { out in
             image.pixels.withUnsafeBufferPointer { p in
+                guard w > 0 else { return }
+                let o = out.baseAddress!, src = p.baseAddress!
                 for y in 0..<h {
                     var row = 0.0
-                    let above = y * stride, here = (y + 1) * stride
+                    let above = o + y * stride + 1, here = o + (y + 1) * stride + 1, line = src + y * w
                     for x in 0..<w {
-                        row += Double(p[y * w + x])
-                        out[here + x + 1] = out[above + x + 1] + row
+                        row += Double(line[x])
+                        here[x] = row
                     }
+                    for x in 0..<w { here[x] += above[x] }
                 }
             }
         }
