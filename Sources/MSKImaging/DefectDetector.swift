@@ -307,11 +307,14 @@ public struct DefectDetector: Sendable {
     static func connectedRegions(dark: [Bool], label: inout [Int32], width w: Int, height h: Int, rows: Range<Int>,
                                  superficialY supY: [Double], deepY: [Double], touchPx: Double) -> ([Region], [Int]) {
         var regions: [Region] = []
-        let capacity = w * h
+        // Each dark pixel is pushed and listed once (it is labelled when pushed), so two buffers
+        // as long as the dark pixels are many hold the stack and the list: no growth, no checks.
+        let capacity = dark.withUnsafeBufferPointer { d in
+            var n = 0
+            for v in d where v { n &+= 1 }
+            return n
+        }
         var filled = 0
-        // Each pixel is pushed and listed at most once (it is labelled when pushed), so one
-        // buffer of the image's size holds the stack and the list each: no growth, no checks
-        // (only the pages the dark pixels reach are ever touched).
         let pixels = [Int](unsafeUninitializedCapacity: capacity) { list, initialised in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, capacity)) { stack in
                 dark.withUnsafeBufferPointer { dark in

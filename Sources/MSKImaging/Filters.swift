@@ -80,18 +80,50 @@ public enum Filters {
         let out = [Float](unsafeUninitializedCapacity: w * outH) { dst, initialised in
             image.pixels.withUnsafeBufferPointer { source in
                 let base = source.baseAddress!, outBase = dst.baseAddress!
-                for y in rows {
-                    let src = base + y * w, d = outBase + (y - rows.lowerBound) * w
-                    guard r > 0 else {
-                        d.update(from: src, count: w)
-                        continue
+                guard r > 0 else {
+                    for y in rows { (outBase + (y - rows.lowerBound) * w).update(from: base + y * w, count: w) }
+                    return
+                }
+                // The window drops a pixel from x = r + 1 on and adds one up to x = w - r - 1.
+                let interiorStart = min(r + 1, w), interiorEnd = max(interiorStart, w - r)
+                var y = rows.lowerBound
+                // Four rows at a time, one per lane: each lane's running sum is made exactly as
+                // a single row's is (same order), but four sums advance together.
+                while y + 4 <= rows.upperBound {
+                    let s0 = base + y * w, s1 = s0 + w, s2 = s1 + w, s3 = s2 + w
+                    let d0 = outBase + (y - rows.lowerBound) * w, d1 = d0 + w, d2 = d1 + w, d3 = d2 + w
+                    @inline(__always) func at(_ x: Int) -> SIMD4<Float> { SIMD4(s0[x], s1[x], s2[x], s3[x]) }
+                    @inline(__always) func store(_ x: Int, _ v: SIMD4<Float>) { d0[x] = v[0]; d1[x] = v[1]; d2[x] = v[2]; d3[x] = v[3] }
+                    var sum = SIMD4<Float>(repeating: 0)
+                    var count = 0
+                    for x in 0..<min(r, w) { sum += at(x); count += 1 }
+                    for x in 0..<interiorStart {
+                        if x + r < w { sum += at(x + r); count += 1 }
+                        if x - r - 1 >= 0 { sum -= at(x - r - 1); count -= 1 }
+                        store(x, sum / SIMD4(repeating: Float(count)))
                     }
+                    let divisor = SIMD4<Float>(repeating: Float(count))
+                    var x = interiorStart
+                    while x < interiorEnd {
+                        sum += at(x &+ r)
+                        sum -= at(x &- r &- 1)
+                        store(x, sum / divisor)
+                        x &+= 1
+                    }
+                    for x in interiorEnd..<w {
+                        if x + r < w { sum += at(x + r); count += 1 }
+                        if x - r - 1 >= 0 { sum -= at(x - r - 1); count -= 1 }
+                        store(x, sum / SIMD4(repeating: Float(count)))
+                    }
+                    y += 4
+                }
+                // The last rows one at a time.
+                while y < rows.upperBound {
+                    let src = base + y * w, d = outBase + (y - rows.lowerBound) * w
                     var sum: Float = 0
                     var count = 0
                     // Window [x - r, x + r] clipped to [0, w).
                     for x in 0..<min(r, w) { sum += src[x]; count += 1 }
-                    // The window drops a pixel from x = r + 1 on and adds one up to x = w - r - 1.
-                    let interiorStart = min(r + 1, w), interiorEnd = max(interiorStart, w - r)
                     func border(_ x: Int) {
                         let add = x + r
                         if add < w { sum += src[add]; count += 1 }
@@ -109,6 +141,7 @@ public enum Filters {
                         x &+= 1
                     }
                     for x in interiorEnd..<w { border(x) }
+                    y += 1
                 }
             }
             initialised = w * outH
@@ -310,23 +343,45 @@ public struct IntegralImage: Sendable {
 
     public init(_ image: FloatImage) {
         let w = image.width, h = image.height, stride = w + 1
-        var s = [Double](repeating: 0, count: stride * (h + 1))
-        // Two passes a row: the row's running sum (sequential), then the row above added
-        // (independent per column, so it vectorises). The same sums as one pass.
-        s.withUnsafeMutableBufferPointer { out in
+        // Every entry is written below (the first row and column are zeros), so the table is
+        // not zeroed first. Entry (x + 1, y + 1) is the entry above plus row y's running sum to x,
+        // as in one pass a row; four rows advance together (their running sums one per lane, the
+        // four entries of a column one after another), so the table is written in one sweep.
+        let s = [Double](unsafeUninitializedCapacity: stride * (h + 1)) { out, initialised in
             image.pixels.withUnsafeBufferPointer { p in
-                guard w > 0 else { return }
-                let o = out.baseAddress!, src = p.baseAddress!
-                for y in 0..<h {
+                let o = out.baseAddress!
+                o.initialize(repeating: 0, count: stride)
+                for y in 0..<h { o[(y + 1) * stride] = 0 }
+                guard w > 0, h > 0, let src = p.baseAddress else { return }
+                var y = 0
+                while y + 4 <= h {
+                    let l0 = src + y * w, l1 = l0 + w, l2 = l1 + w, l3 = l2 + w
+                    let above = o + y * stride + 1
+                    let h0 = above + stride, h1 = h0 + stride, h2 = h1 + stride, h3 = h2 + stride
+                    var row = SIMD4<Double>(repeating: 0)
+                    for x in 0..<w {
+                        row += SIMD4<Double>(Double(l0[x]), Double(l1[x]), Double(l2[x]), Double(l3[x]))
+                        let a0 = above[x] + row[0]
+                        h0[x] = a0
+                        let a1 = a0 + row[1]
+                        h1[x] = a1
+                        let a2 = a1 + row[2]
+                        h2[x] = a2
+                        h3[x] = a2 + row[3]
+                    }
+                    y += 4
+                }
+                while y < h {
                     var row = 0.0
-                    let above = o + y * stride + 1, here = o + (y + 1) * stride + 1, line = src + y * w
+                    let above = o + y * stride + 1, here = above + stride, line = src + y * w
                     for x in 0..<w {
                         row += Double(line[x])
-                        here[x] = row
+                        here[x] = above[x] + row
                     }
-                    for x in 0..<w { here[x] += above[x] }
+                    y += 1
                 }
             }
+            initialised = stride * (h + 1)
         }
         width = w
         height = h

@@ -32,11 +32,17 @@ import Testing
         return out
     }
 
+    /// Widths and radii on every border case; 11 rows are two groups of four rows (done four
+    /// lanes at a time) and three rows done alone; row ranges that start and end inside.
     @Test(arguments: [(1, 1), (7, 3), (9, 4), (10, 4), (23, 0), (23, 5), (64, 11), (5, 9)])
     func rowMeanEqualsTheOneLoopReferenceBitForBit(width: Int, radius: Int) {
-        let image = FloatImage(width: width, height: 3, pixels: Self.noise(width * 3, seed: UInt64(width * 31 + radius)))
-        let fast = Filters.boxRows(image, radius: radius, rows: 0..<3)
-        #expect(fast.pixels == Self.referenceBoxRows(image, radius: radius))
+        let h = 11
+        let image = FloatImage(width: width, height: h, pixels: Self.noise(width * h, seed: UInt64(width * 31 + radius)))
+        let reference = Self.referenceBoxRows(image, radius: radius)
+        #expect(Filters.boxRows(image, radius: radius, rows: 0..<h).pixels == reference)
+        for rows in [1..<6, 2..<3, 3..<10] {
+            #expect(Filters.boxRows(image, radius: radius, rows: rows).pixels == Array(reference[(rows.lowerBound * width)..<(rows.upperBound * width)]))
+        }
     }
 
     @Test(arguments: [(13, 9, 2, 3), (40, 31, 0, 7), (8, 5, 3, 6), (17, 50, 2, 15)])
@@ -55,6 +61,32 @@ import Testing
             }
         }
         #expect(Filters.boxMean(image, radiusX: rx, radiusY: ry).pixels == expected)
+    }
+
+    /// Non-integer values: every box mean equals the one made from a table built the plain way
+    /// (one pass a row: running row sum plus the entry above), bit for bit.
+    @Test(arguments: [(29, 11), (8, 4), (3, 2), (1, 7), (17, 1)])
+    func integralImageEqualsTheOnePassTable(width w: Int, height h: Int) {
+        let values = Self.noise(w * h, seed: UInt64(w * h))
+        let integral = IntegralImage(FloatImage(width: w, height: h, pixels: values))
+        let stride = w + 1
+        var table = [Double](repeating: 0, count: stride * (h + 1))
+        for y in 0..<h {
+            var row = 0.0
+            for x in 0..<w {
+                row += Double(values[y * w + x])
+                table[(y + 1) * stride + x + 1] = table[y * stride + x + 1] + row
+            }
+        }
+        for y in 0..<h {
+            for x in 0..<w {
+                for (rx, ry) in [(0, 0), (1, 1), (2, 5)] {
+                    let x0 = max(0, x - rx), x1 = min(w, x + rx + 1), y0 = max(0, y - ry), y1 = min(h, y + ry + 1)
+                    let sum = table[y1 * stride + x1] - table[y0 * stride + x1] - table[y1 * stride + x0] + table[y0 * stride + x0]
+                    #expect(integral.mean(x: x, y: y, rx: rx, ry: ry) == Float(sum / Double((x1 - x0) * (y1 - y0))))
+                }
+            }
+        }
     }
 
     @Test func integralImageMeansEqualDirectSums() {
