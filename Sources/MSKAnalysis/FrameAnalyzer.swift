@@ -46,7 +46,9 @@ public struct FrameAnalyzer: Sendable {
         obs.thicknessMm = thickness(apo, width: region.width, excluding: found.defect)
         var sum = 0.0, count = 0
         region.pixels.withUnsafeBufferPointer { p in
-            for i in 0..<p.count where found.bellyMask[i] { sum += Double(p[i]); count += 1 }
+            found.bellyMask.withUnsafeBufferPointer { mask in
+                for i in 0..<min(p.count, mask.count) where mask[i] { sum += Double(p[i]); count += 1 }
+            }
         }
         obs.echoIntensity = count > 0 ? sum / Double(count) : nil
         obs.fascicle = fascicleEstimator.estimate(region, aponeuroses: apo, spacing: spacing)

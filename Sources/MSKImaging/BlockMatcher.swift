@@ -82,19 +82,54 @@ public struct BlockMatcher: Sendable {
                     }
                 }
                 let nd = Double(n)
+                // Raw pointers for the inner loops: the first row of the window at displacement
+                // (dx, dy) is `origin + (dy + sy) * w + dx + sx`; the same products and sums, in
+                // the same order, as indexing each one.
+                let origin = b.baseAddress! + (cy + offY - sy - hy) * w + (cx + offX - sx - hx)
                 template.withUnsafeBufferPointer { t in
-                    for dy in -sy...sy {
-                        for dx in -sx...sx {
-                            let ox = dx + sx, oy = dy + sy
-                            let s = sum[(oy + bh) * stride + ox + bw] - sum[oy * stride + ox + bw] - sum[(oy + bh) * stride + ox] + sum[oy * stride + ox]
-                            let s2 = sumSq[(oy + bh) * stride + ox + bw] - sumSq[oy * stride + ox + bw] - sumSq[(oy + bh) * stride + ox] + sumSq[oy * stride + ox]
-                            let variance = s2 - s * s / nd
-                            guard variance > 1e-3 else { continue }
-                            var st: Float = 0
-                            for j in 0..<bh {
-                                st += Self.dot(t.baseAddress! + j * bw, b.baseAddress! + (cy + offY + dy - hy + j) * w + cx + offX + dx - hx, bw)
+                    sum.withUnsafeBufferPointer { sum in
+                        sumSq.withUnsafeBufferPointer { sumSq in
+                            scores.withUnsafeMutableBufferPointer { scores in
+                                let tp = t.baseAddress!
+                                func variance(_ ox: Int, _ oy: Int) -> Double {
+                                    let s = sum[(oy + bh) * stride + ox + bw] - sum[oy * stride + ox + bw] - sum[(oy + bh) * stride + ox] + sum[oy * stride + ox]
+                                    let s2 = sumSq[(oy + bh) * stride + ox + bw] - sumSq[oy * stride + ox + bw] - sumSq[(oy + bh) * stride + ox] + sumSq[oy * stride + ox]
+                                    return s2 - s * s / nd
+                                }
+                                for oy in 0..<sh {
+                                    // Four neighbouring displacements at a time: four independent
+                                    // running sums keep the core busy, each made exactly as alone.
+                                    var ox = 0
+                                    while ox + 4 <= sw {
+                                        var st = SIMD4<Float>(repeating: 0)
+                                        var row = origin + oy * w + ox, trow = tp
+                                        for _ in 0..<bh {
+                                            st += Self.dot4(trow, row, bw)
+                                            row += w
+                                            trow += bw
+                                        }
+                                        for k in 0..<4 {
+                                            let v = variance(ox + k, oy)
+                                            if v > 1e-3 { scores[oy * sw + ox + k] = st[k] / Float((Double(energy) * v).squareRoot()) }
+                                        }
+                                        ox += 4
+                                    }
+                                    while ox < sw {
+                                        let v = variance(ox, oy)
+                                        if v > 1e-3 {
+                                            var st: Float = 0
+                                            var row = origin + oy * w + ox, trow = tp
+                                            for _ in 0..<bh {
+                                                st += Self.dot(trow, row, bw)
+                                                row += w
+                                                trow += bw
+                                            }
+                                            scores[oy * sw + ox] = st / Float((Double(energy) * v).squareRoot())
+                                        }
+                                        ox += 1
+                                    }
+                                }
                             }
-                            scores[oy * sw + ox] = st / Float((Double(energy) * variance).squareRoot())
                         }
                     }
                 }
@@ -118,18 +153,42 @@ public struct BlockMatcher: Sendable {
         return Match(displacement: SIMD2(Double(bx - sx + offX) + ddx, Double(by - sy + offY) + ddy), correlation: peak)
     }
 
+    /// `dot(a, b + k, n)` for k = 0, 1, 2, 3: the same products summed in the same order as four
+    /// separate calls (so the same values, bit for bit), with the four sums interleaved.
+    @inline(__always)
+    static func dot4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> SIMD4<Float> {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var acc0 = SIMD8<Float>(repeating: 0), acc1 = acc0, acc2 = acc0, acc3 = acc0
+        var i = 0
+        while i &+ 8 <= n {
+            let t = ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            acc0 += t * rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            acc1 += t * rb.loadUnaligned(fromByteOffset: (i &+ 1) &* 4, as: SIMD8<Float>.self)
+            acc2 += t * rb.loadUnaligned(fromByteOffset: (i &+ 2) &* 4, as: SIMD8<Float>.self)
+            acc3 += t * rb.loadUnaligned(fromByteOffset: (i &+ 3) &* 4, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        var total = SIMD4<Float>(acc0.sum(), acc1.sum(), acc2.sum(), acc3.sum())
+        while i < n {
+            let t = SIMD4<Float>(repeating: a[i])
+            total += t * SIMD4<Float>(b[i], b[i &+ 1], b[i &+ 2], b[i &+ 3])
+            i &+= 1
+        }
+        return total
+    }
+
     /// Dot product of two float runs, eight lanes at a time.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
         var acc = SIMD8<Float>(repeating: 0)
         var i = 0
-        while i + 8 <= n {
-            acc += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
+        while i &+ 8 <= n {
+            acc += ra.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            i &+= 8
         }
         var total = acc.sum()
-        while i < n { total += a[i] * b[i]; i += 1 }
+        while i < n { total += a[i] * b[i]; i &+= 1 }
         return total
     }
 }

@@ -150,19 +150,30 @@ public struct DefectDetector: Sendable {
         let smoothOffset = bellyRows.lowerBound * w
         let integral = IntegralImage(image)
         var inBelly = [Bool](repeating: false, count: w * h)
-        var bellyValues: [Float] = []
-        bellyValues.reserveCapacity(w * h / 8)
-        inBelly.withUnsafeMutableBufferPointer { mask in
-            smooth.pixels.withUnsafeBufferPointer { sm in
-                for y in bellyRows {
-                    let row = y * w
-                    for x in 0..<w where y >= top[x] && y < bottom[x] {
-                        mask[row + x] = true
-                        // The belly level from every second row and column: the same median, a quarter of the work.
-                        if (x | y) & 1 == 0 { bellyValues.append(sm[row - smoothOffset + x]) }
+        // The belly level from every second row and column: the same median, a quarter of the work.
+        let sampleCapacity = ((bellyRows.count + 1) / 2) * ((w + 1) / 2)
+        var sampled = 0
+        let bellyValues = [Float](unsafeUninitializedCapacity: sampleCapacity) { values, initialised in
+            inBelly.withUnsafeMutableBufferPointer { mask in
+                smooth.pixels.withUnsafeBufferPointer { sm in
+                    top.withUnsafeBufferPointer { top in
+                        bottom.withUnsafeBufferPointer { bottom in
+                            guard let out = values.baseAddress else { return }
+                            var n = 0
+                            for y in bellyRows {
+                                let m = mask.baseAddress! + y * w, row = sm.baseAddress! + (y * w - smoothOffset)
+                                let evenRow = y & 1 == 0
+                                for x in 0..<w where y >= top[x] && y < bottom[x] {
+                                    m[x] = true
+                                    if evenRow && x & 1 == 0 { out[n] = row[x]; n += 1 }
+                                }
+                            }
+                            sampled = n
+                        }
                     }
                 }
             }
+            initialised = sampled
         }
         let belly = Stats.greyQuantile(bellyValues, 0.5) ?? apo.bellyLevel
         // The belly's texture: the spread of its 3x3-mean grey levels (every third pixel).
@@ -179,38 +190,21 @@ public struct DefectDetector: Sendable {
         smooth.pixels.withUnsafeBufferPointer { s in
             inBelly.withUnsafeBufferPointer { b in
                 dark.withUnsafeMutableBufferPointer { d in
-                    for i in (bellyRows.lowerBound * w)..<(bellyRows.upperBound * w) where b[i] && s[i - smoothOffset] < threshold { d[i] = true }
+                    // The belly's rows only (`smooth` starts at the first of them: smoothOffset).
+                    let n = bellyRows.count * w
+                    guard n > 0 else { return }
+                    let sp = s.baseAddress!, bp = b.baseAddress! + smoothOffset, dp = d.baseAddress! + smoothOffset
+                    for k in 0..<n { dp[k] = bp[k] && sp[k] < threshold }
                 }
             }
         }
 
         // Connected regions (4-connectivity), iterative flood fill.
         var label = [Int32](repeating: -1, count: w * h)
-        struct Region { var area = 0; var minX = Int.max; var maxX = Int.min; var minY = Int.max; var maxY = Int.min; var sumX = 0.0
-            var touchTop = false; var touchBottom = false; var pixels: [Int] = [] }
-        var regions: [Region] = []
         let touchPx = params.touchMm / spacing.mmPerPixelY
-        var stack: [Int] = []
         let supY = (0..<w).map { apo.superficialInner.y(Double($0)) }, deepY = (0..<w).map { apo.deepInner.y(Double($0)) }
-        for start in 0..<(w * h) where dark[start] && label[start] < 0 {
-            var r = Region()
-            let id = Int32(regions.count)
-            label[start] = id
-            stack.append(start)
-            while let i = stack.popLast() {
-                let x = i % w, y = i / w
-                r.area += 1; r.sumX += Double(x); r.pixels.append(i)
-                r.minX = min(r.minX, x); r.maxX = max(r.maxX, x); r.minY = min(r.minY, y); r.maxY = max(r.maxY, y)
-                if Double(y) - supY[x] <= touchPx { r.touchTop = true }
-                if deepY[x] - Double(y) <= touchPx { r.touchBottom = true }
-                // The four neighbours (no array per pixel: this loop runs over every dark pixel).
-                if x > 0, dark[i - 1], label[i - 1] < 0 { label[i - 1] = id; stack.append(i - 1) }
-                if x < w - 1, dark[i + 1], label[i + 1] < 0 { label[i + 1] = id; stack.append(i + 1) }
-                if y > 0, dark[i - w], label[i - w] < 0 { label[i - w] = id; stack.append(i - w) }
-                if y < h - 1, dark[i + w], label[i + w] < 0 { label[i + w] = id; stack.append(i + w) }
-            }
-            regions.append(r)
-        }
+        let (regions, regionPixels) = Self.connectedRegions(dark: dark, label: &label, width: w, height: h, rows: bellyRows,
+                                                            superficialY: supY, deepY: deepY, touchPx: touchPx)
 
         let pxArea = spacing.mmPerPixelX * spacing.mmPerPixelY
         var rejected: [RejectedStructure] = []
@@ -237,9 +231,11 @@ public struct DefectDetector: Sendable {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%@) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres", size(lengthMm, heightMm))))
                 continue
             }
-            let inside = r.pixels.map { integral.mean(x: $0 % w, y: $0 / w, rx: 1, ry: 1) }
-            let p90 = Stats.greyQuantile(inside, 0.9) ?? 0
-            let median = Stats.greyQuantile(inside, 0.5) ?? 0
+            // One histogram of the region's 3x3-mean grey levels gives every quantile below.
+            let insideValues = regionPixels[r.pixels].map { integral.mean(x: $0 % w, y: $0 / w, rx: 1, ry: 1) }
+            guard let inside = Stats.GreyHistogram(insideValues) else { continue }
+            let p90 = inside.quantile(0.9)
+            let median = inside.quantile(0.5)
             let score = (median + 0.5 * p90) / max(belly, 1)
             let enhancement = posteriorEnhancement(integral, region: box, deepY: deepY, spacing: spacing)
             // Fibre texture inside: the spread of the 3x3-mean grey levels over the belly's. Fluid
@@ -271,17 +267,27 @@ public struct DefectDetector: Sendable {
         var bellyMask = inBelly
         // Exclude every candidate and a rim around it from the intact belly.
         let rim = spacing.px(x: 0.3)
+        // Row by row over each candidate's box: every run of its pixels, widened by the rim
+        // (the same pixels as widening each pixel).
         bellyMask.withUnsafeMutableBufferPointer { mask in
-            for region in accepted {
-                for i in region.pixels {
-                    let x = i % w, row = i - x
-                    for xx in max(0, x - rim)...min(w - 1, x + rim) { mask[row + xx] = false }
+            label.withUnsafeBufferPointer { label in
+                for region in accepted {
+                    for y in region.minY...region.maxY {
+                        let row = y * w
+                        var x = region.minX
+                        while x <= region.maxX {
+                            guard label[row + x] == region.id else { x += 1; continue }
+                            let runStart = x
+                            while x <= region.maxX && label[row + x] == region.id { x += 1 }
+                            for xx in max(0, runStart - rim)...min(w - 1, x - 1 + rim) { mask[row + xx] = false }
+                        }
+                    }
                 }
             }
         }
         var candidates: [DefectObservation] = []
         for region in accepted.prefix(params.maxCandidates) {
-            if let o = measure(region: region.pixels, area: region.area, sumX: region.sumX,
+            if let o = measure(region: Array(regionPixels[region.pixels]), area: region.area, sumX: region.sumX,
                                box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
                                touchTop: region.touchTop, touchBottom: region.touchBottom,
                                image: image, smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
@@ -290,6 +296,70 @@ public struct DefectDetector: Sendable {
             }
         }
         return Result(candidates: candidates, rejected: rejected, bellyMask: bellyMask)
+    }
+
+    /// A 4-connected dark region: its pixels are `pixels` of the shared list `connectedRegions` returns.
+    struct Region {
+        var id: Int32 = 0; var area = 0; var minX = Int.max; var maxX = Int.min; var minY = Int.max; var maxY = Int.min; var sumX = 0.0
+        var touchTop = false; var touchBottom = false; var pixels: Range<Int> = 0..<0
+    }
+
+    /// The 4-connected regions of `dark` (dark pixels lie only in `rows`), found by an iterative
+    /// flood fill from each unlabelled dark pixel in index order; `label` (all -1 on entry) gets
+    /// each pixel's region index. Every region's pixels, in the order the fill reached them, lie
+    /// one after another in the one list returned beside the regions (no list per region).
+    static func connectedRegions(dark: [Bool], label: inout [Int32], width w: Int, height h: Int, rows: Range<Int>,
+                                 superficialY supY: [Double], deepY: [Double], touchPx: Double) -> ([Region], [Int]) {
+        var regions: [Region] = []
+        // Each dark pixel is pushed and listed once (it is labelled when pushed), so two buffers
+        // as long as the dark pixels are many hold the stack and the list: no growth, no checks.
+        let capacity = dark.withUnsafeBufferPointer { d in
+            var n = 0
+            for v in d where v { n &+= 1 }
+            return n
+        }
+        var filled = 0
+        let pixels = [Int](unsafeUninitializedCapacity: capacity) { list, initialised in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, capacity)) { stack in
+                dark.withUnsafeBufferPointer { dark in
+                    label.withUnsafeMutableBufferPointer { label in
+                        supY.withUnsafeBufferPointer { supY in
+                            deepY.withUnsafeBufferPointer { deepY in
+                                var listed = 0
+                                for start in (rows.lowerBound * w)..<(rows.upperBound * w) where dark[start] && label[start] < 0 {
+                                    var r = Region()
+                                    let id = Int32(regions.count)
+                                    r.id = id
+                                    let first = listed
+                                    label[start] = id
+                                    stack[0] = start
+                                    var depth = 1
+                                    while depth > 0 {
+                                        depth -= 1
+                                        let i = stack[depth]
+                                        let y = i / w, x = i - y * w
+                                        r.area += 1; r.sumX += Double(x); list[listed] = i; listed += 1
+                                        r.minX = min(r.minX, x); r.maxX = max(r.maxX, x); r.minY = min(r.minY, y); r.maxY = max(r.maxY, y)
+                                        if Double(y) - supY[x] <= touchPx { r.touchTop = true }
+                                        if deepY[x] - Double(y) <= touchPx { r.touchBottom = true }
+                                        // The four neighbours, pushed in this order (the fill's order is the list's order).
+                                        if x > 0, dark[i - 1], label[i - 1] < 0 { label[i - 1] = id; stack[depth] = i - 1; depth += 1 }
+                                        if x < w - 1, dark[i + 1], label[i + 1] < 0 { label[i + 1] = id; stack[depth] = i + 1; depth += 1 }
+                                        if y > 0, dark[i - w], label[i - w] < 0 { label[i - w] = id; stack[depth] = i - w; depth += 1 }
+                                        if y < h - 1, dark[i + w], label[i + w] < 0 { label[i + w] = id; stack[depth] = i + w; depth += 1 }
+                                    }
+                                    r.pixels = first..<listed
+                                    regions.append(r)
+                                }
+                                filled = listed
+                            }
+                        }
+                    }
+                }
+            }
+            initialised = filled
+        }
+        return (regions, pixels)
     }
 
     /// The defect's measurements: depth extent and fraction, the mid-depth line's edges (half-level
@@ -384,8 +454,14 @@ public struct DefectDetector: Sendable {
 
     /// Interquartile range of grey levels (0 for fewer than 4 values).
     static func spread(_ values: [Float]) -> Float {
-        guard values.count >= 4, let q1 = Stats.greyQuantile(values, 0.25), let q3 = Stats.greyQuantile(values, 0.75) else { return 0 }
-        return q3 - q1
+        guard let histogram = Stats.GreyHistogram(values) else { return 0 }
+        return spread(histogram)
+    }
+
+    /// Interquartile range of the grey levels counted in `histogram` (0 for fewer than 4).
+    static func spread(_ histogram: Stats.GreyHistogram) -> Float {
+        guard histogram.count >= 4 else { return 0 }
+        return histogram.quantile(0.75) - histogram.quantile(0.25)
     }
 
     /// Posterior acoustic enhancement: fluid attenuates less than tissue, so the tissue beneath it

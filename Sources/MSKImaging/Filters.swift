@@ -27,28 +27,24 @@ public enum Filters {
         let out = [Float](unsafeUninitializedCapacity: w * outH) { dst, initialised in
             band.pixels.withUnsafeBufferPointer { src in
                 sums.withUnsafeMutableBufferPointer { acc in
+                    let a = acc.baseAddress!, s = src.baseAddress!, d = dst.baseAddress!
                     var count = 0
                     for y in firstInWindow..<min(h, rows.lowerBound + r) {
-                        let row = (y - s0) * w
-                        for x in 0..<w { acc[x] += src[row + x] }
+                        Rows.add(a, s + (y - s0) * w, w)
                         count += 1
                     }
                     for y in rows {
                         let add = y + r
                         if add < h {
-                            let row = (add - s0) * w
-                            for x in 0..<w { acc[x] += src[row + x] }
+                            Rows.add(a, s + (add - s0) * w, w)
                             count += 1
                         }
                         let drop = y - r - 1
                         if drop >= firstInWindow {
-                            let row = (drop - s0) * w
-                            for x in 0..<w { acc[x] -= src[row + x] }
+                            Rows.subtract(a, s + (drop - s0) * w, w)
                             count -= 1
                         }
-                        let inverse = 1 / Float(count)
-                        let row = (y - rows.lowerBound) * w
-                        for x in 0..<w { dst[row + x] = acc[x] * inverse }
+                        Rows.scale(d + (y - rows.lowerBound) * w, a, 1 / Float(count), w)
                     }
                 }
             }
@@ -75,33 +71,125 @@ public enum Filters {
     }
 
     /// Running-sum mean along each row, for the image rows `rows` (the result is `rows.count` high).
+    /// Each row is a left border (window clipped on the left), an interior where the window is
+    /// whole (one add, one drop, a constant count: no branches) and a right border; the sums are
+    /// made in the same order in all three, so the result does not depend on the split.
     static func boxRows(_ image: FloatImage, radius r: Int, rows: Range<Int>) -> FloatImage {
         let w = image.width, outH = rows.count
         guard w > 0, outH > 0 else { return FloatImage(width: w, height: max(0, outH)) }
         let out = [Float](unsafeUninitializedCapacity: w * outH) { dst, initialised in
-            image.pixels.withUnsafeBufferPointer { src in
-                for y in rows {
-                    let row = y * w, outRow = (y - rows.lowerBound) * w
-                    guard r > 0 else {
-                        for x in 0..<w { dst[outRow + x] = src[row + x] }
-                        continue
+            image.pixels.withUnsafeBufferPointer { source in
+                let base = source.baseAddress!, outBase = dst.baseAddress!
+                guard r > 0 else {
+                    for y in rows { (outBase + (y - rows.lowerBound) * w).update(from: base + y * w, count: w) }
+                    return
+                }
+                // The window drops a pixel from x = r + 1 on and adds one up to x = w - r - 1.
+                let interiorStart = min(r + 1, w), interiorEnd = max(interiorStart, w - r)
+                var y = rows.lowerBound
+                // Four rows at a time, one per lane: each lane's running sum is made exactly as
+                // a single row's is (same order), but four sums advance together.
+                while y + 4 <= rows.upperBound {
+                    let s0 = base + y * w, s1 = s0 + w, s2 = s1 + w, s3 = s2 + w
+                    let d0 = outBase + (y - rows.lowerBound) * w, d1 = d0 + w, d2 = d1 + w, d3 = d2 + w
+                    @inline(__always) func at(_ x: Int) -> SIMD4<Float> { SIMD4(s0[x], s1[x], s2[x], s3[x]) }
+                    @inline(__always) func store(_ x: Int, _ v: SIMD4<Float>) { d0[x] = v[0]; d1[x] = v[1]; d2[x] = v[2]; d3[x] = v[3] }
+                    var sum = SIMD4<Float>(repeating: 0)
+                    var count = 0
+                    for x in 0..<min(r, w) { sum += at(x); count += 1 }
+                    for x in 0..<interiorStart {
+                        if x + r < w { sum += at(x + r); count += 1 }
+                        if x - r - 1 >= 0 { sum -= at(x - r - 1); count -= 1 }
+                        store(x, sum / SIMD4(repeating: Float(count)))
                     }
+                    let divisor = SIMD4<Float>(repeating: Float(count))
+                    var x = interiorStart
+                    while x < interiorEnd {
+                        sum += at(x &+ r)
+                        sum -= at(x &- r &- 1)
+                        store(x, sum / divisor)
+                        x &+= 1
+                    }
+                    for x in interiorEnd..<w {
+                        if x + r < w { sum += at(x + r); count += 1 }
+                        if x - r - 1 >= 0 { sum -= at(x - r - 1); count -= 1 }
+                        store(x, sum / SIMD4(repeating: Float(count)))
+                    }
+                    y += 4
+                }
+                // The last rows one at a time.
+                while y < rows.upperBound {
+                    let src = base + y * w, d = outBase + (y - rows.lowerBound) * w
                     var sum: Float = 0
                     var count = 0
                     // Window [x - r, x + r] clipped to [0, w).
-                    for x in 0..<min(r, w) { sum += src[row + x]; count += 1 }
-                    for x in 0..<w {
+                    for x in 0..<min(r, w) { sum += src[x]; count += 1 }
+                    func border(_ x: Int) {
                         let add = x + r
-                        if add < w { sum += src[row + add]; count += 1 }
+                        if add < w { sum += src[add]; count += 1 }
                         let drop = x - r - 1
-                        if drop >= 0 { sum -= src[row + drop]; count -= 1 }
-                        dst[outRow + x] = sum / Float(count)
+                        if drop >= 0 { sum -= src[drop]; count -= 1 }
+                        d[x] = sum / Float(count)
                     }
+                    for x in 0..<interiorStart { border(x) }
+                    let divisor = Float(count)
+                    var x = interiorStart
+                    while x < interiorEnd {
+                        sum += src[x &+ r]
+                        sum -= src[x &- r &- 1]
+                        d[x] = sum / divisor
+                        x &+= 1
+                    }
+                    for x in interiorEnd..<w { border(x) }
+                    y += 1
                 }
             }
             initialised = w * outH
         }
         return FloatImage(width: w, height: outH, pixels: out)
+    }
+}
+
+/// Element-wise operations on rows of floats, eight lanes at a time: each element gets the same
+/// single operation as a scalar loop would give it (so the same value, bit for bit).
+enum Rows {
+    /// acc[x] += src[x]
+    @inline(__always)
+    static func add(_ acc: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+        let ra = UnsafeMutableRawPointer(acc), rs = UnsafeRawPointer(src)
+        var x = 0
+        while x &+ 8 <= n {
+            let v = ra.loadUnaligned(fromByteOffset: x &* 4, as: SIMD8<Float>.self) + rs.loadUnaligned(fromByteOffset: x &* 4, as: SIMD8<Float>.self)
+            ra.storeBytes(of: v, toByteOffset: x &* 4, as: SIMD8<Float>.self)
+            x &+= 8
+        }
+        while x < n { acc[x] += src[x]; x &+= 1 }
+    }
+
+    /// acc[x] -= src[x]
+    @inline(__always)
+    static func subtract(_ acc: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+        let ra = UnsafeMutableRawPointer(acc), rs = UnsafeRawPointer(src)
+        var x = 0
+        while x &+ 8 <= n {
+            let v = ra.loadUnaligned(fromByteOffset: x &* 4, as: SIMD8<Float>.self) - rs.loadUnaligned(fromByteOffset: x &* 4, as: SIMD8<Float>.self)
+            ra.storeBytes(of: v, toByteOffset: x &* 4, as: SIMD8<Float>.self)
+            x &+= 8
+        }
+        while x < n { acc[x] -= src[x]; x &+= 1 }
+    }
+
+    /// dst[x] = src[x] * factor
+    @inline(__always)
+    static func scale(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ factor: Float, _ n: Int) {
+        let rd = UnsafeMutableRawPointer(dst), rs = UnsafeRawPointer(src)
+        let f = SIMD8<Float>(repeating: factor)
+        var x = 0
+        while x &+ 8 <= n {
+            rd.storeBytes(of: rs.loadUnaligned(fromByteOffset: x &* 4, as: SIMD8<Float>.self) * f, toByteOffset: x &* 4, as: SIMD8<Float>.self)
+            x &+= 8
+        }
+        while x < n { dst[x] = src[x] * factor; x &+= 1 }
     }
 }
 
@@ -166,25 +254,67 @@ public enum Stats {
     /// Quantile q (0...1) of grey levels (0...255) to 1/16 of a grey level, from a histogram:
     /// linear time, no sort. For thresholds, where that precision is plenty.
     public static func greyQuantile(_ values: [Float], _ q: Double) -> Float? {
-        guard !values.isEmpty else { return nil }
-        let bins = 4096
-        var counts = [Int](repeating: 0, count: bins)
-        counts.withUnsafeMutableBufferPointer { c in
-            values.withUnsafeBufferPointer { v in
-                for x in v { c[min(bins - 1, max(0, Int(x * 16)))] += 1 }
+        GreyHistogram(values)?.quantile(q)
+    }
+
+    /// Several grey quantiles of the same values from one histogram: each equal to
+    /// `greyQuantile(values, q)`.
+    public static func greyQuantiles(_ values: [Float], _ qs: [Double]) -> [Float]? {
+        guard let histogram = GreyHistogram(values) else { return nil }
+        return qs.map { histogram.quantile($0) }
+    }
+
+    /// The histogram behind `greyQuantile`: grey levels in 1/16 bins (0...255, clamped). Values
+    /// can be counted straight in (`add`), so no list of them need be made; quantiles of the same
+    /// values then cost one pass over the bins each.
+    public struct GreyHistogram: Sendable {
+        static let bins = 4096
+        var counts: [Int32]
+        /// Number of values counted.
+        public private(set) var count: Int
+
+        /// An empty histogram.
+        public init() {
+            counts = [Int32](repeating: 0, count: Self.bins)
+            count = 0
+        }
+
+        /// The histogram of `values`; nil when there are none.
+        public init?(_ values: [Float]) {
+            guard !values.isEmpty, values.count < Int(Int32.max) else { return nil }
+            self.init()
+            counts.withUnsafeMutableBufferPointer { c in
+                values.withUnsafeBufferPointer { v in
+                    for x in v { c[min(Self.bins - 1, max(0, Int(x * 16)))] &+= 1 }
+                }
+            }
+            count = values.count
+        }
+
+        @inline(__always)
+        public mutating func add(_ x: Float) {
+            counts[min(Self.bins - 1, max(0, Int(x * 16)))] &+= 1
+            count += 1
+        }
+
+        /// The first bin whose cumulative count reaches q x count, interpolated inside that bin
+        /// (the same value as `greyQuantile(values, q)`). Needs at least one value counted.
+        public func quantile(_ q: Double) -> Float {
+            let target = min(max(q, 0), 1) * Double(count)
+            return counts.withUnsafeBufferPointer { c in
+                var below = 0
+                for b in 0..<Self.bins {
+                    let n = Int(c[b])
+                    let next = below + n
+                    if n > 0, Double(next) >= target {
+                        let f = (target - Double(below)) / Double(n)
+                        return (Float(b) + Float(f)) / 16
+                    }
+                    below = next
+                }
+                return Float(Self.bins) / 16
             }
         }
-        let target = min(max(q, 0), 1) * Double(values.count)
-        var below = 0
-        for b in 0..<bins {
-            let next = below + counts[b]
-            if Double(next) >= target, counts[b] > 0 {
-                let f = (target - Double(below)) / Double(counts[b])
-                return (Float(b) + Float(f)) / 16
-            }
-            below = next
-        }
-        return Float(bins) / 16
     }
 
     /// Pearson correlation; nil when either series is constant.
@@ -213,18 +343,45 @@ public struct IntegralImage: Sendable {
 
     public init(_ image: FloatImage) {
         let w = image.width, h = image.height, stride = w + 1
-        var s = [Double](repeating: 0, count: stride * (h + 1))
-        s.withUnsafeMutableBufferPointer { out in
+        // Every entry is written below (the first row and column are zeros), so the table is
+        // not zeroed first. Entry (x + 1, y + 1) is the entry above plus row y's running sum to x,
+        // as in one pass a row; four rows advance together (their running sums one per lane, the
+        // four entries of a column one after another), so the table is written in one sweep.
+        let s = [Double](unsafeUninitializedCapacity: stride * (h + 1)) { out, initialised in
             image.pixels.withUnsafeBufferPointer { p in
-                for y in 0..<h {
-                    var row = 0.0
-                    let above = y * stride, here = (y + 1) * stride
+                let o = out.baseAddress!
+                o.initialize(repeating: 0, count: stride)
+                for y in 0..<h { o[(y + 1) * stride] = 0 }
+                guard w > 0, h > 0, let src = p.baseAddress else { return }
+                var y = 0
+                while y + 4 <= h {
+                    let l0 = src + y * w, l1 = l0 + w, l2 = l1 + w, l3 = l2 + w
+                    let above = o + y * stride + 1
+                    let h0 = above + stride, h1 = h0 + stride, h2 = h1 + stride, h3 = h2 + stride
+                    var row = SIMD4<Double>(repeating: 0)
                     for x in 0..<w {
-                        row += Double(p[y * w + x])
-                        out[here + x + 1] = out[above + x + 1] + row
+                        row += SIMD4<Double>(Double(l0[x]), Double(l1[x]), Double(l2[x]), Double(l3[x]))
+                        let a0 = above[x] + row[0]
+                        h0[x] = a0
+                        let a1 = a0 + row[1]
+                        h1[x] = a1
+                        let a2 = a1 + row[2]
+                        h2[x] = a2
+                        h3[x] = a2 + row[3]
                     }
+                    y += 4
+                }
+                while y < h {
+                    var row = 0.0
+                    let above = o + y * stride + 1, here = above + stride, line = src + y * w
+                    for x in 0..<w {
+                        row += Double(line[x])
+                        here[x] = above[x] + row
+                    }
+                    y += 1
                 }
             }
+            initialised = stride * (h + 1)
         }
         width = w
         height = h

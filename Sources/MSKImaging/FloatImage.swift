@@ -25,9 +25,11 @@ public struct FloatImage: Sendable, Equatable {
         let w = r.width, h = r.height
         let values = [Float](unsafeUninitializedCapacity: w * h) { out, initialised in
             grey.pixels.withUnsafeBufferPointer { src in
+                guard w > 0, h > 0, let base = src.baseAddress, let dst = out.baseAddress else { return }
+                // Row by row on raw pointers: the byte-to-float conversion vectorises.
                 for y in 0..<h {
-                    let s = (r.y + y) * grey.width + r.x
-                    for x in 0..<w { out[y * w + x] = Float(src[s + x]) }
+                    let s = base + (r.y + y) * grey.width + r.x, d = dst + y * w
+                    for x in 0..<w { d[x] = Float(s[x]) }
                 }
             }
             initialised = w * h

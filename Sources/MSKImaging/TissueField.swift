@@ -144,10 +144,14 @@ public struct TissueFieldTracker: Sendable {
         guard w > 0, h > 0 else { return image }
         let pixels = [Float](unsafeUninitializedCapacity: w * h) { out, count in
             image.pixels.withUnsafeBufferPointer { p in
+                let src = p.baseAddress!, dst = out.baseAddress!
                 for y in 0..<h {
-                    let r0 = 2 * y * sw, r1 = r0 + sw
-                    for x in 0..<w {
-                        out[y * w + x] = 0.25 * (p[r0 + 2 * x] + p[r0 + 2 * x + 1] + p[r1 + 2 * x] + p[r1 + 2 * x + 1])
+                    let r0 = src + 2 * y * sw, r1 = r0 + sw, d = dst + y * w
+                    var x = 0
+                    while x < w {
+                        let x2 = x &* 2
+                        d[x] = 0.25 * (r0[x2] + r0[x2 &+ 1] + r1[x2] + r1[x2 &+ 1])
+                        x &+= 1
                     }
                 }
             }
