@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "MSKBatch", dependencies: ["MSKStudyDB", "MSKAnalysis", "MSKReader", "MSKLabels", "MSKImaging", "MSKFiles"]),
         // DICOMweb (QIDO-RS search, WADO-RS retrieve streamed to a content-addressed cache, STOW-RS
         // store) through AsyncHTTPClient, the batch fed from a PACS, and findings stored back as SR.
-        .target(name: "MSKPACS", dependencies: ["MSKBatch", "MSKStudyDB", "MSKAnalysis", "MSKDICOM", "MSKReader",
+        .target(name: "MSKPACS", dependencies: ["MSKBatch", "MSKStudyDB", "MSKAnalysis", "MSKImaging", "MSKDICOM", "MSKReader",
                                                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                 .product(name: "NIOCore", package: "swift-nio"),
                                                 .product(name: "NIOHTTP1", package: "swift-nio"),

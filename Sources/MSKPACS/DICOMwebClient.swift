@@ -172,8 +172,13 @@ public final class DICOMwebClient: Sendable {
             }
         }
         let timeout = TimeAmount.milliseconds(Int64(configuration.timeoutS * 1000))
+        // A refused connection fails the request at once (server down: one line, exit 3) instead of
+        // being retried until the connect timeout; a batch resumes where it stopped anyway.
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.retryConnectionEstablishment = false
         var config = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow,
-                                              timeout: .init(connect: timeout, read: timeout), decompression: .disabled)
+                                              timeout: .init(connect: timeout, read: timeout), connectionPool: pool,
+                                              proxy: nil, ignoreUncleanSSLShutdown: false, decompression: .disabled)
         config.httpVersion = .http1Only
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
     }
@@ -331,7 +336,7 @@ public final class DICOMwebClient: Sendable {
         var received: Int64 = 0
         do {
             for try await chunk in response.body {
-                try handle.write(contentsOf: chunk.readableBytesView)
+                try handle.write(contentsOf: Data(chunk.readableBytesView))
                 received += Int64(chunk.readableBytes)
             }
             try handle.close()

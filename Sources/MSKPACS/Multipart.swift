@@ -40,7 +40,8 @@ enum Multipart {
         try? handle.seek(toOffset: UInt64(size - tailLength))
         let tail = [UInt8]((try? handle.read(upToCount: Int(tailLength))) ?? Data())
         // The closing delimiter: CRLF "--boundary--", the last one in the body.
-        let closing = [13, 10] + delimiter
+        var closing: [UInt8] = [13, 10]
+        closing.append(contentsOf: delimiter)
         guard let at = findLast(closing, in: tail) else {
             throw ParseFailure(reason: "the multipart answer ends before its closing boundary")
         }
@@ -53,17 +54,22 @@ enum Multipart {
         guard needle.count <= hay.count, from <= hay.count - needle.count else { return nil }
         var i = from
         while i <= hay.count - needle.count {
-            if hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
+            if matches(needle, in: hay, at: i) { return i }
             i += 1
         }
         return nil
+    }
+
+    static func matches(_ needle: [UInt8], in hay: [UInt8], at i: Int) -> Bool {
+        for k in 0..<needle.count where hay[i + k] != needle[k] { return false }
+        return true
     }
 
     static func findLast(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
         guard needle.count <= hay.count else { return nil }
         var i = hay.count - needle.count
         while i >= 0 {
-            if hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
+            if matches(needle, in: hay, at: i) { return i }
             i -= 1
         }
         return nil

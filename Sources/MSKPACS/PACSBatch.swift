@@ -1,6 +1,7 @@
 import Foundation
 import MSKAnalysis
 import MSKBatch
+import MSKImaging
 import MSKStudyDB
 
 /// How to run a batch fed from a DICOMweb server.
@@ -87,22 +88,20 @@ public enum PACSBatch {
 
         let runner = try BatchRunner(options: BatchOptions(roots: [], engineVersion: options.engineVersion, jobs: options.jobs,
                                                            mmPerPixel: options.mmPerPixel), database: database)
-        let state = Shared(summary)
+        let state = Counters(summary)
+        let work = Work(client: client, cache: cache, runner: runner, database: database, engineVersion: options.engineVersion,
+                        state: state, events: events)
         try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            func launch() {
-                guard next < todo.count else { return }
-                let instance = todo[next]
-                next += 1
-                group.addTask {
-                    try await process(instance, client: client, cache: cache, runner: runner, database: database,
-                                      engineVersion: options.engineVersion, state: state, events: events)
-                }
+            var pending = todo[...]
+            for _ in 0..<min(options.jobs, todo.count) {
+                guard let instance = pending.popFirst() else { break }
+                group.addTask { try await work.process(instance) }
             }
-            for _ in 0..<min(options.jobs, todo.count) { launch() }
-            while try await group.next() != nil { launch() }
+            while try await group.next() != nil {
+                if let instance = pending.popFirst() { group.addTask { try await work.process(instance) } }
+            }
         }
-        summary = state.value
+        summary = state.summary
         if options.storeResults {
             let uids = Set(candidates.map(\.sopInstanceUID))
             let records = try database.instanceAnalyses(sopInstanceUIDs: uids).filter { $0.engineVersion == options.engineVersion }
@@ -113,58 +112,127 @@ public enum PACSBatch {
         return summary
     }
 
+}
+
+/// What every instance's task shares: the client, the cache, the analyser, the counters.
+struct Work: Sendable {
+    let client: DICOMwebClient
+    let cache: InstanceCache
+    let runner: BatchRunner
+    let database: StudyDatabase
+    let engineVersion: String
+    let state: Counters
+    let events: @Sendable (PACSBatchEvent) -> Void
+
     /// One instance: retrieve (or take from the cache), analyse on a thread of its own, count.
     /// Fatal errors (server down, refused credentials, cache or database unwritable) are thrown and
     /// stop the batch; any other failure is recorded and counted.
-    static func process(_ instance: InstanceSummary, client: DICOMwebClient, cache: InstanceCache, runner: BatchRunner,
-                        database: StudyDatabase, engineVersion: String, state: Shared<PACSBatchSummary>,
-                        events: @Sendable (PACSBatchEvent) -> Void) async throws {
+    func process(_ instance: InstanceSummary) async throws {
         let url = client.instanceURL(instance)
         let retrieved: RetrievedInstance
         do {
             retrieved = try await client.retrieve(instance, into: cache)
-        } catch let error where !error.isFatal {
+        } catch {
+            if error.isFatal { throw error }
             try database.recordFailure(sha256: nil, path: url, relativePath: instance.sopInstanceUID, engineVersion: engineVersion,
                                        stage: "retrieve", reason: error.description)
-            let s = state.update { $0.retrieveFailed += 1 }
+            let s = state.retrieveFailed()
             events(.instanceFailed(sopInstanceUID: instance.sopInstanceUID, reason: error.description))
             events(.instanceDone(sopInstanceUID: instance.sopInstanceUID, s))
             return
         }
         try database.clearFailure(path: url, engineVersion: engineVersion)
-        let file = FoundFile(path: retrieved.path, relativePath: instance.sopInstanceUID)
-        // The analysis is CPU-bound and synchronous: it runs on a thread of its own (as the folder
-        // batch's do), never on the concurrency pool that drives the transfers.
-        let result: Result<(outcome: ClipOutcome, withoutIdentity: Bool), StudyDBError> = await withCheckedContinuation { continuation in
+        let analysed = try await analyse(FoundFile(path: retrieved.path, relativePath: instance.sopInstanceUID))
+        let failure = Self.failureReason(analysed.outcome, path: retrieved.path)
+        let s = state.record(analysed, fetchedBytes: retrieved.fetched ? retrieved.bytes : nil)
+        if let failure { events(.instanceFailed(sopInstanceUID: instance.sopInstanceUID, reason: failure)) }
+        events(.instanceDone(sopInstanceUID: instance.sopInstanceUID, s))
+    }
+
+    /// The failure's reason in words, nil when the analysis did not fail.
+    static func failureReason(_ outcome: ClipOutcome, path: String) -> String? {
+        switch outcome {
+        case .analysed, .alreadyAnalysed: return nil
+        case .failed(_, let reason): return reason
+        case .failedEarlier(let reason): return reason
+        case .notAClip: return "\(path): the retrieved instance is not a clip MSKCine can open"
+        }
+    }
+
+    static func analyse(_ file: FoundFile, runner: BatchRunner, result: Shared<Analysed?>, failure: Shared<StudyDBError?>) {
+        do {
+            let r = try runner.analyse(file)
+            result.update { $0 = Analysed(outcome: r.outcome, withoutIdentity: r.withoutIdentity) }
+        } catch {
+            failure.update { $0 = error }
+        }
+    }
+
+    /// What the analysis of one file gave.
+    struct Analysed: Sendable {
+        var outcome: ClipOutcome
+        var withoutIdentity: Bool
+    }
+
+    /// The analysis is CPU-bound and synchronous: it runs on a thread of its own (as the folder
+    /// batch's do), never on the concurrency pool that drives the transfers.
+    func analyse(_ file: FoundFile) async throws -> Analysed {
+        let box = Shared<Analysed?>(nil)
+        let failed = Shared<StudyDBError?>(nil)
+        let runner = self.runner
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread {
-                do throws(StudyDBError) {
-                    continuation.resume(returning: .success(try runner.analyse(file)))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
+                Self.analyse(file, runner: runner, result: box, failure: failed)
+                continuation.resume()
             }
             thread.stackSize = 16 << 20
             thread.start()
         }
-        let analysed = try result.get()
-        var failure: String?
-        let s = state.update { s in
-            if retrieved.fetched { s.fetched += 1; s.fetchedBytes += retrieved.bytes }
-            switch analysed.outcome {
-            case .analysed:
-                s.analysed += 1
-                if analysed.withoutIdentity { s.withoutIdentity += 1 }
-            case .alreadyAnalysed: s.sameContent += 1
-            case .failed(_, let reason), .failedEarlier(let reason):
-                s.analysisFailed += 1
-                failure = reason
-            case .notAClip:
-                s.analysisFailed += 1
-                failure = "\(retrieved.path): the retrieved instance is not a clip MSKCine can open"
-            }
+        if let e = failed.value { throw e }
+        guard let result = box.value else { throw StudyDBError.failed(path: database.path, action: "analysing \(file.path)", reason: "no result") }
+        return result
+    }
+}
+
+/// The batch's counts, shared by the instances' tasks. `@unchecked Sendable` is safe: the summary
+/// is only reached under the lock.
+final class Counters: @unchecked Sendable {
+    private var value: PACSBatchSummary
+    private let lock = NSLock()
+
+    init(_ summary: PACSBatchSummary) { value = summary }
+
+    var summary: PACSBatchSummary {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+
+    func retrieveFailed() -> PACSBatchSummary {
+        lock.lock()
+        defer { lock.unlock() }
+        value.retrieveFailed += 1
+        return value
+    }
+
+    /// Counts one analysed instance (fetched over the network when `fetchedBytes` is given).
+    func record(_ analysed: Work.Analysed, fetchedBytes: Int64?) -> PACSBatchSummary {
+        lock.lock()
+        defer { lock.unlock() }
+        if let fetchedBytes {
+            value.fetched += 1
+            value.fetchedBytes += fetchedBytes
         }
-        if let failure { events(.instanceFailed(sopInstanceUID: instance.sopInstanceUID, reason: failure)) }
-        events(.instanceDone(sopInstanceUID: instance.sopInstanceUID, s))
+        switch analysed.outcome {
+        case .analysed:
+            value.analysed += 1
+            if analysed.withoutIdentity { value.withoutIdentity += 1 }
+        case .alreadyAnalysed:
+            value.sameContent += 1
+        case .failed, .failedEarlier, .notAClip:
+            value.analysisFailed += 1
+        }
+        return value
     }
 }
 

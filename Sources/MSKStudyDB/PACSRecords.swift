@@ -29,6 +29,21 @@ public struct InstanceAnalysisRecord: Sendable, Equatable {
     public var meanMuscleThickness: Double?
     public var meanEchoIntensity: Double?
     public var maxDefectDepthFraction: Double
+
+    public init(sha256: String, engineVersion: String, sopInstanceUID: String, studyInstanceUID: String, seriesInstanceUID: String?,
+                patientId: String?, studyDate: String?, paths: [String], unit: String, analysedAt: String, classification: String,
+                confidence: Double, evidence: [String], restGapWidth: Double?, peakGapWidth: Double?, gapWidening: Double?,
+                restEndSeparation: Double?, peakEndSeparation: Double?, endSeparationChange: Double?, meanMuscleThickness: Double?,
+                meanEchoIntensity: Double?, maxDefectDepthFraction: Double) {
+        self.sha256 = sha256; self.engineVersion = engineVersion; self.sopInstanceUID = sopInstanceUID
+        self.studyInstanceUID = studyInstanceUID; self.seriesInstanceUID = seriesInstanceUID; self.patientId = patientId
+        self.studyDate = studyDate; self.paths = paths; self.unit = unit; self.analysedAt = analysedAt
+        self.classification = classification; self.confidence = confidence; self.evidence = evidence
+        self.restGapWidth = restGapWidth; self.peakGapWidth = peakGapWidth; self.gapWidening = gapWidening
+        self.restEndSeparation = restEndSeparation; self.peakEndSeparation = peakEndSeparation
+        self.endSeparationChange = endSeparationChange; self.meanMuscleThickness = meanMuscleThickness
+        self.meanEchoIntensity = meanEchoIntensity; self.maxDefectDepthFraction = maxDefectDepthFraction
+    }
 }
 
 extension StudyDatabase {

@@ -77,7 +77,8 @@ struct OrthancTests {
         let byDate = try mskcine(["pacs", "find", server.root, "--study-date", "20260301-20260331"])
         #expect(byDate.status == 0)
         let dateLines = stdoutText(byDate).split(separator: "\n")
-        #expect(dateLines.count == 1 && dateLines[0].contains("patient PACS02") && dateLines[0].contains("multi-frame"))
+        #expect(dateLines.count == 1)
+        #expect(dateLines.first?.contains("patient PACS02") == true && dateLines.first?.contains("multi-frame") == true)
         let byPatient = try mskcine(["pacs", "find", server.root, "--patient", "PACS01"])
         #expect(stdoutText(byPatient).split(separator: "\n").count == 2)
 
@@ -184,7 +185,8 @@ struct OrthancTests {
         let downPort = try Loopback.freePort()
         let down = try mskcine(["batch", "--dicomweb", "http://127.0.0.1:\(downPort)/dicom-web", "--db", work + "/down.sqlite"])
         #expect(down.status == 3)
-        #expect(errorLines(down).count == 1 && errorLines(down)[0].contains("cannot reach the DICOMweb server"), "\(down.stderr)")
+        #expect(errorLines(down).count == 1, "\(down.stderr)")
+        #expect(down.stderr.contains("cannot reach the DICOMweb server"), "\(down.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work + "/down.sqlite"))
         #expect(!FileManager.default.fileExists(atPath: work + "/dicomweb-cache"))
 
@@ -209,7 +211,8 @@ struct OrthancTests {
         proxy.add("/instances?", .delay(seconds: 3), times: 1)
         let slow = try mskcine(["pacs", "find", proxy.root, "--timeout", "1"])
         #expect(slow.status == 3)
-        #expect(errorLines(slow).count == 1 && slow.stderr.contains("no answer within 1 s"), "\(slow.stderr)")
+        #expect(errorLines(slow).count == 1, "\(slow.stderr)")
+        #expect(slow.stderr.contains("no answer within 1 s"), "\(slow.stderr)")
 
         // 429 and 503 are retried with backoff.
         proxy.clear()

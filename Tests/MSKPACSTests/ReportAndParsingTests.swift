@@ -53,13 +53,14 @@ struct StructuredReportTests {
     }
 
     /// The report's UIDs follow from the source instance and the engine version alone.
-    @Test func uidsAreDeterministic() {
+    @Test func uidsAreDeterministic() throws {
         let a = ReportStore.reportUID(sopInstanceUID: "1.2.3.4", engineVersion: "0.1.0")
         #expect(a == ReportStore.reportUID(sopInstanceUID: "1.2.3.4", engineVersion: "0.1.0"))
         #expect(a != ReportStore.reportUID(sopInstanceUID: "1.2.3.5", engineVersion: "0.1.0"))
         #expect(a != ReportStore.reportUID(sopInstanceUID: "1.2.3.4", engineVersion: "0.2.0"))
         #expect(a.hasPrefix("2.25.") && a.count <= 64)
-        #expect(a.dropFirst(5).allSatisfy(\.isNumber))
+        let digitsOnly = a.dropFirst(5).allSatisfy { $0.isNumber }
+        #expect(digitsOnly)
         #expect(ReportStore.seriesUID(studyInstanceUID: "1.2", engineVersion: "0.1.0") != ReportStore.seriesUID(studyInstanceUID: "1.3", engineVersion: "0.1.0"))
     }
 
@@ -117,7 +118,7 @@ struct ParsingTests {
         #expect(!c.description.contains("pw1"))
     }
 
-    @Test func urlsWithCredentialsAreRefusedWithoutEchoingThem() {
+    @Test func urlsWithCredentialsAreRefusedWithoutEchoingThem() throws {
         do {
             _ = try DICOMwebConfiguration(url: "https://u:hunter2@pacs.example/dicom-web")
             Issue.record("accepted a URL with credentials")

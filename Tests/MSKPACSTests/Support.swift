@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MSKSimulator
 import MSKSynth
 
@@ -113,7 +116,7 @@ final class OrthancServer: @unchecked Sendable {
         process.arguments = [configPath]
         process.standardInput = FileHandle.nullDevice
         let log = directory + "/orthanc.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: log)
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
@@ -161,7 +164,14 @@ final class FaultProxy: @unchecked Sendable {
     private let lock = NSLock()
     private var rules: [Rule] = []
     private var listener: Int32
-    private(set) var requestLines: [String] = []
+    private var seen: [String] = []
+
+    /// Every request line received so far, in order.
+    var requestLines: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return seen
+    }
 
     init(upstreamPort: Int) throws {
         self.upstreamPort = upstreamPort
@@ -213,7 +223,7 @@ final class FaultProxy: @unchecked Sendable {
     private func fault(for requestLine: String) -> Fault? {
         lock.lock()
         defer { lock.unlock() }
-        requestLines.append(requestLine)
+        seen.append(requestLine)
         for i in rules.indices where requestLine.contains(rules[i].match) {
             if let t = rules[i].times {
                 if t <= 0 { continue }
@@ -281,7 +291,7 @@ enum SimulatedStudies {
     /// Writes the clips into `directory` (their labels removed: a PACS carries none) and returns the paths.
     static func write(into directory: String) throws -> [String] {
         var jobs: [SynthJob] = []
-        let series = SimulationParameters.series(patientId: "PACS01", side: "right", baseDate: "2026-02-02", studies: 2,
+        let series = SerialStudy.series(patientId: "PACS01", side: "right", baseDate: "2026-02-02", studies: 2,
                                                  thicknessLossMmPer30Days: 0.5, echoRisePer30Days: 0, seed: 1501,
                                                  width: 320, height: 240, frameCount: 30, fps: 20)
         for (i, p) in series.enumerated() {

@@ -172,7 +172,7 @@ enum PACSBatchText {
     static func summary(_ s: PACSBatchSummary, shard: Shard, db: String, storeResults: Bool) -> String {
         var line = "batch" + (shard.count > 1 ? " (shard \(shard))" : "") + ": \(s.candidates) instance(s): \(s.analysed) analysed, "
             + "\(s.alreadyAnalysed) already done, \(s.retrieveFailed + s.analysisFailed) failed; \(s.fetched) fetched ("
-            + ByteCountFormatter.string(fromByteCount: s.fetchedBytes, countStyle: .file) + ")"
+            + String(format: "%.1f MB", Double(s.fetchedBytes) / 1e6) + ")"
         if storeResults {
             line += "; reports: \(s.reports.stored) stored, \(s.reports.alreadyStored) already stored, \(s.reports.failed) failed"
         }
