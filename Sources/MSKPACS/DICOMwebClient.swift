@@ -239,11 +239,13 @@ public final class DICOMwebClient: Sendable {
         if error is NIOSSLError || String(reflecting: type(of: error)).contains("SSL") {
             return .tls(server: server, reason: Self.short(error))
         }
-        if started { return .transferCut(url: url, reason: Self.short(error)) }
-        let text = Self.short(error)
-        if text.contains("closed") || text.contains("EOF") || text.contains("reset") {
-            return .transferCut(url: url, reason: text)
+        var text = Self.short(error)
+        for (needle, plain) in [("Connection refused", "connection refused"), ("No route to host", "no route to host"),
+                                ("Connection reset", "connection reset")] where text.contains(needle) {
+            text = plain
+            break
         }
+        if started { return .transferCut(url: url, reason: text) }
         return .unreachable(server: server, reason: text)
     }
 

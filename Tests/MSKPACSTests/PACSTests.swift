@@ -74,7 +74,7 @@ struct OrthancTests {
         #expect(series.count == Set(all.map(\.seriesInstanceUID)).count)
         #expect(series.filter { $0["patientId"] as? String == "PACS01" }.count == 2)
         #expect(series.map { $0["instances"] as? Int ?? 0 }.reduce(0, +) == all.count)
-        let byDate = try mskcine(["pacs", "find", server.root, "--study-date", "20260301-20260331"])
+        let byDate = try mskcine(["pacs", "find", server.root, "--study-date", "2026-03-01"])
         #expect(byDate.status == 0)
         let dateLines = stdoutText(byDate).split(separator: "\n")
         #expect(dateLines.count == 1)
@@ -106,8 +106,8 @@ struct OrthancTests {
         for f in simulated + real { originals[try #require(MSKAnalysisSHA.file(f))] = f }
         for r in records {
             let original = try #require(originals[r.sha256], "the retrieved \(r.sopInstanceUID) is not byte-identical to an uploaded file")
-            let link = folder + "/" + URL(fileURLWithPath: original).lastPathComponent
-            if !FileManager.default.fileExists(atPath: link) { try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: original) }
+            let copy = folder + "/" + URL(fileURLWithPath: original).lastPathComponent
+            if !FileManager.default.fileExists(atPath: copy) { try FileManager.default.copyItem(atPath: original, toPath: copy) }
         }
         let folderDB = work + "/folder.sqlite"
         _ = try mskcine(["batch", folder, "--db", folderDB, "--jobs", "2"])
@@ -158,7 +158,7 @@ struct OrthancTests {
         let report = try #require(reports.first { $0.sopInstanceUID == ReportStore.reportUID(sopInstanceUID: record.sopInstanceUID, engineVersion: record.engineVersion) })
         let cache = try InstanceCache(directory: work + "/sr-cache")
         let fetched = try await DICOMwebClient.with(try DICOMwebConfiguration(url: server.root)) { try await $0.retrieve(report, into: cache) }
-        let dump = try Binary.run("/usr/bin/dsrdump", [fetched.path])
+        let dump = try Binary.run("/usr/bin/dsrdump", ["+Pl", "+Pc", "+Pu", fetched.path])
         #expect(dump.status == 0, "\(dump.stderr)")
         let text = String(decoding: dump.stdout, as: UTF8.self)
         #expect(text.contains("Comprehensive SR"))
@@ -193,7 +193,7 @@ struct OrthancTests {
         // 401 and 403: exit 3, naming the credential variables, never showing the secret.
         for status in [401, 403] {
             proxy.clear()
-            proxy.add("", .status(status))
+            proxy.add(" /", .status(status))
             let refused = try mskcine(["pacs", "find", proxy.root],
                                       environment: [Credentials.userVariable: "reader", Credentials.passwordVariable: "s3cret-pw"])
             #expect(refused.status == 3)

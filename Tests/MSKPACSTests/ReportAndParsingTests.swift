@@ -29,12 +29,14 @@ struct StructuredReportTests {
         let path = dir + "/report.dcm"
         try StructuredReportWriter.encode(content).write(to: URL(fileURLWithPath: path))
 
-        let dump = try Binary.run("/usr/bin/dsrdump", ["-Ee", path])
+        let dump = try Binary.run("/usr/bin/dsrdump", ["+Pl", "+Pc", "+Pu", path])
         #expect(dump.status == 0, "\(dump.stderr)")
         let text = String(decoding: dump.stdout, as: UTF8.self)
         #expect(text.contains("Comprehensive SR Document"))
         #expect(text.contains("Diagnostic Imaging Report"))
-        #expect(text.contains("P007"))
+        let tags = String(decoding: try Binary.runChecked("/usr/bin/dcmdump", ["+P", "0010,0020", "+P", "0010,0010", path]), as: UTF8.self)
+        #expect(tags.contains("[P007]"))
+        #expect(tags.contains("PatientName") && !tags.contains("^"), "no patient name is written")
         #expect(text.contains("1.2.826.0.1.3680043.2.1125.7"))
         #expect(text.contains("Full-thickness muscle tear"))
         #expect(text.contains("Confidence of finding") && text.contains("\"0.85\""))

@@ -134,7 +134,11 @@ final class OrthancServer: @unchecked Sendable {
 
     func stop() {
         if process.isRunning {
+            // SIGTERM, then SIGKILL after 5 s: the server's data is thrown away anyway.
             process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(atPath: directory)
