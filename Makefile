@@ -4,12 +4,14 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the build and the tests need: FFmpeg 5.1 headers and libraries, pkg-config,
 # and the ffmpeg/ffprobe command line the tests compare the reader with; pydicom (with Pillow and
-# numpy, for /usr/bin/python3) and dcmtk's dcmdump, the references the DICOM tests compare with.
+# numpy, for /usr/bin/python3) and dcmtk's dcmdump, the references the DICOM tests compare with
+# (dcmtk's dsrdump also reads the structured reports back); Orthanc 1.10 and its DICOMweb plugin,
+# the real PACS the MSKPACSTests start on a loopback port (Docs/pacs.md).
 # Not here: Debian's chromium (about 120 MB to download, 290 MB installed), which only the test that
 # renders the HTML report to PNG uses; that test skips, saying so, when chromium is absent
 # (apt-get install -y --no-install-recommends chromium).
 APT_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev pkg-config ffmpeg \
-	dcmtk python3-pydicom python3-pil python3-numpy
+	dcmtk python3-pydicom python3-pil python3-numpy orthanc orthanc-dicomweb
 DEMO_CLIP ?= Samples/full_01.mp4
 # Video exports carry no calibration: the sample's spacing, as in Samples/full_01.labels.json.
 DEMO_MM_PER_PIXEL ?= 0.1

@@ -22,11 +22,15 @@ let package = Package(
         .library(name: "MSKSynth", targets: ["MSKSynth"]),
         .library(name: "MSKStudyDB", targets: ["MSKStudyDB"]),
         .library(name: "MSKBatch", targets: ["MSKBatch"]),
+        .library(name: "MSKPACS", targets: ["MSKPACS"]),
         .executable(name: "mskcine", targets: ["mskcine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C at the edge: FFmpeg 5.1 from the system (Debian's -dev packages).
@@ -74,6 +78,13 @@ let package = Package(
         .target(name: "MSKStudyDB", dependencies: ["MSKAnalysis", .product(name: "GRDB", package: "GRDB.swift")]),
         // Batch analysis of archives: finds clips by content, shards, analyses in parallel, resumes.
         .target(name: "MSKBatch", dependencies: ["MSKStudyDB", "MSKAnalysis", "MSKReader", "MSKLabels", "MSKImaging", "MSKFiles"]),
+        // DICOMweb (QIDO-RS search, WADO-RS retrieve streamed to a content-addressed cache, STOW-RS
+        // store) through AsyncHTTPClient, the batch fed from a PACS, and findings stored back as SR.
+        .target(name: "MSKPACS", dependencies: ["MSKBatch", "MSKStudyDB", "MSKAnalysis", "MSKImaging", "MSKDICOM", "MSKReader",
+                                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                .product(name: "NIOCore", package: "swift-nio"),
+                                                .product(name: "NIOHTTP1", package: "swift-nio"),
+                                                .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         // Helpers shared by the test targets (running the built binary, seeded random bytes).
         .target(name: "MSKTestSupport"),
         // The command line: parses arguments, calls the libraries, prints.
@@ -94,6 +105,7 @@ let package = Package(
                 "MSKSynth",
                 "MSKStudyDB",
                 "MSKBatch",
+                "MSKPACS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -109,6 +121,8 @@ let package = Package(
         .testTarget(name: "MSKBatchTests", dependencies: ["MSKTestSupport", "MSKBatch", "MSKStudyDB", "mskcine", "MSKAnalysis", "MSKReader", "MSKReport", "MSKSimulator", "MSKSynth"]),
         .testTarget(name: "MSKCineTests", dependencies: ["MSKTestSupport", "mskcine", "MSKReader", "MSKAnalysis", "MSKDICOM", "MSKImage", "MSKImaging", "MSKWriter", "MSKReport", "MSKFiles", "MSKLabels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "MSKEvaluationTests", dependencies: ["MSKEvaluation", "MSKAnalysis", "MSKImaging", "MSKLabels", "MSKImage", "MSKReader"]),
+        .testTarget(name: "MSKPACSTests", dependencies: ["MSKTestSupport", "MSKPACS", "MSKBatch", "MSKStudyDB", "MSKDICOM", "MSKSynth", "MSKSimulator", "MSKAnalysis", "mskcine",
+                                                         .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .testTarget(name: "MSKReportTests", dependencies: ["MSKTestSupport", "MSKReport", "MSKEvaluation", "MSKAnalysis", "MSKReader", "MSKImage", "MSKImaging"]),
     ],
     swiftLanguageModes: [.v6]

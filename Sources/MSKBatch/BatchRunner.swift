@@ -152,6 +152,15 @@ public final class BatchRunner: Sendable {
         return state.withLock { $0.progress }
     }
 
+    /// One file (a folder's, or one retrieved from a DICOMweb server into the cache), analysed
+    /// and stored exactly as `run` does it. Throws only database errors; the returned flag is true
+    /// when an analysed clip has no patient identity.
+    public func analyse(_ file: FoundFile) throws(StudyDBError) -> (outcome: ClipOutcome, withoutIdentity: Bool) {
+        var noIdentity = false
+        let outcome = try process(file, identityMissing: &noIdentity)
+        return (outcome, noIdentity)
+    }
+
     struct RunState {
         var progress: BatchProgress
         var next = 0

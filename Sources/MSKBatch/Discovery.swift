@@ -74,6 +74,11 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 public struct FoundFile: Sendable, Equatable {
     public var path: String
     public var relativePath: String
+
+    public init(path: String, relativePath: String) {
+        self.path = path
+        self.relativePath = relativePath
+    }
 }
 
 /// Walking the archive.

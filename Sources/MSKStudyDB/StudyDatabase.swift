@@ -127,7 +127,7 @@ public final class StudyDatabase: Sendable {
     let queue: DatabaseQueue
 
     /// The schema's migrations, oldest first. A new version appends one; none is ever edited.
-    public static let schemaVersions = ["v1-tables", "v2-studies-view", "v3-fascicle-geometry"]
+    public static let schemaVersions = ["v1-tables", "v2-studies-view", "v3-fascicle-geometry", "v4-stored-reports"]
 
     /// Opens (creating and migrating when `readOnly` is false) the database at `path`.
     /// Read-only opening never creates or changes the file.
@@ -324,6 +324,20 @@ public final class StudyDatabase: Sendable {
                 ALTER TABLE frames ADD COLUMN fascicleLength REAL;
                 ALTER TABLE analyses ADD COLUMN restPennationAngleDeg REAL;
                 ALTER TABLE analyses ADD COLUMN restFascicleLength REAL;
+                """)
+        }
+        migrator.registerMigration("v4-stored-reports") { db in
+            // Structured reports stored to a DICOMweb server (issue 15): one row per source instance,
+            // engine version and server root, so a second `--store-results` stores nothing again.
+            try db.execute(sql: """
+                CREATE TABLE storedReports (
+                  sopInstanceUID TEXT NOT NULL,
+                  engineVersion TEXT NOT NULL,
+                  server TEXT NOT NULL,
+                  reportInstanceUID TEXT NOT NULL,
+                  storedAt TEXT NOT NULL,
+                  PRIMARY KEY (sopInstanceUID, engineVersion, server)
+                );
                 """)
         }
         return migrator

@@ -35,10 +35,12 @@ public enum Binary {
 
     /// Runs `executable` with `arguments` (standard input empty) and waits. Its output goes to
     /// files rather than pipes, so nothing can block however much it prints.
-    public static func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+    /// `environment` replaces the process' environment when given.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ProcessResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         process.standardInput = FileHandle.nullDevice
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mskcine-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

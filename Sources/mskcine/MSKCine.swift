@@ -7,6 +7,7 @@ import MSKReader
 import MSKReport
 import MSKBatch
 import MSKFiles
+import MSKPACS
 import MSKStudyDB
 import MSKSynth
 
@@ -17,7 +18,7 @@ struct MSKCine: ParsableCommand {
         commandName: "mskcine",
         abstract: "Analyse dynamic musculoskeletal ultrasound cine clips.",
         version: EngineVersion.string,
-        subcommands: [Probe.self, Frames.self, Analyze.self, Regress.self, Synth.self, Batch.self, Merge.self, Export.self, Trend.self]
+        subcommands: [Probe.self, Frames.self, Analyze.self, Regress.self, Synth.self, Batch.self, Merge.self, Export.self, Trend.self, PACS.self]
     )
 
     /// Runs the command with MSKCine's exit statuses (spec: 0 done, 2 bad usage,
@@ -121,6 +122,7 @@ enum ExitStatus {
             case .output: return failure
             }
         case let e as OutputError: return e.status
+        case let e as DICOMwebError: return e.exitStatus
         default: return failure
         }
     }

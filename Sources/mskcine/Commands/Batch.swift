@@ -3,11 +3,13 @@ import Foundation
 import MSKBatch
 import MSKFFmpeg
 import MSKFiles
+import MSKPACS
 import MSKReader
 import MSKStudyDB
 
 extension MSKCine {
-    /// `mskcine batch PATH... --db results.sqlite [--jobs N] [--manifest FILE.csv] [--shard K/N] [--force]`.
+    /// `mskcine batch PATH... --db results.sqlite [--jobs N] [--manifest FILE.csv] [--shard K/N] [--force]`, or
+    /// `mskcine batch --dicomweb URL [filters] --db results.sqlite [--cache DIR] [--store-results]`.
     struct Batch: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Analyse every clip under the given folders into a study database (resumable, parallel, shardable).",
@@ -15,11 +17,26 @@ extension MSKCine {
                 Clips are recognised by content (video FFmpeg's probe knows, or DICOM); other files are counted and skipped. \
                 A clip whose content was already analysed by this engine version is skipped (--force redoes it); each result \
                 is stored in one transaction, so a killed batch started again loses nothing and stores nothing twice. \
-                Exit status 1 when any clip failed (each failure is recorded in the database with its reason).
+                Exit status 1 when any clip failed (each failure is recorded in the database with its reason). \
+                With --dicomweb URL the clips come from a PACS instead (Docs/pacs.md): multi-frame instances found by QIDO-RS \
+                are retrieved with WADO-RS into --cache and analysed the same way; an instance whose SOP Instance UID was \
+                already analysed by this engine version is not fetched again. Exit status 3 when the server cannot be used.
                 """)
 
         @Argument(help: "Folders (walked recursively) or files.")
-        var paths: [String]
+        var paths: [String] = []
+
+        @Option(help: ArgumentHelp("Take the clips from this DICOMweb server instead of folders (its root, e.g. http://host:8042/dicom-web).", valueName: "URL"))
+        var dicomweb: String?
+
+        @Option(help: ArgumentHelp("With --dicomweb: the content-addressed cache of retrieved instances (default: dicomweb-cache beside the database).", valueName: "DIR"))
+        var cache: String?
+
+        @Flag(help: "With --dicomweb: store a structured report (DICOM SR, STOW-RS) of each analysis to the same server.")
+        var storeResults = false
+
+        @OptionGroup var filters: PACSQueryOptions
+        @OptionGroup var connection: DICOMwebOptions
 
         @Option(help: ArgumentHelp("The study database (SQLite), created when missing.", valueName: "FILE.sqlite"))
         var db: String
@@ -45,12 +62,24 @@ extension MSKCine {
 
         func validate() throws {
             try depth.check(with: calibration)
+            if dicomweb == nil {
+                if paths.isEmpty { throw ValidationError("give the folders or files to analyse, or --dicomweb URL") }
+                if filters.patient != nil || filters.studyDate != nil || filters.study != nil || cache != nil || storeResults {
+                    throw ValidationError("--patient, --study-date, --study, --cache and --store-results go with --dicomweb URL")
+                }
+            } else {
+                if !paths.isEmpty { throw ValidationError("give either folders or --dicomweb URL, not both") }
+                if manifest != nil || force || retryFailed {
+                    throw ValidationError("--manifest, --force and --retry-failed are for folders; a PACS instance's identity comes from its tags")
+                }
+            }
             if let jobs, !(1...256).contains(jobs) { throw ValidationError(BatchError.badJobs(jobs).description) }
             if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError(error.description) } }
         }
 
         func run() throws {
             FFmpegLogging.setVerbose(false)
+            if let dicomweb { return try runDICOMweb(dicomweb) }
             // Everything that can be checked is checked before the database is touched, so a batch
             // that cannot start leaves no file behind.
             for root in paths where !FileManager.default.fileExists(atPath: root) { throw BatchError.pathNotFound(root) }
@@ -86,6 +115,71 @@ extension MSKCine {
             }
             if summary.anyFailed { throw ExitCode(ExitStatus.failure) }
         }
+    }
+}
+
+extension MSKCine.Batch {
+    /// The batch fed from a DICOMweb server.
+    func runDICOMweb(_ url: String) throws {
+        let config = try connection.configuration(url: url)
+        try OutputCheck.check(outputs: [NamedPath("--db", db)], inputs: cache.map { [NamedPath("--cache", $0)] } ?? [])
+        let options = PACSBatchOptions(
+            query: filters.query, engineVersion: EngineVersion.string,
+            jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount,
+            shard: try shard.map { s throws(BatchError) in try Shard(parsing: s) } ?? .all,
+            cacheDirectory: cache ?? InstanceCache.defaultDirectory(forDatabase: db),
+            storeResults: storeResults, mmPerPixel: try calibration.spacing(), depthMm: depth.depthMm)
+        let existed = FileManager.default.fileExists(atPath: db)
+        let database: StudyDatabase
+        do { database = try StudyDatabase(path: db) } catch {
+            if !existed { StudyDatabase.removeFiles(of: db) }
+            throw error
+        }
+        let interactive = isatty(2) == 1
+        let summary: PACSBatchSummary
+        do {
+            summary = try AsyncBridge.run {
+                try await DICOMwebClient.with(config) { client in
+                    try await PACSBatch.run(client: client, database: database, options: options) { event in
+                        PACSBatchText.show(event, interactive: interactive)
+                    }
+                }
+            }
+        } catch {
+            // A database this run created and never wrote an analysis into is not left behind.
+            if !existed, (try? database.counts()).map({ $0.analyses == 0 && $0.failures == 0 }) == true { StudyDatabase.removeFiles(of: db) }
+            throw error
+        }
+        print(PACSBatchText.summary(summary, shard: options.shard, db: db, storeResults: storeResults))
+        if summary.withoutIdentity > 0 {
+            printError("mskcine: note: \(summary.withoutIdentity) analysed instance(s) carry no Patient ID; trends leave them out")
+        }
+        if summary.anyFailed { throw ExitCode(ExitStatus.failure) }
+    }
+}
+
+enum PACSBatchText {
+    static func show(_ event: PACSBatchEvent, interactive: Bool) {
+        switch event {
+        case .searched(let found, let candidates, let toFetch):
+            printError("mskcine: batch: \(found) instance(s) found, \(candidates) multi-frame in this shard, \(toFetch) to analyse")
+        case .instanceFailed(let sop, let reason):
+            printError("mskcine: batch: failed: \(reason)" + (reason.contains(sop) ? "" : " (instance \(sop))"))
+        case .instanceDone:
+            break
+        case .report(let e):
+            if case .failed(let sop, let reason) = e { printError("mskcine: batch: report not stored: \(reason) (instance \(sop))") }
+        }
+    }
+
+    static func summary(_ s: PACSBatchSummary, shard: Shard, db: String, storeResults: Bool) -> String {
+        var line = "batch" + (shard.count > 1 ? " (shard \(shard))" : "") + ": \(s.candidates) instance(s): \(s.analysed) analysed, "
+            + "\(s.alreadyAnalysed) already done, \(s.retrieveFailed + s.analysisFailed) failed; \(s.fetched) fetched ("
+            + String(format: "%.1f MB", Double(s.fetchedBytes) / 1e6) + ")"
+        if storeResults {
+            line += "; reports: \(s.reports.stored) stored, \(s.reports.alreadyStored) already stored, \(s.reports.failed) failed"
+        }
+        return line + " in " + BatchText.duration(s.elapsedS) + "; results in \(db)"
     }
 }
 
