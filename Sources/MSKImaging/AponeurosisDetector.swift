@@ -343,15 +343,32 @@ public struct AponeurosisDetector: Sendable {
         guard sigma > 0.3 else { return v }
         let r = Int(3 * sigma)
         let kernel = (-r...r).map { Float(exp(-Double($0 * $0) / (2 * sigma * sigma))) }
-        var out = [Float](repeating: 0, count: v.count)
-        for i in 0..<v.count {
-            var s: Float = 0, ws: Float = 0
-            for k in -r...r where i + k >= 0 && i + k < v.count {
-                s += kernel[k + r] * v[i + k]; ws += kernel[k + r]
+        let n = v.count
+        // The whole kernel's weight, summed in the same order as the border loop sums it.
+        var total: Float = 0
+        for k in 0..<kernel.count { total += kernel[k] }
+        return [Float](unsafeUninitializedCapacity: n) { out, count in
+            v.withUnsafeBufferPointer { src in
+                kernel.withUnsafeBufferPointer { ker in
+                    for i in 0..<n {
+                        var s: Float = 0
+                        if i - r >= 0 && i + r < n {
+                            // Interior: every tap inside, no bounds test (same sum, same order).
+                            let base = i - r
+                            for k in 0...(2 * r) { s += ker[k] * src[base + k] }
+                            out[i] = s / total
+                        } else {
+                            var ws: Float = 0
+                            for k in -r...r where i + k >= 0 && i + k < n {
+                                s += ker[k + r] * src[i + k]; ws += ker[k + r]
+                            }
+                            out[i] = s / ws
+                        }
+                    }
+                }
             }
-            out[i] = s / ws
+            count = n
         }
-        return out
     }
 }
 
