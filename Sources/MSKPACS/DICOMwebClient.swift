@@ -204,6 +204,13 @@ public final class DICOMwebClient: Sendable {
                 // The read timeout bounds each wait for bytes; the deadline only bounds a runaway transfer.
                 response = try await http.execute(request, deadline: .now() + .hours(24))
             } catch {
+                // A GET that found its kept-alive connection already closed by the server (or a
+                // proxy) before any answer is safe to send again on a new one.
+                if method == .GET, attempt < configuration.retries, Self.isStaleConnection(error) {
+                    attempt += 1
+                    try? await Task.sleep(nanoseconds: UInt64(configuration.retryDelayS * pow(2, Double(attempt - 1)) * 1e9))
+                    continue
+                }
                 throw classify(error, url: url, started: false)
             }
             let status = Int(response.status.code)
@@ -221,6 +228,14 @@ public final class DICOMwebClient: Sendable {
             }
             return response
         }
+    }
+
+    /// A connection closed or reset under a request before the server answered (not a refused
+    /// connection: a server that is down is reported at once).
+    static func isStaleConnection(_ error: any Error) -> Bool {
+        if let e = error as? ChannelError, e == .ioOnClosedChannel || e == .eof || e == .alreadyClosed { return true }
+        if let e = error as? HTTPClientError, e == .remoteConnectionClosed { return true }
+        return String(describing: error).contains("Connection reset")
     }
 
     /// An AsyncHTTPClient or NIO error as one of ours.
