@@ -85,19 +85,7 @@ public enum StructuredReportWriter {
 
     /// The whole file: preamble, meta group and data set.
     public static func encode(_ c: StructuredReportContent) -> Data {
-        var meta = ElementEncoder()
-        meta.add(0x0002, 0x0001, "OB", [0x00, 0x01])
-        meta.ui(0x0002, 0x0002, comprehensiveSRClassUID)
-        meta.ui(0x0002, 0x0003, c.sopInstanceUID)
-        meta.ui(0x0002, 0x0010, DICOMWriter.explicitVRLittleEndian)
-        meta.ui(0x0002, 0x0012, DICOMWriter.implementationClassUID)
-        meta.text(0x0002, 0x0013, "SH", DICOMWriter.implementationVersionName)
-        var out = Data(count: 128)
-        out.append(contentsOf: Array("DICM".utf8))
-        var groupLength = ElementEncoder()
-        groupLength.ul(0x0002, 0x0000, [UInt32(meta.bytes.count)])
-        out.append(contentsOf: groupLength.bytes)
-        out.append(contentsOf: meta.bytes)
+        var out = DICOMWriter.preambleAndMeta(sopClassUID: comprehensiveSRClassUID, sopInstanceUID: c.sopInstanceUID)
         out.append(contentsOf: dataSet(c))
         return out
     }

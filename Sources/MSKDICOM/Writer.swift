@@ -188,12 +188,13 @@ public final class DICOMWriter {
 
     // MARK: Encoding (Explicit VR Little Endian)
 
-    /// Preamble, meta group and data set up to and including the Pixel Data element's header.
-    static func header(_ d: UltrasoundCineDescription) -> Data {
+    /// The 128-byte preamble, "DICM" and the file meta group (Explicit VR Little Endian) of an
+    /// instance of `sopClassUID`: what every file this project writes starts with.
+    static func preambleAndMeta(sopClassUID classUID: String, sopInstanceUID: String) -> Data {
         var meta = ElementEncoder()
         meta.add(0x0002, 0x0001, "OB", [0x00, 0x01])
-        meta.ui(0x0002, 0x0002, sopClassUID)
-        meta.ui(0x0002, 0x0003, d.sopInstanceUID)
+        meta.ui(0x0002, 0x0002, classUID)
+        meta.ui(0x0002, 0x0003, sopInstanceUID)
         meta.ui(0x0002, 0x0010, explicitVRLittleEndian)
         meta.ui(0x0002, 0x0012, implementationClassUID)
         meta.text(0x0002, 0x0013, "SH", implementationVersionName)
@@ -203,6 +204,12 @@ public final class DICOMWriter {
         groupLength.ul(0x0002, 0x0000, [UInt32(meta.bytes.count)])
         out.append(contentsOf: groupLength.bytes)
         out.append(contentsOf: meta.bytes)
+        return out
+    }
+
+    /// Preamble, meta group and data set up to and including the Pixel Data element's header.
+    static func header(_ d: UltrasoundCineDescription) -> Data {
+        var out = preambleAndMeta(sopClassUID: sopClassUID, sopInstanceUID: d.sopInstanceUID)
 
         let frameTimeMs = 1000 / d.fps
         var ds = ElementEncoder()

@@ -17,6 +17,12 @@ enum Loopback {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError(description: "socket() failed") }
         defer { close(fd) }
+        guard let port = bindLoopback(fd) else { throw FixtureError(description: "bind() on 127.0.0.1 failed") }
+        return port
+    }
+
+    /// Binds `fd` to a kernel-chosen port on 127.0.0.1 and returns that port (nil when it cannot).
+    static func bindLoopback(_ fd: Int32) -> Int? {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -25,8 +31,7 @@ enum Loopback {
         let ok = withUnsafeMutablePointer(to: &addr) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
         }
-        guard ok else { throw FixtureError(description: "bind() on 127.0.0.1 failed") }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        return ok ? Int(UInt16(bigEndian: addr.sin_port)) : nil
     }
 
     static func connect(port: Int) -> Int32? {
@@ -182,16 +187,8 @@ final class FaultProxy: @unchecked Sendable {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard ok, listen(fd, 64) == 0 else { close(fd); throw FixtureError(description: "the proxy cannot listen on 127.0.0.1") }
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        guard let bound = Loopback.bindLoopback(fd), listen(fd, 64) == 0 else { close(fd); throw FixtureError(description: "the proxy cannot listen on 127.0.0.1") }
+        port = bound
         listener = fd
         let thread = Thread { [self] in acceptLoop(fd) }
         thread.start()
