@@ -172,7 +172,7 @@ public final class ClipAnalyzer {
     private func process(_ frame: Frame) {
         guard let analyzer, let region else { return }
         let image = FloatImage(frame.grey, cropping: region)
-        let observation = analyzer.observe(image, index: frame.index, timeS: frame.timeS)
+        let observation = analyzer.observe(image, index: frame.index, timeS: frame.timeS, following: records.last?.observation.aponeuroses)
         var record = FrameRecord(observation: observation)
         // This frame at full and half resolution, made once: the field uses it now and as the
         // next frame's previous.

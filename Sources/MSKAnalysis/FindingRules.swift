@@ -33,6 +33,8 @@ struct Evidence {
 
     var n: Int
     var muscleFrames: Int
+    /// Of those, frames where the aponeuroses were found by following the previous frame's.
+    var followedFrames: Int = 0
     var parameters: AnalysisParameters
     var defect: Defect?
     /// Other dark objects followed but not taken for the defect.
@@ -100,7 +102,8 @@ struct Evidence {
                                  [String(format: "indeterminate: both aponeuroses were found in %d of %d frames (%.0f%%, under %.0f%%); the muscle cannot be followed",
                                          muscleFrames, n, 100 * muscleShare, 100 * f.minMuscleFrameFraction)])
         }
-        words.append(String(format: "muscle (both aponeuroses) found in %d of %d frames", muscleFrames, n))
+        words.append(String(format: "muscle (both aponeuroses) found in %d of %d frames", muscleFrames, n)
+                     + (followedFrames > 0 ? " (in \(followedFrames) of them by following the previous frame's aponeuroses)" : ""))
         if let range = motionRangeMm {
             words.append(contractionSeen
                 ? "contraction seen in the tissue's motion: the belly moves up to \(length(range)) from its rest position; rest \(Self.ranges(restFrames)), peak \(Self.ranges(peakFrames))"

@@ -36,9 +36,10 @@ public struct FrameAnalyzer: Sendable {
         if !calibrated { defectDetector.params.reportPixelsAtMmPerPixel = spacing.mmPerPixelX }
     }
 
-    public func observe(_ region: FloatImage, index: Int, timeS: Double) -> FrameObservation {
+    /// `following`: the aponeuroses found in the previous frame, followed when they cannot be found from scratch.
+    public func observe(_ region: FloatImage, index: Int, timeS: Double, following previous: AponeurosisPair? = nil) -> FrameObservation {
         var obs = FrameObservation(index: index, timeS: timeS, aponeuroses: nil, candidates: [], rejected: [])
-        guard let apo = aponeurosisDetector.detect(region, spacing: spacing) else { return obs }
+        guard let apo = aponeurosisDetector.detect(region, spacing: spacing, following: previous) else { return obs }
         obs.aponeuroses = apo
         let found = defectDetector.detect(region, aponeuroses: apo, spacing: spacing)
         obs.candidates = found.candidates

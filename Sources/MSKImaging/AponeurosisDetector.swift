@@ -18,6 +18,9 @@ public struct AponeurosisPair: Sendable, Equatable {
     public var deepContrast: Float
     /// Fraction of column bands in which both inner edges were located directly.
     public var coverage: Double
+    /// Whether the pair was found by following the previous frame's pair (`AponeurosisDetector.detect(_:spacing:following:)`)
+    /// rather than from scratch.
+    public var followed: Bool = false
 
     public init(superficialCentre: Quadratic, superficialInner: Quadratic, deepCentre: Quadratic, deepInner: Quadratic,
                 bellyLevel: Float, superficialContrast: Float, deepContrast: Float, coverage: Double) {
@@ -88,6 +91,10 @@ public struct AponeurosisDetector: Sendable {
         public var compression = LogCompression()
         /// Where the inner edge lies between belly and band peak, as a fraction of the amplitude step.
         public var edgeFraction: Double = 0.3
+        /// Following the previous frame's pair when no pair is found from scratch: a path crossing at
+        /// least half the bands whose rows lie within this mean distance (mm) of that pair's band
+        /// centre line is taken for the same aponeurosis, however faint beside the strongest band.
+        public var followMm: Double = 2.0
         public init() {}
     }
 
@@ -98,7 +105,13 @@ public struct AponeurosisDetector: Sendable {
     struct Path { var ys: [Double?]; var contrast: Float; var meanY: Double; var activeBands: Int }
 
     /// The aponeurosis pair in `image` (the imaging region), or nil when no muscle is found.
-    public func detect(_ image: FloatImage, spacing: Spacing) -> AponeurosisPair? {
+    ///
+    /// `following` is the pair found in the previous frame, if any. The pair is first sought from
+    /// scratch (the strong paths, `choosePair`); only when that fails are the two paths lying
+    /// within `Params.followMm` of the previous pair's centre lines taken (a deep aponeurosis under
+    /// a third of the superficial one's contrast is not a strong path, yet it is the same band the
+    /// frame before showed). The result then has `followed` set.
+    public func detect(_ image: FloatImage, spacing: Spacing, following previous: AponeurosisPair? = nil) -> AponeurosisPair? {
         let w = image.width, h = image.height
         let bandW = min(max(4, spacing.px(x: params.bandWidthMm)), max(4, w / 6))
         let bands = max(1, w / bandW)
@@ -140,9 +153,14 @@ public struct AponeurosisDetector: Sendable {
         guard let strongest = paths.map(\.contrast).max(), strongest > 0 else { return nil }
         let strong = paths.filter { $0.contrast >= Float(params.strongFraction) * strongest && $0.coverage >= 0.5 }
             .sorted { $0.meanY < $1.meanY }
-        guard strong.count >= 2 else { return nil }
         let long = paths.filter { $0.coverage >= 0.5 }
-        guard let (upper, lower) = choosePair(strong: strong, long: long, spacing: spacing, height: h, bandStep: bands > 1 ? centres[1] - centres[0] : 1) else { return nil }
+        var chosen = strong.count >= 2 ? choosePair(strong: strong, long: long, spacing: spacing, height: h, bandStep: bands > 1 ? centres[1] - centres[0] : 1) : nil
+        var followed = false
+        if chosen == nil, let previous {
+            chosen = followPair(long, previous: previous, centres: centres, spacing: spacing)
+            followed = chosen != nil
+        }
+        guard let (upper, lower) = chosen else { return nil }
 
         // Belly level: median of band profiles between the two paths (away from the bands).
         var bellyValues: [Float] = []
@@ -177,11 +195,35 @@ public struct AponeurosisDetector: Sendable {
               let sCentre = Quadratic.fit(x: supX, y: supC), let dCentre = Quadratic.fit(x: deepX, y: deepC) else { return nil }
         let mid = Double(w) / 2
         guard dInner.y(mid) - sInner.y(mid) > 0 else { return nil }
-        return AponeurosisPair(superficialCentre: sCentre, superficialInner: sInner, deepCentre: dCentre, deepInner: dInner,
-                               bellyLevel: belly,
-                               superficialContrast: Stats.quantile(supContrast, 0.5) ?? 0,
-                               deepContrast: Stats.quantile(deepContrast, 0.5) ?? 0,
-                               coverage: Double(both) / Double(bands))
+        var pair = AponeurosisPair(superficialCentre: sCentre, superficialInner: sInner, deepCentre: dCentre, deepInner: dInner,
+                                   bellyLevel: belly,
+                                   superficialContrast: Stats.quantile(supContrast, 0.5) ?? 0,
+                                   deepContrast: Stats.quantile(deepContrast, 0.5) ?? 0,
+                                   coverage: Double(both) / Double(bands))
+        pair.followed = followed
+        return pair
+    }
+
+    /// The paths (crossing at least half the bands) nearest the previous frame's two band centre
+    /// lines, each within `followMm` on average over the bands it crosses, and at least
+    /// `minThicknessMm` apart; nil when either is missing.
+    func followPair(_ long: [Path], previous: AponeurosisPair, centres: [Double], spacing: Spacing) -> (Path, Path)? {
+        let limit = params.followMm / spacing.mmPerPixelY
+        func nearest(_ line: Quadratic) -> (index: Int, distance: Double)? {
+            var best: (index: Int, distance: Double)?
+            for (k, path) in long.enumerated() {
+                var sum = 0.0, n = 0
+                for (b, y) in path.ys.enumerated() { if let y { sum += abs(y - line.y(centres[b])); n += 1 } }
+                guard n > 0 else { continue }
+                let d = sum / Double(n)
+                if d <= limit, d < (best?.distance ?? .infinity) { best = (k, d) }
+            }
+            return best
+        }
+        guard let upper = nearest(previous.superficialCentre), let lower = nearest(previous.deepCentre), upper.index != lower.index else { return nil }
+        let a = long[upper.index], b = long[lower.index]
+        guard (b.meanY - a.meanY) * spacing.mmPerPixelY >= params.minThicknessMm else { return nil }
+        return (a, b)
     }
 
     /// The muscle's two aponeuroses among the strong paths (sorted by depth).

@@ -34,6 +34,11 @@ struct FindingRulesTests {
         let lost = evidence(muscleFrames: 29).finding()
         #expect(lost.classification == .indeterminate && lost.rules == ["R2-muscle-not-found"])
         #expect(evidence(muscleFrames: 30).finding().rules != ["R2-muscle-not-found"], "exactly 50% of frames is enough")
+        // Frames where the aponeuroses were followed from the previous frame count, and the evidence says how many.
+        var followed = evidence(defect: false)
+        followed.followedFrames = 25
+        #expect(followed.finding().evidence.first == "muscle (both aponeuroses) found in 60 of 60 frames (in 25 of them by following the previous frame's aponeuroses)")
+        #expect(evidence(defect: false).finding().evidence.first == "muscle (both aponeuroses) found in 60 of 60 frames")
     }
 
     @Test("R3 + R4: full depth while open and the same stumps retracting make a full-thickness tear")

@@ -114,6 +114,36 @@ import Testing
         #expect(obs.defect == nil)
     }
 
+    /// A deep aponeurosis far fainter than the superficial one is not a strong path, so the muscle
+    /// is not found from scratch; following the previous frame's pair finds it (and says so), and
+    /// a previous pair further away than `followMm` is not followed.
+    @Test func aFaintDeepAponeurosisIsFollowedFromThePreviousFrame() throws {
+        let w = 200, h = 160
+        func muscle(deepGrey: Float) -> FloatImage {
+            var image = Self.texture(width: w, height: h, seed: 11)
+            for i in image.pixels.indices { image.pixels[i] = 30 + 0.3 * image.pixels[i] }
+            for y in 30..<38 { for x in 0..<w { image.pixels[y * w + x] = 200 } }
+            for y in 120..<128 { for x in 0..<w { image.pixels[y * w + x] = deepGrey } }
+            return image
+        }
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let detector = AponeurosisDetector()
+        let clear = try #require(detector.detect(muscle(deepGrey: 200), spacing: spacing))
+        #expect(!clear.followed)
+        let faint = muscle(deepGrey: 95)
+        #expect(detector.detect(faint, spacing: spacing) == nil)
+        let followed = try #require(detector.detect(faint, spacing: spacing, following: clear))
+        #expect(followed.followed)
+        #expect(abs(followed.superficialInner.y(100) - 37.5) < 1.5)
+        #expect(abs(followed.deepInner.y(100) - 119.5) < 1.5)
+        // The same pair 3 mm (30 px) deeper than the bands: too far to be followed (2 mm).
+        var far = clear
+        for keyPath in [\AponeurosisPair.superficialCentre, \.superficialInner, \.deepCentre, \.deepInner] {
+            far[keyPath: keyPath].c0 += 30
+        }
+        #expect(detector.detect(faint, spacing: spacing, following: far) == nil)
+    }
+
     /// The same muscle with an anechoic gap across its whole thickness: a full-depth defect whose
     /// mid-depth width is the drawn width.
     @Test func aDrawnFullThicknessGap() throws {
