@@ -2,6 +2,7 @@ import Foundation
 import MSKAnalysis
 import MSKImage
 import MSKImaging
+import MSKReader
 import MSKSimulator
 import Testing
 
@@ -325,5 +326,34 @@ struct DefectFaceTests {
         params.faceConfirmMm = 0.1
         let short = try #require(DefectDetector(params: params).detect(Self.belly(grain: true), aponeuroses: apo, spacing: spacing).defect)
         #expect(short.midLeftX > 136, "left face at \(short.midLeftX)")
+    }
+}
+
+/// The clip analyser hands each frame the previous frame's aponeuroses to follow.
+@Suite struct AponeurosisFollowingClipTests {
+    /// 20 frames of one muscle: the deep aponeurosis is bright in the first frame and then faint
+    /// (under the 35 % strong-path rule). Every frame has its muscle, 19 of them by following, and
+    /// the finding says so; without following 19 frames would have none and the call would be R2.
+    @Test func aFaintDeepAponeurosisIsFollowedThroughTheClip() throws {
+        let w = 200, h = 160
+        let texture = ImagingOperationTests.texture(width: w, height: h, seed: 11)
+        func frame(_ k: Int, deepGrey: Float) -> Frame {
+            var pixels = texture.pixels.map { UInt8(max(0, min(255, 30 + 0.3 * $0))) }
+            for y in 30..<38 { for x in 0..<w { pixels[y * w + x] = 200 } }
+            for y in 120..<128 { for x in 0..<w { pixels[y * w + x] = UInt8(deepGrey) } }
+            return Frame(index: k, timeS: Double(k) / 25, grey: GreyImage(width: w, height: h, pixels: pixels))
+        }
+        let options = AnalysisOptions(mmPerPixel: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1), calibrationSource: .cli,
+                                      roi: PixelRect(x: 0, y: 0, width: w, height: h))
+        let analyzer = ClipAnalyzer(path: "drawn.mkv", options: options)
+        for k in 0..<20 { try analyzer.add(frame(k, deepGrey: k == 0 ? 200 : 95)) }
+        let info = ClipInfo(path: "drawn.mkv", container: "drawn", containerLongName: "drawn", codec: "none", width: w, height: h,
+                            pixelFormat: "gray", fps: 25, frameCount: 20, durationS: nil, startTimeS: 0, rotationDegrees: 0)
+        let analysis = try analyzer.finish(info: info, warnings: [])
+        #expect(analysis.frames.count == 20)
+        let found = analysis.frames.filter { $0.muscleDetected }.count
+        #expect(found == 20)
+        #expect(analysis.finding.rules != ["R2-muscle-not-found"])
+        #expect(analysis.finding.evidence.first == "muscle (both aponeuroses) found in 20 of 20 frames (in 19 of them by following the previous frame's aponeuroses)")
     }
 }
