@@ -125,6 +125,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
     }
 
     public var region = Region()
+    /// The aponeurosis detector (`AponeurosisDetector.Params`: band width, ridge smoothing and
+    /// contrast, the pair rule, the inner-edge level, following the previous frame's pair).
+    public var aponeurosis = AponeurosisDetector.Params()
     public var defect = DefectDetector.Params()
     public var field = TissueFieldTracker.Params()
     public var fusion = Fusion()
@@ -194,6 +197,11 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("defectTracking.motionRadiusMm", defectTracking.motionRadiusMm), ("opening.windowMm", opening.windowMm),
             ("defect.smoothingXMm", defect.smoothingXMm), ("defect.smoothingYMm", defect.smoothingYMm),
             ("defect.minAreaMm2", defect.minAreaMm2), ("defect.faceConfirmMm", defect.faceConfirmMm),
+            ("aponeurosis.bandWidthMm", aponeurosis.bandWidthMm), ("aponeurosis.profileSigmaMm", aponeurosis.profileSigmaMm),
+            ("aponeurosis.ridgeSigmaMm", aponeurosis.ridgeSigmaMm), ("aponeurosis.ridgeBackgroundMm", aponeurosis.ridgeBackgroundMm),
+            ("aponeurosis.minContrast", Double(aponeurosis.minContrast)), ("aponeurosis.maxSlope", aponeurosis.maxSlope),
+            ("aponeurosis.minThicknessMm", aponeurosis.minThicknessMm), ("aponeurosis.maxConvergenceDeg", aponeurosis.maxConvergenceDeg),
+            ("aponeurosis.followMm", aponeurosis.followMm), ("aponeurosis.compression.dynamicRangeDb", aponeurosis.compression.dynamicRangeDb),
         ]
         for (name, v) in positives where !(v.isFinite && v > 0 && v < 1000) {
             return "'\(name)' must be a positive number under 1000, not \(v)"
@@ -203,6 +211,10 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("findings.fullDepthFraction", findings.fullDepthFraction), ("findings.minPartialDepthFraction", findings.minPartialDepthFraction),
             ("findings.minMuscleFrameFraction", findings.minMuscleFrameFraction), ("findings.minMotionDepthFraction", findings.minMotionDepthFraction), ("findings.minPartialPresence", findings.minPartialPresence),
             ("defectTracking.minFrameFraction", defectTracking.minFrameFraction), ("defectTracking.minPeakFraction", defectTracking.minPeakFraction),
+            ("aponeurosis.strongFraction", aponeurosis.strongFraction), ("aponeurosis.maxThicknessFraction", aponeurosis.maxThicknessFraction),
+            ("aponeurosis.maxInnerFraction", aponeurosis.maxInnerFraction), ("aponeurosis.pairScoreFraction", aponeurosis.pairScoreFraction),
+            ("aponeurosis.minSeparationFraction", aponeurosis.minSeparationFraction), ("aponeurosis.skinFraction", aponeurosis.skinFraction),
+            ("aponeurosis.edgeFraction", aponeurosis.edgeFraction),
         ]
         for (name, v) in fractions where !(v.isFinite && v >= 0 && v <= 1) {
             return "'\(name)' must lie in 0...1, not \(v)"

@@ -163,7 +163,8 @@ public final class ClipAnalyzer {
             let mm = options.parameters.region.assumedDepthMm / Double(max(1, region!.height))
             spacing = Spacing(mmPerPixelX: mm, mmPerPixelY: mm)
         }
-        analyzer = FrameAnalyzer(spacing: spacing, calibrated: calibrated, defectParams: options.parameters.defect)
+        analyzer = FrameAnalyzer(spacing: spacing, calibrated: calibrated, defectParams: options.parameters.defect,
+                                 aponeurosisParams: options.parameters.aponeurosis)
         let buffered = pending
         pending = []
         for frame in buffered { process(frame) }

@@ -30,9 +30,11 @@ public struct FrameAnalyzer: Sendable {
 
     /// `calibrated: false` when `spacing` is only the working scale of an uncalibrated clip:
     /// sizes the detectors report to the user are then in pixels.
-    public init(spacing: Spacing, calibrated: Bool = true, defectParams: DefectDetector.Params = DefectDetector.Params()) {
+    public init(spacing: Spacing, calibrated: Bool = true, defectParams: DefectDetector.Params = DefectDetector.Params(),
+                aponeurosisParams: AponeurosisDetector.Params = AponeurosisDetector.Params()) {
         self.spacing = spacing
         defectDetector.params = defectParams
+        aponeurosisDetector.params = aponeurosisParams
         if !calibrated { defectDetector.params.reportPixelsAtMmPerPixel = spacing.mmPerPixelX }
     }
 

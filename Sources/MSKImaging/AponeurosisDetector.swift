@@ -52,7 +52,7 @@ public struct AponeurosisPair: Sendable, Equatable {
 /// edge is then located at the half-level crossing between the band peak and the belly level
 /// (sub-pixel), and a quadratic is fitted robustly across bands.
 public struct AponeurosisDetector: Sendable {
-    public struct Params: Sendable {
+    public struct Params: Sendable, Codable, Equatable {
         /// Width of a column band (mm).
         public var bandWidthMm: Double = 2.0
         /// Vertical smoothing of band profiles (mm, Gaussian sigma).

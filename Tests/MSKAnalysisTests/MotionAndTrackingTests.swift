@@ -128,12 +128,22 @@ struct AnalysisParametersTests {
         #expect(p == expected)
     }
 
+    @Test("The aponeurosis detector's values are overridable and reach the detector")
+    func aponeurosis() throws {
+        let p = try AnalysisParameters.overriding(with: Data(#"{"aponeurosis": {"followMm": 3.5}}"#.utf8), source: "p.json")
+        #expect(p.aponeurosis.followMm == 3.5 && p.aponeurosis.strongFraction == AponeurosisDetector.Params().strongFraction)
+        let analyzer = FrameAnalyzer(spacing: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1), aponeurosisParams: p.aponeurosis)
+        #expect(analyzer.aponeurosisDetector.params.followMm == 3.5)
+    }
+
     @Test("Unknown keys, wrong types and unusable values are refused with the file's name and the key", arguments: [
         (#"{"findings": {"retractionMM": 2}}"#, "findings.retractionMM"),
         (#"{"findings": 3}"#, "'findings' must be an object"),
         (#"{"findings": {"retractionMm": "two"}}"#, "wrong type"),
         (#"{"fusion": {"gateSD": -1}}"#, "fusion.gateSD"),
         (#"{"windows": {"restMaxContraction": 0.9}}"#, "restMaxContraction"),
+        (#"{"aponeurosis": {"followMm": 0}}"#, "aponeurosis.followMm"),
+        (#"{"aponeurosis": {"strongFraction": 1.5}}"#, "aponeurosis.strongFraction"),
         (#"[1, 2]"#, "JSON object"),
         ("not json", "not JSON"),
     ])
@@ -150,7 +160,7 @@ struct AnalysisParametersTests {
     func recorded() {
         guard case .object(let top) = AnalysisParameters().documentValue else { Issue.record("not an object"); return }
         let keys = top.map(\.0)
-        #expect(keys.contains("findings") && keys.contains("field") && keys.contains("defect") && keys.contains("windows"))
+        #expect(keys.contains("findings") && keys.contains("field") && keys.contains("defect") && keys.contains("windows") && keys.contains("aponeurosis"))
     }
 }
 
