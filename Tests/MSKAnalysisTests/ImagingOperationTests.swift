@@ -20,6 +20,17 @@ import Testing
         return Filters.gaussian(FloatImage(width: width, height: height, pixels: raw), sigmaX: 1.2, sigmaY: 0.8)
     }
 
+    /// A drawn muscle, 200 x 160 px: speckle at grey ~30-105, a superficial band at rows 30..<38
+    /// (grey 200) and a deep band at rows 120..<128 (grey `deepGrey`); inner edges at 38 and 120.
+    static func drawnMuscle(deepGrey: Float = 200) -> FloatImage {
+        let w = 200, h = 160
+        var image = texture(width: w, height: h, seed: 11)
+        for i in image.pixels.indices { image.pixels[i] = 30 + 0.3 * image.pixels[i] }
+        for y in 30..<38 { for x in 0..<w { image.pixels[y * w + x] = 200 } }
+        for y in 120..<128 { for x in 0..<w { image.pixels[y * w + x] = deepGrey } }
+        return image
+    }
+
     static func shifted(_ image: FloatImage, dx: Int, dy: Int) -> FloatImage {
         var out = FloatImage(width: image.width, height: image.height)
         for y in 0..<image.height {
@@ -98,13 +109,7 @@ import Testing
     /// Two bright horizontal bands on speckle: the detector must find their inner edges where the
     /// bands were drawn, and a thickness equal to the drawn distance.
     @Test func aponeurosesOfADrawnMuscle() throws {
-        let w = 200, h = 160
-        var image = Self.texture(width: w, height: h, seed: 11)
-        for i in image.pixels.indices { image.pixels[i] = 30 + 0.3 * image.pixels[i] }
-        // Bands: rows 30..<38 and 120..<128, grey 200 (inner edges at 38 and 120).
-        for y in 0..<h where (30..<38).contains(y) || (120..<128).contains(y) {
-            for x in 0..<w { image.pixels[y * w + x] = 200 }
-        }
+        let image = Self.drawnMuscle()
         let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
         let pair = try #require(AponeurosisDetector().detect(image, spacing: spacing))
         #expect(abs(pair.superficialInner.y(100) - 37.5) < 1.5)
@@ -119,19 +124,11 @@ import Testing
     /// is not found from scratch; following the previous frame's pair finds it (and says so), and
     /// a previous pair further away than `followMm` is not followed.
     @Test func aFaintDeepAponeurosisIsFollowedFromThePreviousFrame() throws {
-        let w = 200, h = 160
-        func muscle(deepGrey: Float) -> FloatImage {
-            var image = Self.texture(width: w, height: h, seed: 11)
-            for i in image.pixels.indices { image.pixels[i] = 30 + 0.3 * image.pixels[i] }
-            for y in 30..<38 { for x in 0..<w { image.pixels[y * w + x] = 200 } }
-            for y in 120..<128 { for x in 0..<w { image.pixels[y * w + x] = deepGrey } }
-            return image
-        }
         let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
         let detector = AponeurosisDetector()
-        let clear = try #require(detector.detect(muscle(deepGrey: 200), spacing: spacing))
+        let clear = try #require(detector.detect(Self.drawnMuscle(), spacing: spacing))
         #expect(!clear.followed)
-        let faint = muscle(deepGrey: 95)
+        let faint = Self.drawnMuscle(deepGrey: 95)
         #expect(detector.detect(faint, spacing: spacing) == nil)
         let followed = try #require(detector.detect(faint, spacing: spacing, following: clear))
         #expect(followed.followed)
@@ -334,26 +331,33 @@ struct DefectFaceTests {
     /// 20 frames of one muscle: the deep aponeurosis is bright in the first frame and then faint
     /// (under the 35 % strong-path rule). Every frame has its muscle, 19 of them by following, and
     /// the finding says so; without following 19 frames would have none and the call would be R2.
+    /// With `aponeurosis.followMm` overridden to 0.01 mm through the analysis parameters (the
+    /// clip analyser must hand them to the detector), nothing can be followed: R2.
     @Test func aFaintDeepAponeurosisIsFollowedThroughTheClip() throws {
-        let w = 200, h = 160
-        let texture = ImagingOperationTests.texture(width: w, height: h, seed: 11)
-        func frame(_ k: Int, deepGrey: Float) -> Frame {
-            var pixels = texture.pixels.map { UInt8(max(0, min(255, 30 + 0.3 * $0))) }
-            for y in 30..<38 { for x in 0..<w { pixels[y * w + x] = 200 } }
-            for y in 120..<128 { for x in 0..<w { pixels[y * w + x] = UInt8(deepGrey) } }
-            return Frame(index: k, timeS: Double(k) / 25, grey: GreyImage(width: w, height: h, pixels: pixels))
+        let bright = ImagingOperationTests.drawnMuscle(), faint = ImagingOperationTests.drawnMuscle(deepGrey: 95)
+        func grey(_ image: FloatImage) -> GreyImage {
+            GreyImage(width: image.width, height: image.height, pixels: image.pixels.map { UInt8(max(0, min(255, $0))) })
         }
-        let options = AnalysisOptions(mmPerPixel: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1), calibrationSource: .cli,
-                                      roi: PixelRect(x: 0, y: 0, width: w, height: h))
-        let analyzer = ClipAnalyzer(path: "drawn.mkv", options: options)
-        for k in 0..<20 { try analyzer.add(frame(k, deepGrey: k == 0 ? 200 : 95)) }
-        let info = ClipInfo(path: "drawn.mkv", container: "drawn", containerLongName: "drawn", codec: "none", width: w, height: h,
-                            pixelFormat: "gray", fps: 25, frameCount: 20, durationS: nil, startTimeS: 0, rotationDegrees: 0)
-        let analysis = try analyzer.finish(info: info, warnings: [])
+        func analyse(_ parameters: AnalysisParameters) throws -> ClipAnalysis {
+            var options = AnalysisOptions(mmPerPixel: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1), calibrationSource: .cli,
+                                          roi: PixelRect(x: 0, y: 0, width: bright.width, height: bright.height))
+            options.parameters = parameters
+            let analyzer = ClipAnalyzer(path: "drawn.mkv", options: options)
+            for k in 0..<20 { try analyzer.add(Frame(index: k, timeS: Double(k) / 25, grey: grey(k == 0 ? bright : faint))) }
+            let info = ClipInfo(path: "drawn.mkv", container: "drawn", containerLongName: "drawn", codec: "none", width: bright.width,
+                                height: bright.height, pixelFormat: "gray", fps: 25, frameCount: 20, durationS: nil, startTimeS: 0, rotationDegrees: 0)
+            return try analyzer.finish(info: info, warnings: [])
+        }
+        let analysis = try analyse(AnalysisParameters())
         #expect(analysis.frames.count == 20)
         let found = analysis.frames.filter { $0.muscleDetected }.count
         #expect(found == 20)
         #expect(analysis.finding.rules != ["R2-muscle-not-found"])
         #expect(analysis.finding.evidence.first == "muscle (both aponeuroses) found in 20 of 20 frames (in 19 of them by following the previous frame's aponeuroses)")
+        var strict = AnalysisParameters()
+        strict.aponeurosis.followMm = 0.01
+        let unfollowed = try analyse(strict)
+        #expect(unfollowed.frames.filter { $0.muscleDetected }.count == 1)
+        #expect(unfollowed.finding.rules == ["R2-muscle-not-found"])
     }
 }
