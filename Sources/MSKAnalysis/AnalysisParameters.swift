@@ -220,6 +220,12 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             return "'\(name)' must lie in 0...1, not \(v)"
         }
         if windows.restMaxContraction >= windows.peakMinContraction { return "'windows.restMaxContraction' must be below 'windows.peakMinContraction'" }
+        if !(field.outlierThreshold.isFinite && field.outlierThreshold >= 0 && field.outlierThreshold < 1000) {
+            return "'field.outlierThreshold' must be 0 (no test) or a positive number under 1000, not \(field.outlierThreshold)"
+        }
+        if !(field.outlierNoisePx.isFinite && field.outlierNoisePx > 0 && field.outlierNoisePx < 1000) {
+            return "'field.outlierNoisePx' must be a positive number under 1000, not \(field.outlierNoisePx)"
+        }
         if field.rowFractions.isEmpty || field.rowFractions.contains(where: { !($0 > 0 && $0 < 1) }) { return "'field.rowFractions' must be fractions strictly between 0 and 1" }
         let counts: [(String, Int)] = [("region.bufferedFrames", region.bufferedFrames), ("field.maxColumns", field.maxColumns),
                                        ("findings.minFrames", findings.minFrames), ("fusion.reacquireAfterFrames", fusion.reacquireAfterFrames),

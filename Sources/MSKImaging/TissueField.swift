@@ -28,6 +28,38 @@ public struct TissueField: Sendable, Equatable {
         self.rows = rows
     }
 
+    /// The field with every step that fails the normalised median test against its row's
+    /// neighbours (up to `reach` columns each side; with fewer than two of them measured, the
+    /// nodes of every row within reach, else the whole frame's) set untrusted.
+    public func rejectingOutliers(threshold: Double, noisePx: Double, reach: Int = 2) -> TissueField {
+        guard threshold > 0, columns > 0 else { return self }
+        var out = self
+        for k in displacements.indices {
+            guard let v = displacements[k] else { continue }
+            let row = k / columns, col = k % columns
+            // Its row's neighbours; too few measured: every row's within reach; still too few: the frame's.
+            var nx: [Double] = [], ny: [Double] = []
+            func gather(rows: ClosedRange<Int>, cols: ClosedRange<Int>) {
+                nx = []; ny = []
+                for r in rows { for c in cols where !(r == row && c == col) {
+                    if let u = displacements[r * columns + c] { nx.append(u.x); ny.append(u.y) }
+                } }
+            }
+            let lastRow = displacements.count / columns - 1
+            gather(rows: row...row, cols: max(0, col - reach)...min(columns - 1, col + reach))
+            if nx.count < 2 { gather(rows: 0...lastRow, cols: max(0, col - reach)...min(columns - 1, col + reach)) }
+            if nx.count < 2 { gather(rows: 0...lastRow, cols: 0...(columns - 1)) }
+            guard nx.count >= 2 else { continue }
+            func residual(_ value: Double, _ values: [Double]) -> Double {
+                let m = Stats.median(values) ?? 0
+                let spread = Stats.median(values.map { abs($0 - m) }) ?? 0
+                return abs(value - m) / (spread + noisePx)
+            }
+            if max(residual(v.x, nx), residual(v.y, ny)) > threshold { out.displacements[k] = nil }
+        }
+        return out
+    }
+
     /// Share of the nodes with a trusted match (0...1).
     public var trustedFraction: Double {
         displacements.isEmpty ? 0 : Double(displacements.compactMap { $0 }.count) / Double(displacements.count)
@@ -59,6 +91,14 @@ public struct TissueFieldTracker: Sendable {
         /// pixels per axis (their sum is near 0 for a true match; a match into fluid or onto another
         /// structure does not come back to where it started).
         public var maxRoundTripPx: Double = 1.0
+        /// A node's step is not trusted when it stands out from its row's neighbours (up to two
+        /// columns each side) by more than this many times their own spread: the normalised median
+        /// test of particle image velocimetry (Westerweel and Scarano 2005, threshold 2), residual
+        /// |u - median| / (median |u_i - median| + `outlierNoisePx`). A block that slid along a
+        /// bright line (a vessel wall, a fascicle) passes its own round trip but not this. 0: no test.
+        public var outlierThreshold: Double = 2
+        /// The noise floor of that spread (pixels; 0.1 in the PIV literature).
+        public var outlierNoisePx: Double = 0.1
         public init() {}
     }
 
@@ -135,6 +175,7 @@ public struct TissueFieldTracker: Sendable {
             }
         }
         return TissueField(positions: positions, displacements: displacements, columns: columns, rows: params.rowFractions.count)
+            .rejectingOutliers(threshold: params.outlierThreshold, noisePx: params.outlierNoisePx)
     }
 
     /// The image at half resolution: each pixel the mean of a 2 x 2 block (an odd last row or

@@ -41,6 +41,56 @@ struct TissueMotionTests {
         #expect(abs(mm[10]) < 1e-9 && abs(mm[0]) < 1e-9)
         #expect(m.trusted[3][9] == false && m.step[3][9] == SIMD2(2, 0))
     }
+
+    @Test("The normalised median test drops a step that stands out from its neighbours, keeps a smooth stretch and an opening, and works at its threshold")
+    func outlierSteps() throws {
+        // Two rows of 10 nodes; a smooth stretch (0.05 px per column about column 5) plus 0.4 px right of column 6.
+        let columns = 10
+        var d: [SIMD2<Double>?] = (0..<(2 * columns)).map { k in
+            let c = Double(k % columns)
+            return SIMD2((c - 5) * 0.05 + (c > 6 ? 0.4 : 0), 0.1)
+        }
+        d[3] = SIMD2(6, 0.1)          // slid along a bright line: 6 px where its neighbours move about -0.1
+        d[columns + 8] = SIMD2(0.65, 1.9)  // wrong in depth only
+        let positions = (0..<(2 * columns)).map { SIMD2(Double($0 % columns) * 30, $0 < columns ? 40 : 80) }
+        let field = TissueField(positions: positions, displacements: d, columns: columns, rows: 2)
+        let kept = field.rejectingOutliers(threshold: 2, noisePx: 0.1)
+        #expect(kept.displacements[3] == nil && kept.displacements[columns + 8] == nil)
+        // Every other node stays, the ones either side of the opening included.
+        let others = (0..<(2 * columns)).filter { $0 != 3 && $0 != columns + 8 }
+        #expect(others.allSatisfy { kept.displacements[$0] == d[$0] })
+        // Threshold 0: no test.
+        #expect(field.rejectingOutliers(threshold: 0, noisePx: 0.1) == field)
+        // At the threshold: neighbours of node 1 in row 0 are columns 0, 2, 3 (node 3 is
+        // measured in the input) with x = -0.25, -0.15, 6; median -0.15, spread 0.1, so the residual
+        // of x is |x + 0.15| / 0.2: 2 exactly at x = 0.25 (kept), over 2 just beyond (dropped).
+        var edge = d
+        edge[1] = SIMD2(0.2499, 0.1)
+        #expect(TissueField(positions: positions, displacements: edge, columns: columns, rows: 2)
+            .rejectingOutliers(threshold: 2, noisePx: 0.1).displacements[1] != nil)
+        edge[1] = SIMD2(0.2501, 0.1)
+        #expect(TissueField(positions: positions, displacements: edge, columns: columns, rows: 2)
+            .rejectingOutliers(threshold: 2, noisePx: 0.1).displacements[1] == nil)
+        // A node with no measured neighbour in reach is tested against the whole frame.
+        var lone: [SIMD2<Double>?] = Array(repeating: SIMD2(0.2, 0), count: 2 * columns)
+        for k in 0..<(2 * columns) where k % columns >= 6 { lone[k] = nil }
+        lone[9] = SIMD2(5, 0)
+        #expect(TissueField(positions: positions, displacements: lone, columns: columns, rows: 2)
+            .rejectingOutliers(threshold: 2, noisePx: 0.1).displacements[9] == nil)
+    }
+
+    @Test("A node that keeps sliding along a line no longer drifts away: it moves with its neighbours")
+    func outlierDoesNotDrift() throws {
+        // The belly moves out 5 frames at 2 px a frame and back; one node in five reads +8 px every frame.
+        let raw = fields(frames: 11) { x, t in Int(x) % 50 == 0 ? SIMD2(8, 0) : SIMD2(t <= 5 ? 2 : -2, 0) }
+        #expect(TissueMotion(fields: raw).cumulative[10][4].x == 80, "untested, the node at x = 50 drifts 10 x 8 px")
+        let motion = TissueMotion(fields: raw.map { $0?.rejectingOutliers(threshold: 2, noisePx: 0.1) })
+        for k in [4, 9, 14, 19] {
+            #expect(motion.cumulative[5][k] == SIMD2(10, 0) && motion.cumulative[10][k] == .zero, "node \(k)")
+        }
+        let mm = try #require(motion.motionMagnitude(spacing: spacing, referenceFrames: 1))
+        #expect(abs(mm[5] - 1.0) < 1e-9 && abs(mm[10]) < 1e-9)
+    }
 }
 
 @Suite("Track smoother: detections and tracking fused, re-acquiring when the track has drifted")
@@ -143,6 +193,8 @@ struct AnalysisParametersTests {
         (#"{"fusion": {"gateSD": -1}}"#, "fusion.gateSD"),
         (#"{"windows": {"restMaxContraction": 0.9}}"#, "restMaxContraction"),
         (#"{"aponeurosis": {"followMm": 0}}"#, "aponeurosis.followMm"),
+        (#"{"field": {"outlierNoisePx": 0}}"#, "field.outlierNoisePx"),
+        (#"{"field": {"outlierThreshold": -1}}"#, "field.outlierThreshold"),
         (#"{"aponeurosis": {"strongFraction": 1.5}}"#, "aponeurosis.strongFraction"),
         (#"[1, 2]"#, "JSON object"),
         ("not json", "not JSON"),
