@@ -52,8 +52,11 @@ public struct FascicleEstimate: Sendable, Equatable {
 ///    (between-line variance over within-line variance), which does not favour angles whose lines
 ///    are short. Along the fascicles the lines are alternately bright and dark, and F peaks.
 ///    Angles within `minPennationDeg` of the aponeuroses' mean direction are not searched (the
-///    bands and their side lobes would win there); a coarse search over +-`maxAngleDeg` is
-///    refined around its best angle and interpolated by a parabola.
+///    bands and their side lobes would win there).
+/// 5. An angle scores its F ratio minus its mirror image's about the aponeuroses' direction:
+///    texture lying along the aponeuroses (side lobes, laterally stretched speckle, motion blur)
+///    is symmetric about it and cancels, the fascicles lie on one side. A coarse search over
+///    +-`maxAngleDeg` is refined around its best angle and interpolated by a parabola.
 ///
 /// Cost: one pass over the band for the cells, then one pass over the cells per angle (about 60
 /// angles); at 640x480 with 0.3 mm cells that is a few hundred thousand additions per frame.
@@ -149,21 +152,34 @@ public struct FascicleEstimator: Sendable {
         // Search in pixel-angle space (cells are square): tan(pixel angle) = tan(physical) / aspect.
         let apoPixelDeg = atan(tan((deepDeg + supDeg) / 2 * .pi / 180) / aspect) * 180 / .pi
         var bins = Projection(xs: xs, ys: ys, vs: vs)
-        func score(_ deg: Double) -> Double {
-            if abs(deg - apoPixelDeg) < params.minPennationDeg { return 0 }
-            return bins.fRatio(tangent: Float(tan(deg * .pi / 180)))
+        func fRatio(_ deg: Double) -> Double { bins.fRatio(tangent: Float(tan(deg * .pi / 180))) }
+        // The score of an angle: its F ratio minus the F ratio of its mirror image about the
+        // aponeuroses' direction. Texture that lies along the aponeuroses (their side lobes, speckle
+        // stretched laterally, motion blur) is symmetric about that direction and cancels; the
+        // fascicles lie on one side only. The coarse grid is laid out from the aponeuroses'
+        // direction, so every angle's mirror is on it and each F ratio is computed once.
+        let step = params.coarseStepDeg
+        let reach = Int(((params.maxAngleDeg + abs(apoPixelDeg)) / step).rounded(.up))
+        var coarse: [Int: Double] = [:]
+        for k in -reach...reach where abs(apoPixelDeg + Double(k) * step) < 89 { coarse[k] = fRatio(apoPixelDeg + Double(k) * step) }
+        var best = (deg: 0.0, f: 0.0, score: 0.0)
+        for k in -reach...reach {
+            let deg = apoPixelDeg + Double(k) * step
+            guard abs(deg) <= params.maxAngleDeg, abs(Double(k) * step) >= params.minPennationDeg, let f = coarse[k] else { continue }
+            let score = f - (coarse[-k] ?? 0)
+            if score > best.score { best = (deg, f, score) }
         }
-        var best = (deg: 0.0, f: 0.0)
-        for deg in stride(from: -params.maxAngleDeg, through: params.maxAngleDeg, by: params.coarseStepDeg) {
-            let f = score(deg)
-            if f > best.f { best = (deg, f) }
+        guard best.f > 1, best.score > 0 else { return nil }
+        func score(_ deg: Double) -> (f: Double, score: Double) {
+            if abs(deg - apoPixelDeg) < params.minPennationDeg { return (0, 0) }
+            let f = fRatio(deg), mirror = 2 * apoPixelDeg - deg
+            return (f, abs(mirror) < 89 ? f - fRatio(mirror) : f)
         }
-        guard best.f > 1 else { return nil }
         var fine: [(Double, Double)] = []
-        for deg in stride(from: best.deg - params.coarseStepDeg, through: best.deg + params.coarseStepDeg, by: params.fineStepDeg) {
-            let f = score(deg)
-            fine.append((deg, f))
-            if f > best.f { best = (deg, f) }
+        for deg in stride(from: best.deg - step, through: best.deg + step, by: params.fineStepDeg) {
+            let s = score(deg)
+            fine.append((deg, s.score))
+            if s.score > best.score { best = (deg, s.f, s.score) }
         }
         var pixelDeg = best.deg
         if let i = fine.firstIndex(where: { $0.0 == best.deg }), i > 0, i < fine.count - 1 {

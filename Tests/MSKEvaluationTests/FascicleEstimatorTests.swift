@@ -51,6 +51,33 @@ import Testing
         #expect(abs(length - expected) < 1e-6 * expected)
     }
 
+    /// Faint striations at `angleDeg` under stronger texture that lies symmetrically about the
+    /// aponeuroses' direction (their side lobes, speckle stretched laterally or blurred by motion):
+    /// here lines at +8 and -8 degrees, each of twice the striations' amplitude, and speckle.
+    static func symmetricBackground(angleDeg: Double, seed: UInt64) -> (FloatImage, AponeurosisPair) {
+        var (image, apo) = texture(angleDeg: angleDeg, seed: seed)
+        let w = image.width
+        var rng = SplitMix(seed: seed &+ 7)
+        func wave(_ deg: Double, _ period: Double, _ x: Int, _ y: Int) -> Double {
+            let a = deg * .pi / 180
+            return cos((Double(x) * sin(a) + Double(y) * cos(a)) / period * 2 * .pi)
+        }
+        for y in 44..<196 {
+            for x in 0..<w {
+                let v = 80 + 15 * wave(angleDeg, 9, x, y) + 30 * (wave(8, 11, x, y) + wave(-8, 11, x, y)) + Double(rng.next() % 41) - 20
+                image.pixels[y * w + x] = Float(max(0, min(255, v)))
+            }
+        }
+        return (image, apo)
+    }
+
+    @Test("Texture lying symmetrically about the aponeuroses, stronger than the fascicles, does not pull the angle towards them", arguments: [-40.0, 25.0, 45.0])
+    func symmetricBackgroundDoesNotWin(angle: Double) throws {
+        let (image, apo) = Self.symmetricBackground(angleDeg: angle, seed: UInt64(abs(angle)))
+        let e = try #require(FascicleEstimator().estimate(image, aponeuroses: apo, spacing: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)))
+        #expect(abs(e.fascicleAngleDeg - angle) < 2.0, "estimated \(e.fascicleAngleDeg) for \(angle)")
+    }
+
     @Test func noTextureGivesAWeakOrNoEstimate() {
         var (image, apo) = Self.texture(angleDeg: 20)
         var rng = SplitMix(seed: 99)
