@@ -63,7 +63,7 @@ struct TissueMotionTests {
         #expect(field.rejectingOutliers(threshold: 0, noisePx: 0.1) == field)
         // At the threshold: neighbours of node 1 in row 0 are columns 0, 2, 3 (node 3 is
         // measured in the input) with x = -0.25, -0.15, 6; median -0.15, spread 0.1, so the residual
-        // of x is |x + 0.15| / 0.2: 2 exactly at x = 0.25 (kept), over 2 just beyond (dropped).
+        // of x is |x + 0.15| / 0.2, 2 at x = 0.25: just under it is kept, just over it dropped.
         var edge = d
         edge[1] = SIMD2(0.2499, 0.1)
         #expect(TissueField(positions: positions, displacements: edge, columns: columns, rows: 2)
