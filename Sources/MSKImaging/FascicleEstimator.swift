@@ -160,13 +160,16 @@ public struct FascicleEstimator: Sendable {
         // direction, so every angle's mirror is on it and each F ratio is computed once.
         let step = params.coarseStepDeg
         let reach = Int(((params.maxAngleDeg + abs(apoPixelDeg)) / step).rounded(.up))
-        var coarse: [Int: Double] = [:]
-        for k in -reach...reach where abs(apoPixelDeg + Double(k) * step) < 89 { coarse[k] = fRatio(apoPixelDeg + Double(k) * step) }
+        // F at apoPixelDeg + k step, stored at k + reach (nil beyond +-89 degrees: no line there).
+        let coarse: [Double?] = (-reach...reach).map { k in
+            let deg = apoPixelDeg + Double(k) * step
+            return abs(deg) < 89 ? fRatio(deg) : nil
+        }
         var best = (deg: 0.0, f: 0.0, score: 0.0)
         for k in -reach...reach {
             let deg = apoPixelDeg + Double(k) * step
-            guard abs(deg) <= params.maxAngleDeg, abs(Double(k) * step) >= params.minPennationDeg, let f = coarse[k] else { continue }
-            let score = f - (coarse[-k] ?? 0)
+            guard abs(deg) <= params.maxAngleDeg, abs(Double(k) * step) >= params.minPennationDeg, let f = coarse[k + reach] else { continue }
+            let score = f - (coarse[reach - k] ?? 0)
             if score > best.score { best = (deg, f, score) }
         }
         guard best.f > 1, best.score > 0 else { return nil }

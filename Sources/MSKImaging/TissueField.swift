@@ -33,29 +33,26 @@ public struct TissueField: Sendable, Equatable {
     /// nodes of every row within reach, else the whole frame's) set untrusted.
     public func rejectingOutliers(threshold: Double, noisePx: Double, reach: Int = 2) -> TissueField {
         guard threshold > 0, columns > 0 else { return self }
+        let allRows = 0...(displacements.count / columns - 1), allColumns = 0...(columns - 1)
+        // The measured steps of the nodes in `rows` x `cols`, but node k itself.
+        func steps(_ k: Int, rows: ClosedRange<Int>, cols: ClosedRange<Int>) -> [SIMD2<Double>] {
+            rows.flatMap { r in cols.compactMap { c in r * columns + c == k ? nil : displacements[r * columns + c] } }
+        }
+        func residual(_ value: Double, _ values: [Double]) -> Double {
+            let m = Stats.median(values) ?? 0
+            return abs(value - m) / ((Stats.median(values.map { abs($0 - m) }) ?? 0) + noisePx)
+        }
         var out = self
         for k in displacements.indices {
             guard let v = displacements[k] else { continue }
             let row = k / columns, col = k % columns
+            let near = max(0, col - reach)...min(columns - 1, col + reach)
             // Its row's neighbours; too few measured: every row's within reach; still too few: the frame's.
-            var nx: [Double] = [], ny: [Double] = []
-            func gather(rows: ClosedRange<Int>, cols: ClosedRange<Int>) {
-                nx = []; ny = []
-                for r in rows { for c in cols where !(r == row && c == col) {
-                    if let u = displacements[r * columns + c] { nx.append(u.x); ny.append(u.y) }
-                } }
-            }
-            let lastRow = displacements.count / columns - 1
-            gather(rows: row...row, cols: max(0, col - reach)...min(columns - 1, col + reach))
-            if nx.count < 2 { gather(rows: 0...lastRow, cols: max(0, col - reach)...min(columns - 1, col + reach)) }
-            if nx.count < 2 { gather(rows: 0...lastRow, cols: 0...(columns - 1)) }
-            guard nx.count >= 2 else { continue }
-            func residual(_ value: Double, _ values: [Double]) -> Double {
-                let m = Stats.median(values) ?? 0
-                let spread = Stats.median(values.map { abs($0 - m) }) ?? 0
-                return abs(value - m) / (spread + noisePx)
-            }
-            if max(residual(v.x, nx), residual(v.y, ny)) > threshold { out.displacements[k] = nil }
+            var n = steps(k, rows: row...row, cols: near)
+            if n.count < 2 { n = steps(k, rows: allRows, cols: near) }
+            if n.count < 2 { n = steps(k, rows: allRows, cols: allColumns) }
+            guard n.count >= 2 else { continue }
+            if max(residual(v.x, n.map(\.x)), residual(v.y, n.map(\.y))) > threshold { out.displacements[k] = nil }
         }
         return out
     }
