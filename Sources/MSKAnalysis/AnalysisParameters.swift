@@ -202,6 +202,8 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.minContrast", Double(aponeurosis.minContrast)), ("aponeurosis.maxSlope", aponeurosis.maxSlope),
             ("aponeurosis.minThicknessMm", aponeurosis.minThicknessMm), ("aponeurosis.maxConvergenceDeg", aponeurosis.maxConvergenceDeg),
             ("aponeurosis.followMm", aponeurosis.followMm), ("aponeurosis.compression.dynamicRangeDb", aponeurosis.compression.dynamicRangeDb),
+            ("defect.minStriationF", defect.minStriationF), ("defect.fibreContinuity.cellMm", defect.fibreContinuity.cellMm),
+            ("defect.fibreContinuity.highPassMm", defect.fibreContinuity.highPassMm), ("defect.fibreContinuity.gapMm", defect.fibreContinuity.gapMm),
         ]
         for (name, v) in positives where !(v.isFinite && v > 0 && v < 1000) {
             return "'\(name)' must be a positive number under 1000, not \(v)"
@@ -214,10 +216,14 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.strongFraction", aponeurosis.strongFraction), ("aponeurosis.maxThicknessFraction", aponeurosis.maxThicknessFraction),
             ("aponeurosis.maxInnerFraction", aponeurosis.maxInnerFraction), ("aponeurosis.pairScoreFraction", aponeurosis.pairScoreFraction),
             ("aponeurosis.minSeparationFraction", aponeurosis.minSeparationFraction), ("aponeurosis.skinFraction", aponeurosis.skinFraction),
-            ("aponeurosis.edgeFraction", aponeurosis.edgeFraction),
+            ("aponeurosis.edgeFraction", aponeurosis.edgeFraction), ("defect.maxFibreContinuity", defect.maxFibreContinuity),
         ]
         for (name, v) in fractions where !(v.isFinite && v >= 0 && v <= 1) {
             return "'\(name)' must lie in 0...1, not \(v)"
+        }
+        for (name, v) in [("defect.fibreContinuity.faceMarginFraction", defect.fibreContinuity.faceMarginFraction),
+                          ("defect.fibreContinuity.edgeMarginFraction", defect.fibreContinuity.edgeMarginFraction)] where !(v.isFinite && v >= 0 && v < 0.5) {
+            return "'\(name)' must lie in 0...0.5 (a share left out at each side), not \(v)"
         }
         if windows.restMaxContraction >= windows.peakMinContraction { return "'windows.restMaxContraction' must be below 'windows.peakMinContraction'" }
         if !(field.outlierThreshold.isFinite && field.outlierThreshold >= 0 && field.outlierThreshold < 1000) {
@@ -229,7 +235,8 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         if field.rowFractions.isEmpty || field.rowFractions.contains(where: { !($0 > 0 && $0 < 1) }) { return "'field.rowFractions' must be fractions strictly between 0 and 1" }
         let counts: [(String, Int)] = [("region.bufferedFrames", region.bufferedFrames), ("field.maxColumns", field.maxColumns),
                                        ("findings.minFrames", findings.minFrames), ("fusion.reacquireAfterFrames", fusion.reacquireAfterFrames),
-                                       ("defect.maxCandidates", defect.maxCandidates)]
+                                       ("defect.maxCandidates", defect.maxCandidates), ("defect.fibreContinuity.minCells", defect.fibreContinuity.minCells),
+                                       ("defect.fibreContinuity.minCellsAcross", defect.fibreContinuity.minCellsAcross)]
         for (name, v) in counts where !(1...100_000).contains(v) { return "'\(name)' must be a whole number from 1 to 100000, not \(v)" }
         return nil
     }

@@ -43,7 +43,8 @@ public struct FrameAnalyzer: Sendable {
         var obs = FrameObservation(index: index, timeS: timeS, aponeuroses: nil, candidates: [], rejected: [])
         guard let apo = aponeurosisDetector.detect(region, spacing: spacing, following: previous) else { return obs }
         obs.aponeuroses = apo
-        let found = defectDetector.detect(region, aponeuroses: apo, spacing: spacing)
+        obs.fascicle = fascicleEstimator.estimate(region, aponeuroses: apo, spacing: spacing)
+        let found = defectDetector.detect(region, aponeuroses: apo, spacing: spacing, fascicleAngleDeg: obs.fascicle?.fascicleAngleDeg)
         obs.candidates = found.candidates
         obs.rejected = found.rejected
         obs.thicknessMm = thickness(apo, width: region.width, excluding: found.defect)
@@ -54,7 +55,6 @@ public struct FrameAnalyzer: Sendable {
             }
         }
         obs.echoIntensity = count > 0 ? sum / Double(count) : nil
-        obs.fascicle = fascicleEstimator.estimate(region, aponeuroses: apo, spacing: spacing)
         return obs
     }
 

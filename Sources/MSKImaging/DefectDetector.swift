@@ -82,6 +82,13 @@ public struct DefectDetector: Sendable {
         /// `maxHaematomaTexture` of the belly's; posterior enhancement supports it but is not needed.
         public var maxHaematomaScore: Float = 0.9
         public var maxHaematomaTexture: Float = 0.7
+        /// A haematoma whose internal echoes are as speckled as the belly (texture over
+        /// `maxHaematomaTexture`) is still one when the fascicles do not run through it
+        /// (`FibreContinuity`): the belly beside it shows striations (F ratio at least
+        /// `minStriationF`) and the region keeps at most `maxFibreContinuity` of them.
+        public var minStriationF: Double = 3
+        public var maxFibreContinuity: Double = 0.3
+        public var fibreContinuity = FibreContinuity.Params()
         /// Without room below the region to look for enhancement.
         public var maxFluidScoreWithoutEnhancement: Float = 0.52
         public var darkFraction: Float = 0.6
@@ -132,7 +139,9 @@ public struct DefectDetector: Sendable {
         public var bellyMask: [Bool]
     }
 
-    public func detect(_ image: FloatImage, aponeuroses apo: AponeurosisPair, spacing: Spacing) -> Result {
+    /// `fascicleAngleDeg`: the frame's fascicle angle (physical degrees, `FascicleEstimate`), for the
+    /// fibre-continuity test; without it that test is not made.
+    public func detect(_ image: FloatImage, aponeuroses apo: AponeurosisPair, spacing: Spacing, fascicleAngleDeg: Double? = nil) -> Result {
         let w = image.width, h = image.height
         var top = [Int](repeating: 0, count: w), bottom = [Int](repeating: 0, count: w)
         // Keep the blurred inner edge of each aponeurosis out of the belly.
@@ -246,7 +255,16 @@ public struct DefectDetector: Sendable {
             // (fluid attenuates less than tissue), or a haematoma: hypoechoic without fibre texture
             // (enhancement then only supports). Where there is no room below to look, the
             // darkness and texture rules decide.
-            let haematoma = score <= params.maxHaematomaScore && texture <= params.maxHaematomaTexture
+            // Speckled internal echoes can be as spread as the belly's texture; what they lack is
+            // the fascicles' striation, so a region the fibres do not run through is a haematoma too.
+            let continuity = score <= params.maxHaematomaScore && texture > params.maxHaematomaTexture
+                ? fascicleAngleDeg.flatMap { deg in
+                    FibreContinuity.measure(integral, columns: r.minX...r.maxX, rows: r.minY...r.maxY, aponeuroses: apo,
+                                            pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing,
+                                            params: params.fibreContinuity)
+                } : nil
+            let fibresInterrupted = continuity.map { $0.besideF >= params.minStriationF && $0.ratio <= params.maxFibreContinuity } ?? false
+            let haematoma = score <= params.maxHaematomaScore && (texture <= params.maxHaematomaTexture || fibresInterrupted)
             let isFluid: Bool
             if let e = enhancement {
                 isFluid = (score <= params.anechoicScore && e >= params.minAnechoicEnhancement) || (score <= params.maxFluidScore && e >= params.minEnhancement)

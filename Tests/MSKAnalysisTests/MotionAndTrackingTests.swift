@@ -196,6 +196,10 @@ struct AnalysisParametersTests {
         (#"{"field": {"outlierNoisePx": 0}}"#, "field.outlierNoisePx"),
         (#"{"field": {"outlierThreshold": -1}}"#, "field.outlierThreshold"),
         (#"{"aponeurosis": {"strongFraction": 1.5}}"#, "aponeurosis.strongFraction"),
+        (#"{"defect": {"maxFibreContinuity": 1.5}}"#, "defect.maxFibreContinuity"),
+        (#"{"defect": {"minStriationF": 0}}"#, "defect.minStriationF"),
+        (#"{"defect": {"fibreContinuity": {"faceMarginFraction": 0.5}}}"#, "defect.fibreContinuity.faceMarginFraction"),
+        (#"{"defect": {"fibreContinuity": {"minCells": 0}}}"#, "defect.fibreContinuity.minCells"),
         (#"[1, 2]"#, "JSON object"),
         ("not json", "not JSON"),
     ])
