@@ -202,7 +202,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.minContrast", Double(aponeurosis.minContrast)), ("aponeurosis.maxSlope", aponeurosis.maxSlope),
             ("aponeurosis.minThicknessMm", aponeurosis.minThicknessMm), ("aponeurosis.maxConvergenceDeg", aponeurosis.maxConvergenceDeg),
             ("aponeurosis.followMm", aponeurosis.followMm), ("aponeurosis.compression.dynamicRangeDb", aponeurosis.compression.dynamicRangeDb),
-            ("defect.minStriationF", defect.minStriationF), ("defect.fibreContinuity.cellMm", defect.fibreContinuity.cellMm),
+            ("defect.minStriationF", defect.minStriationF), ("defect.minInterruptedEnhancement", defect.minInterruptedEnhancement), ("defect.fibreContinuity.cellMm", defect.fibreContinuity.cellMm),
             ("defect.fibreContinuity.highPassMm", defect.fibreContinuity.highPassMm), ("defect.fibreContinuity.gapMm", defect.fibreContinuity.gapMm),
         ]
         for (name, v) in positives where !(v.isFinite && v > 0 && v < 1000) {

@@ -88,6 +88,10 @@ public struct DefectDetector: Sendable {
         /// `minStriationF`) and the region keeps at most `maxFibreContinuity` of them.
         public var minStriationF: Double = 3
         public var maxFibreContinuity: Double = 0.3
+        /// A haematoma the fibres do not run through may darken what lies beneath down to this
+        /// (intact muscle between it and the deep aponeurosis, as under a partial tear); below it
+        /// the tissue shadows, which fluid does not.
+        public var minInterruptedEnhancement: Double = 0.9
         public var fibreContinuity = FibreContinuity.Params()
         /// Without room below the region to look for enhancement.
         public var maxFluidScoreWithoutEnhancement: Float = 0.52
@@ -255,20 +259,24 @@ public struct DefectDetector: Sendable {
             // (fluid attenuates less than tissue), or a haematoma: hypoechoic without fibre texture
             // (enhancement then only supports). Where there is no room below to look, the
             // darkness and texture rules decide.
-            // Speckled internal echoes can be as spread as the belly's texture; what they lack is
-            // the fascicles' striation, so a region the fibres do not run through is a haematoma too.
-            let continuity = score <= params.maxHaematomaScore && texture > params.maxHaematomaTexture
-                ? fascicleAngleDeg.flatMap { deg in
-                    FibreContinuity.measure(integral, columns: r.minX...r.maxX, rows: r.minY...r.maxY, aponeuroses: apo,
-                                            pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing,
-                                            params: params.fibreContinuity)
-                } : nil
-            let fibresInterrupted = continuity.map { $0.besideF >= params.minStriationF && $0.ratio <= params.maxFibreContinuity } ?? false
-            let haematoma = score <= params.maxHaematomaScore && (texture <= params.maxHaematomaTexture || fibresInterrupted)
+            // Fibre continuity (`FibreContinuity`), measured only where it decides: speckled internal
+            // echoes can be as spread as the belly's texture, and a haematoma beside a partial tear
+            // sits over intact muscle that hides its enhancement; what both lack is the fascicles'
+            // striation, which runs on through the dark spaces of an intact belly.
+            let hypoechoic = score <= params.maxHaematomaScore
+            let smooth = texture <= params.maxHaematomaTexture
+            let unenhanced = enhancement.map { $0 < params.minAnechoicEnhancement && $0 >= params.minInterruptedEnhancement } ?? false
+            let fibresInterrupted = hypoechoic && (!smooth || unenhanced) && (fascicleAngleDeg.flatMap { deg in
+                FibreContinuity.measure(integral, columns: r.minX...r.maxX, rows: r.minY...r.maxY, aponeuroses: apo,
+                                        pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing,
+                                        params: params.fibreContinuity)
+            }.map { $0.besideF >= params.minStriationF && $0.ratio <= params.maxFibreContinuity } ?? false)
+            let haematoma = hypoechoic && (smooth || fibresInterrupted)
             let isFluid: Bool
             if let e = enhancement {
                 isFluid = (score <= params.anechoicScore && e >= params.minAnechoicEnhancement) || (score <= params.maxFluidScore && e >= params.minEnhancement)
-                    || (score <= params.maxFluidScoreStrongEnhancement && e >= params.strongEnhancement) || (haematoma && e >= params.minAnechoicEnhancement)
+                    || (score <= params.maxFluidScoreStrongEnhancement && e >= params.strongEnhancement)
+                    || (haematoma && (e >= params.minAnechoicEnhancement || (fibresInterrupted && e >= params.minInterruptedEnhancement)))
             } else {
                 isFluid = score <= params.maxFluidScoreWithoutEnhancement || haematoma
             }

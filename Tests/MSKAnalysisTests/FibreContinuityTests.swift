@@ -13,15 +13,19 @@ struct FibreContinuityTests {
     static let apo = AponeurosisPair(superficialCentre: Quadratic(c0: 42.5), superficialInner: Quadratic(c0: 46), deepCentre: Quadratic(c0: 152.5),
                                      deepInner: Quadratic(c0: 149), bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
 
-    enum Inside { case haematoma, hypoechoicMuscle }
+    enum Inside { case haematoma, hypoechoicMuscle, smoothHaematoma, faintlyStriatedMuscle }
 
     /// A 300 x 156 belly (rows 46-149, grey 110) of striations at 25 degrees (period 9 px,
     /// amplitude 30) with fine noise, between two bright aponeuroses, and no room below the deep
     /// one (so no posterior enhancement is measured). Columns 120-179 hold either a haematoma
     /// (grey 45, coarse speckle in 4 px grains, no striations) or the same striations darker
-    /// (grey 45, intact hypoechoic muscle).
-    static func belly(_ inside: Inside) -> FloatImage {
-        let w = 300, h = 156
+    /// (grey 45, intact hypoechoic muscle); or, both smooth (texture well under the belly's), a
+    /// haematoma of grey 45 with faint noise and no striations, or muscle of grey 45 whose
+    /// striations are faint (amplitude 8) but run on through it. `beneath`: 60 more rows below
+    /// the deep aponeurosis (grey 100), `beneath` times as bright under columns 120-179 (the
+    /// posterior enhancement the detector measures); nil: no room below.
+    static func belly(_ inside: Inside, beneath: Float? = nil) -> FloatImage {
+        let w = 300, h = beneath == nil ? 156 : 216
         var state: UInt64 = 11
         func noise() -> Float {
             state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -37,10 +41,13 @@ struct FibreContinuityTests {
                 let striation = Float(30 * cos((Double(x) * sin(a) + Double(y) * cos(a)) / 9 * 2 * .pi))
                 var v: Float = 110 + striation + 20 * noise()
                 if (40...45).contains(y) || (150...155).contains(y) { v = 230 }
+                if y > 155 { v = 100 * ((120...179).contains(x) ? beneath ?? 1 : 1) + 10 * noise() }
                 if y > 45, y < 150, (120...179).contains(x) {
                     switch inside {
                     case .haematoma: v = max(0, 45 + 90 * grains[(y / 4) * (w / 4 + 1) + x / 4])
                     case .hypoechoicMuscle: v = max(0, 45 + striation + 20 * noise())
+                    case .smoothHaematoma: v = 45 + 6 * noise()
+                    case .faintlyStriatedMuscle: v = 45 + striation * 8 / 30 + 4 * noise()
                     }
                 }
                 p[y * w + x] = v
@@ -97,5 +104,26 @@ struct FibreContinuityTests {
         var off = DefectDetector.Params()
         off.maxFibreContinuity = -1
         #expect(DefectDetector(params: off).detect(Self.belly(.haematoma), aponeuroses: Self.apo, spacing: Self.spacing, fascicleAngleDeg: angle).defect == nil)
+    }
+
+    @Test("A smooth haematoma that darkens what lies beneath a little (intact muscle under it) is a defect when the fibres stop there; faintly striated muscle is not; a shadow is not")
+    func unenhanced() throws {
+        let detector = DefectDetector()
+        let angle = Self.angleDeg
+        func detect(_ inside: Inside, beneath: Float, angle: Double?) -> DefectDetector.Result {
+            detector.detect(Self.belly(inside, beneath: beneath), aponeuroses: Self.apo, spacing: Self.spacing, fascicleAngleDeg: angle)
+        }
+        let haematoma = detect(.smoothHaematoma, beneath: 0.95, angle: angle)
+        #expect(haematoma.defect != nil, "rejected: \(haematoma.rejected.map(\.reason))")
+        // Without the fibre test the enhancement rule alone decides (at least 1.0 beneath): not fluid.
+        let without = detect(.smoothHaematoma, beneath: 0.95, angle: nil)
+        #expect(without.defect == nil)
+        #expect(without.rejected.contains { $0.reason.contains("0.9") }, "\(without.rejected.map(\.reason))")
+        // The same smooth darkness with the fascicles running on through it stays out...
+        #expect(detect(.faintlyStriatedMuscle, beneath: 0.95, angle: angle).defect == nil)
+        // ...and is taken, as before, when the tissue beneath is as bright as beside.
+        #expect(detect(.faintlyStriatedMuscle, beneath: 1.1, angle: angle).defect != nil)
+        // Tissue beneath clearly darker (a shadow, under 0.9) is not fluid, fibres or not.
+        #expect(detect(.smoothHaematoma, beneath: 0.8, angle: angle).defect == nil)
     }
 }

@@ -198,6 +198,7 @@ struct AnalysisParametersTests {
         (#"{"aponeurosis": {"strongFraction": 1.5}}"#, "aponeurosis.strongFraction"),
         (#"{"defect": {"maxFibreContinuity": 1.5}}"#, "defect.maxFibreContinuity"),
         (#"{"defect": {"minStriationF": 0}}"#, "defect.minStriationF"),
+        (#"{"defect": {"minInterruptedEnhancement": -0.5}}"#, "defect.minInterruptedEnhancement"),
         (#"{"defect": {"fibreContinuity": {"faceMarginFraction": 0.5}}}"#, "defect.fibreContinuity.faceMarginFraction"),
         (#"{"defect": {"fibreContinuity": {"minCells": 0}}}"#, "defect.fibreContinuity.minCells"),
         (#"[1, 2]"#, "JSON object"),
