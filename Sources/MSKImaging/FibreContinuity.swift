@@ -62,7 +62,8 @@ public struct FibreContinuity: Sendable, Equatable {
         let tangent = Float(tan(pixelDeg * .pi / 180))
         func f(_ x0: Int, height: Int? = nil) -> Double? {
             guard x0 >= 0, x0 + width <= w, let r = rowsAt(x0) else { return nil }
-            // The same height in every box (an F ratio grows with the cells along its lines).
+            // The boxes beside take the inside box's height where the belly there allows (an F
+            // ratio grows with the cells along its lines, so boxes are compared at equal size).
             let y0 = r.lowerBound, rowsUsed = min(height ?? r.count, r.count)
             return orientedF(integral, x0: x0, y0: y0, width: width, height: rowsUsed, cell: cell,
                              highPassCells: max(1, Int((params.highPassMm / params.cellMm).rounded())), tangent: tangent,
