@@ -41,10 +41,12 @@ public struct FibreContinuity: Sendable, Equatable {
 
     /// The continuity across the region whose columns are `columns` and rows `rows` (imaging-region
     /// pixels), at the fascicle angle `pixelDeg` (pixel grid, as `FascicleEstimator.pixelDegrees`).
-    /// Nil when the boxes do not fit (region at the image's side, belly too thin).
+    /// Nil when the boxes do not fit (region at the image's side, belly too thin) or the angle is
+    /// not a usable direction (not finite, or within 1 degree of vertical: no lines to project on).
     public static func measure(_ integral: IntegralImage, columns: ClosedRange<Int>, rows: ClosedRange<Int>,
                                aponeuroses apo: AponeurosisPair, pixelDeg: Double, spacing: Spacing,
                                params: Params = Params()) -> FibreContinuity? {
+        guard pixelDeg.isFinite, abs(pixelDeg) < 89 else { return nil }
         let w = integral.width, h = integral.height
         let margin = Int((params.faceMarginFraction * Double(columns.count)).rounded())
         let width = columns.count - 2 * margin

@@ -76,7 +76,7 @@ struct FibreContinuityTests {
         #expect(c.besideF < 3, "F beside at the mirror angle \(c.besideF)")
     }
 
-    @Test("A region at the image's side is compared with the belly on the side that fits; one under three cells wide is not measured")
+    @Test("A region at the image's side is compared with the belly on the side that fits; one under three cells wide, or at a vertical or unusable angle, is not measured")
     func atTheSide() {
         #expect(FibreContinuity.measure(IntegralImage(Self.belly(.haematoma)), columns: 0...59, rows: 46...149, aponeuroses: Self.apo,
                                         pixelDeg: Self.angleDeg, spacing: Self.spacing) != nil)
@@ -85,6 +85,10 @@ struct FibreContinuityTests {
         let narrow = FibreContinuity.measure(IntegralImage(Self.belly(.haematoma)), columns: 150...155, rows: 46...149, aponeuroses: Self.apo,
                                              pixelDeg: Self.angleDeg, spacing: Self.spacing)
         #expect(narrow == nil, "a region 6 px wide leaves under three cells across")
+        for deg in [90.0, -89.5, .nan, .infinity] {
+            #expect(FibreContinuity.measure(IntegralImage(Self.belly(.haematoma)), columns: 120...179, rows: 46...149, aponeuroses: Self.apo,
+                                            pixelDeg: deg, spacing: Self.spacing) == nil, "angle \(deg)")
+        }
     }
 
     @Test("A speckled haematoma is a defect when the fascicle angle shows the fibres stop there; intact hypoechoic muscle is not")
