@@ -62,17 +62,17 @@ public struct FibreContinuity: Sendable, Equatable {
             return hi - lo + 1 >= params.minCellsAcross * cell ? lo...hi : nil
         }
         let tangent = Float(tan(pixelDeg * .pi / 180))
-        func f(_ x0: Int, height: Int? = nil) -> Double? {
+        let highPassCells = max(1, Int((params.highPassMm / params.cellMm).rounded()))
+        // F in the box whose left column is x0, at most `height` rows tall: the boxes beside take
+        // the inside box's height where the belly there allows (an F ratio grows with the cells
+        // along its lines, so boxes are compared at equal size).
+        func f(_ x0: Int, height: Int) -> Double? {
             guard x0 >= 0, x0 + width <= w, let r = rowsAt(x0) else { return nil }
-            // The boxes beside take the inside box's height where the belly there allows (an F
-            // ratio grows with the cells along its lines, so boxes are compared at equal size).
-            let y0 = r.lowerBound, rowsUsed = min(height ?? r.count, r.count)
-            return orientedF(integral, x0: x0, y0: y0, width: width, height: rowsUsed, cell: cell,
-                             highPassCells: max(1, Int((params.highPassMm / params.cellMm).rounded())), tangent: tangent,
-                             minCells: params.minCells)
+            return orientedF(integral, x0: x0, y0: r.lowerBound, width: width, height: min(height, r.count), cell: cell,
+                             highPassCells: highPassCells, tangent: tangent, minCells: params.minCells)
         }
         let inside = columns.lowerBound + margin
-        guard let insideRows = rowsAt(inside), let insideF = f(inside) else { return nil }
+        guard let insideRows = rowsAt(inside), let insideF = f(inside, height: insideRows.count) else { return nil }
         let gap = spacing.px(x: params.gapMm)
         let sides = [f(columns.lowerBound - gap - width, height: insideRows.count),
                      f(columns.upperBound + 1 + gap, height: insideRows.count)].compactMap { $0 }
