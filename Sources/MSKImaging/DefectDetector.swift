@@ -113,6 +113,9 @@ public struct DefectDetector: Sendable {
         public var touchMm: Double = 1.5
         /// Rows averaged for an edge profile (mm, each side).
         public var profileHalfHeightMm: Double = 0.3
+        /// The gap width is the median of the faces' crossings on 9 rows spread over this share of
+        /// the defect's depth extent, centred on the mid-depth line (0: the mid-depth line alone).
+        public var gapBandFraction: Double = 0.4
         /// Log compression assumed when converting grey levels to amplitude for edge location.
         public var compression = LogCompression()
         /// When the clip is uncalibrated, the working mm per pixel: sizes in the reasons for a
@@ -411,20 +414,20 @@ public struct DefectDetector: Sendable {
 
         // Edge profiles on a lightly smoothed image.
         let fineRx = max(0, spacing.px(x: 0.2) / 2), fineRy = max(1, spacing.px(y: params.profileHalfHeightMm))
-        func fineSample(_ x: Double, _ y: Double) -> Float { integral.sample(x, y, rx: fineRx, ry: fineRy) }
         let half = params.compression.amplitudeLevel(from: fluid, to: belly, fraction: params.edgeFraction)
         let slope = (apo.superficialInner.slope(centreX) + apo.deepInner.slope(centreX)) / 2
-        func confirmed(from x0: Double, dir: Double, y: Double) -> Bool {
+        func confirmed(from x0: Double, dir: Double, y: Double, ry: Int) -> Bool {
             let steps = max(1, Int((params.faceConfirmMm / spacing.mmPerPixelX).rounded()))
             var sum: Float = 0, count = 0
             for k in 1...steps {
                 let x = x0 + dir * Double(k)
                 guard x >= 0, x <= Double(w - 1) else { break }
-                sum += fineSample(x, y + slope * (x - centreX)); count += 1
+                sum += integral.sample(x, y + slope * (x - centreX), rx: fineRx, ry: ry); count += 1
             }
             return count == 0 || sum / Float(count) >= half
         }
-        func edges(atY y: Double, fromX x0: Double) -> (Double, Double)? {
+        func edges(atY y: Double, fromX x0: Double, ry: Int) -> (Double, Double)? {
+            func fineSample(_ x: Double, _ y: Double) -> Float { integral.sample(x, y, rx: fineRx, ry: ry) }
             guard y >= 0, y < Double(h) else { return nil }
             func walk(_ dir: Double) -> Double? {
                 var prevV = fineSample(x0, y + slope * 0)
@@ -437,7 +440,7 @@ public struct DefectDetector: Sendable {
                     // A crossing counts as the stump's face only where the tissue beyond it stays
                     // brighter than the half level on average over `faceConfirmMm`: a haematoma's
                     // internal echoes cross it for a speckle grain or two and fall back.
-                    if v >= half, prevV < half, confirmed(from: nx, dir: dir, y: y) {
+                    if v >= half, prevV < half, confirmed(from: nx, dir: dir, y: y, ry: ry) {
                         let t = Double((half - prevV) / (v - prevV))
                         return x + dir * t
                     }
@@ -458,13 +461,31 @@ public struct DefectDetector: Sendable {
             }
             return Double(bx)
         }
-        guard let mid = edges(atY: midY, fromX: darkestX(atY: midY)) else { return nil }
-        var left: [SIMD2<Double>] = [], right: [SIMD2<Double>] = []
+        // The gap width on the mid-depth line: the median of each face's crossings on 9 rows
+        // spread evenly over the middle `gapBandFraction` of the depth extent. A face tilted from
+        // the vertical crosses them on a straight line, so its median is where it crosses the
+        // mid-depth line; a speckle grain, internal echo or thin bright line (a caliper mark)
+        // across the fluid moves a few rows' crossings, not the median.
         let span = bottomY - topY
+        var bandLeft: [Double] = [], bandRight: [Double] = []
+        if params.gapBandFraction > 0 {
+            for k in 0..<9 {
+                let y = midY + span * params.gapBandFraction * (Double(k) / 8 - 0.5)
+                if let (l, r) = edges(atY: y, fromX: darkestX(atY: y), ry: fineRy) { bandLeft.append(l); bandRight.append(r) }
+            }
+        }
+        let mid: (Double, Double)
+        if bandLeft.count >= 5, let l = Stats.median(bandLeft), let r = Stats.median(bandRight) {
+            mid = (l, r)
+        } else {
+            guard let line = edges(atY: midY, fromX: darkestX(atY: midY), ry: fineRy) else { return nil }
+            mid = line
+        }
+        var left: [SIMD2<Double>] = [], right: [SIMD2<Double>] = []
         let rows = 15
         for k in 0..<rows {
             let y = topY + span * (0.1 + 0.8 * Double(k) / Double(rows - 1))
-            if let (l, r) = edges(atY: y, fromX: darkestX(atY: y)) {
+            if let (l, r) = edges(atY: y, fromX: darkestX(atY: y), ry: fineRy) {
                 left.append(SIMD2(l, y + slope * (l - centreX)))
                 right.append(SIMD2(r, y + slope * (r - centreX)))
             }

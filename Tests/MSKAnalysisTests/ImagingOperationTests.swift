@@ -318,11 +318,57 @@ struct DefectFaceTests {
             let width = d.midRightX - d.midLeftX
             #expect(abs(width - 40) <= 3, "grain \(grain): width \(width) px, faces at \(d.midLeftX) and \(d.midRightX)")
         }
-        // Confirming a face over one pixel only, the grain is taken for the left face.
+        // Confirming a face over one pixel only, on the mid-depth line alone, the grain is taken
+        // for the left face; on the band of rows about it, the grain moves too few rows' crossings.
         var params = DefectDetector.Params()
         params.faceConfirmMm = 0.1
+        let band = try #require(DefectDetector(params: params).detect(Self.belly(grain: true), aponeuroses: apo, spacing: spacing).defect)
+        #expect(abs(band.midRightX - band.midLeftX - 40) <= 3, "faces at \(band.midLeftX) and \(band.midRightX)")
+        params.gapBandFraction = 0
         let short = try #require(DefectDetector(params: params).detect(Self.belly(grain: true), aponeuroses: apo, spacing: spacing).defect)
         #expect(short.midLeftX > 136, "left face at \(short.midLeftX)")
+    }
+
+    /// The same belly with the gap's faces tilted (x shifts 0.3 px a row: 40 px wide on every
+    /// row) and a thin bright line (a scanner's caliper mark, grey 200, 3 rows) crossing the
+    /// fluid at mid depth from x 141 to 160.
+    static func tiltedGapWithLine() -> FloatImage {
+        var state: UInt64 = 5
+        func noise() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float((state >> 33) & 0xFF) / 255 - 0.5
+        }
+        var p = [Float](repeating: 0, count: 300 * 200)
+        for y in 0..<200 {
+            let shift = 0.3 * (Double(y) - 97.5)
+            for x in 0..<300 {
+                var v: Float = 110 + 40 * noise()
+                if (40...45).contains(y) || (150...155).contains(y) { v = 230 }
+                let inside = Double(x) >= 130 + shift && Double(x) < 170 + shift
+                if y > 45, y < 150, inside { v = 20 + 4 * noise() }
+                if y > 155, (130...169).contains(x) { v = 170 + 30 * noise() }
+                if (96...98).contains(y), (141...160).contains(x) { v = 200 }
+                p[y * 300 + x] = v
+            }
+        }
+        return FloatImage(width: 300, height: 200, pixels: p)
+    }
+
+    @Test("The gap width is read on a band about mid depth: a tilted face and a bright line across the fluid do not move it")
+    func gapWidthOnTheMidDepthBand() throws {
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let line = { (y: Double) in Quadratic(c0: y) }
+        let apo = AponeurosisPair(superficialCentre: line(42.5), superficialInner: line(46), deepCentre: line(152.5), deepInner: line(149),
+                                  bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
+        let image = Self.tiltedGapWithLine()
+        let d = try #require(DefectDetector().detect(image, aponeuroses: apo, spacing: spacing).defect)
+        let width = d.midRightX - d.midLeftX
+        #expect(abs(width - 40) <= 3, "width \(width) px, faces at \(d.midLeftX) and \(d.midRightX)")
+        // On the mid-depth rows alone, the line is taken for a face.
+        var params = DefectDetector.Params()
+        params.gapBandFraction = 0
+        let single = try #require(DefectDetector(params: params).detect(image, aponeuroses: apo, spacing: spacing).defect)
+        #expect(single.midRightX - single.midLeftX < 30, "width on the mid rows \(single.midRightX - single.midLeftX) px")
     }
 }
 
