@@ -414,20 +414,20 @@ public struct DefectDetector: Sendable {
 
         // Edge profiles on a lightly smoothed image.
         let fineRx = max(0, spacing.px(x: 0.2) / 2), fineRy = max(1, spacing.px(y: params.profileHalfHeightMm))
+        func fineSample(_ x: Double, _ y: Double) -> Float { integral.sample(x, y, rx: fineRx, ry: fineRy) }
         let half = params.compression.amplitudeLevel(from: fluid, to: belly, fraction: params.edgeFraction)
         let slope = (apo.superficialInner.slope(centreX) + apo.deepInner.slope(centreX)) / 2
-        func confirmed(from x0: Double, dir: Double, y: Double, ry: Int) -> Bool {
+        func confirmed(from x0: Double, dir: Double, y: Double) -> Bool {
             let steps = max(1, Int((params.faceConfirmMm / spacing.mmPerPixelX).rounded()))
             var sum: Float = 0, count = 0
             for k in 1...steps {
                 let x = x0 + dir * Double(k)
                 guard x >= 0, x <= Double(w - 1) else { break }
-                sum += integral.sample(x, y + slope * (x - centreX), rx: fineRx, ry: ry); count += 1
+                sum += fineSample(x, y + slope * (x - centreX)); count += 1
             }
             return count == 0 || sum / Float(count) >= half
         }
-        func edges(atY y: Double, fromX x0: Double, ry: Int) -> (Double, Double)? {
-            func fineSample(_ x: Double, _ y: Double) -> Float { integral.sample(x, y, rx: fineRx, ry: ry) }
+        func edges(atY y: Double, fromX x0: Double) -> (Double, Double)? {
             guard y >= 0, y < Double(h) else { return nil }
             func walk(_ dir: Double) -> Double? {
                 var prevV = fineSample(x0, y + slope * 0)
@@ -440,7 +440,7 @@ public struct DefectDetector: Sendable {
                     // A crossing counts as the stump's face only where the tissue beyond it stays
                     // brighter than the half level on average over `faceConfirmMm`: a haematoma's
                     // internal echoes cross it for a speckle grain or two and fall back.
-                    if v >= half, prevV < half, confirmed(from: nx, dir: dir, y: y, ry: ry) {
+                    if v >= half, prevV < half, confirmed(from: nx, dir: dir, y: y) {
                         let t = Double((half - prevV) / (v - prevV))
                         return x + dir * t
                     }
@@ -471,21 +471,21 @@ public struct DefectDetector: Sendable {
         if params.gapBandFraction > 0 {
             for k in 0..<9 {
                 let y = midY + span * params.gapBandFraction * (Double(k) / 8 - 0.5)
-                if let (l, r) = edges(atY: y, fromX: darkestX(atY: y), ry: fineRy) { bandLeft.append(l); bandRight.append(r) }
+                if let (l, r) = edges(atY: y, fromX: darkestX(atY: y)) { bandLeft.append(l); bandRight.append(r) }
             }
         }
         let mid: (Double, Double)
         if bandLeft.count >= 5, let l = Stats.median(bandLeft), let r = Stats.median(bandRight) {
             mid = (l, r)
         } else {
-            guard let line = edges(atY: midY, fromX: darkestX(atY: midY), ry: fineRy) else { return nil }
+            guard let line = edges(atY: midY, fromX: darkestX(atY: midY)) else { return nil }
             mid = line
         }
         var left: [SIMD2<Double>] = [], right: [SIMD2<Double>] = []
         let rows = 15
         for k in 0..<rows {
             let y = topY + span * (0.1 + 0.8 * Double(k) / Double(rows - 1))
-            if let (l, r) = edges(atY: y, fromX: darkestX(atY: y), ry: fineRy) {
+            if let (l, r) = edges(atY: y, fromX: darkestX(atY: y)) {
                 left.append(SIMD2(l, y + slope * (l - centreX)))
                 right.append(SIMD2(r, y + slope * (r - centreX)))
             }
