@@ -123,6 +123,9 @@ public struct DefectDetector: Sendable {
         public var reportPixelsAtMmPerPixel: Double?
         /// Where a stump face lies between the fluid and the belly, as a fraction of the amplitude step.
         public var edgeFraction: Double = 0.65
+        /// Each face is then refined to where the grey level crosses this fraction of the amplitude
+        /// step between the fluid and the tissue just beyond the face (0: not refined).
+        public var faceRefineFraction: Double = 0.5
         /// At most this many candidates a frame are measured (largest first).
         public var maxCandidates: Int = 4
         /// A face is where the grey level crosses the edge level and stays above it, on average,
@@ -427,6 +430,33 @@ public struct DefectDetector: Sendable {
             }
             return count == 0 || sum / Float(count) >= half
         }
+        // The face where the grey level crosses half-way (in amplitude) between the fluid and the
+        // tissue just beyond this face (0.5-1.5 mm past the first crossing), within 1 mm of that
+        // crossing: the edge of a blurred step lies at its half amplitude, and the stump's own end
+        // (frayed, or darker than the belly's median) sets the step, not the belly as a whole.
+        let refineReach = max(1, spacing.px(x: 1.0))
+        func refined(_ p: Double, dir: Double, y: Double) -> Double {
+            guard params.faceRefineFraction > 0 else { return p }
+            func at(_ x: Double) -> Float? { x >= 0 && x <= Double(w - 1) ? fineSample(x, y + slope * (x - centreX)) : nil }
+            var sum: Float = 0, count = 0
+            for k in spacing.px(x: 0.5)...max(spacing.px(x: 0.5), spacing.px(x: 1.5)) {
+                if let v = at(p + dir * Double(k)) { sum += v; count += 1 }
+            }
+            guard count > 0 else { return p }
+            let level = params.compression.amplitudeLevel(from: fluid, to: max(fluid, sum / Float(count)), fraction: params.faceRefineFraction)
+            var best: Double?
+            var prev = at(p - dir * Double(refineReach))
+            for k in (-refineReach + 1)...refineReach {
+                let x = p + dir * Double(k)
+                guard let v = at(x), let pv = prev else { prev = at(x); continue }
+                if v >= level, pv < level {
+                    let c = x - dir * Double((v - level) / (v - pv))
+                    if best.map({ abs(c - p) < abs($0 - p) }) ?? true { best = c }
+                }
+                prev = v
+            }
+            return best ?? p
+        }
         func edges(atY y: Double, fromX x0: Double) -> (Double, Double)? {
             guard y >= 0, y < Double(h) else { return nil }
             func walk(_ dir: Double) -> Double? {
@@ -442,7 +472,7 @@ public struct DefectDetector: Sendable {
                     // internal echoes cross it for a speckle grain or two and fall back.
                     if v >= half, prevV < half, confirmed(from: nx, dir: dir, y: y) {
                         let t = Double((half - prevV) / (v - prevV))
-                        return x + dir * t
+                        return refined(x + dir * t, dir: dir, y: y)
                     }
                     prevV = v; x = nx
                     if abs(x - x0) > Double(w) / 2 { return nil }

@@ -354,6 +354,53 @@ struct DefectFaceTests {
         return FloatImage(width: 300, height: 200, pixels: p)
     }
 
+    /// A belly (grey 110) cut by a 40 px gap of fluid (grey 20) at x 130-169, whose stump ends are
+    /// brighter than the belly (grey 150 for 2 mm beyond each face, as frayed ends are), each face
+    /// blurred as an imaging system blurs it: the amplitude ramps linearly over 8 px centred on the
+    /// true face (x 130 and x 170), so the face is where the amplitude is half-way.
+    static func brightStumpEnds() -> FloatImage {
+        var state: UInt64 = 9
+        func noise() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float((state >> 33) & 0xFF) / 255 - 0.5
+        }
+        let compression = LogCompression()
+        var p = [Float](repeating: 0, count: 300 * 200)
+        for y in 0..<200 {
+            for x in 0..<300 {
+                var v: Float = 110 + 40 * noise()
+                if (40...45).contains(y) || (150...155).contains(y) { v = 230 }
+                if y > 45, y < 150, (106...193).contains(x) {
+                    // Distance into the tissue from the nearer face (negative inside the gap).
+                    let d = x < 150 ? 130 - (Double(x) + 0.5) : (Double(x) + 0.5) - 170
+                    if d < 20 {
+                        let ramp = min(1, max(0, (d + 4) / 8))
+                        v = compression.amplitudeLevel(from: 20, to: 150, fraction: ramp) + 4 * noise()
+                    }
+                }
+                if y > 155, (130...169).contains(x) { v = 170 + 30 * noise() }
+                p[y * 300 + x] = v
+            }
+        }
+        return FloatImage(width: 300, height: 200, pixels: p)
+    }
+
+    @Test("A face is where the amplitude is half-way between the fluid and the stump's own end, even when the end is brighter than the belly")
+    func faceAtTheStumpsHalfAmplitude() throws {
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let line = { (y: Double) in Quadratic(c0: y) }
+        let apo = AponeurosisPair(superficialCentre: line(42.5), superficialInner: line(46), deepCentre: line(152.5), deepInner: line(149),
+                                  bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
+        let image = Self.brightStumpEnds()
+        let d = try #require(DefectDetector().detect(image, aponeuroses: apo, spacing: spacing).defect)
+        #expect(abs(d.midLeftX - 130) <= 1.5 && abs(d.midRightX - 170) <= 1.5, "faces at \(d.midLeftX) and \(d.midRightX)")
+        // At 65 % of the way to the belly's level, without the refinement, both faces move into the gap.
+        var params = DefectDetector.Params()
+        params.faceRefineFraction = 0
+        let unrefined = try #require(DefectDetector(params: params).detect(image, aponeuroses: apo, spacing: spacing).defect)
+        #expect(unrefined.midRightX - unrefined.midLeftX < 37, "faces at \(unrefined.midLeftX) and \(unrefined.midRightX)")
+    }
+
     @Test("The gap width is read on a band about mid depth: a tilted face and a bright line across the fluid do not move it")
     func gapWidthOnTheMidDepthBand() throws {
         let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
