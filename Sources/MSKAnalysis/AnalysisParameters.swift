@@ -230,6 +230,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         if !(field.outlierThreshold.isFinite && field.outlierThreshold >= 0 && field.outlierThreshold < 1000) {
             return "'field.outlierThreshold' must be 0 (no test) or a positive number under 1000, not \(field.outlierThreshold)"
         }
+        if !(defect.maxInternalEchoMm.isFinite && defect.maxInternalEchoMm >= 0 && defect.maxInternalEchoMm < 1000) {
+            return "'defect.maxInternalEchoMm' must be 0 (every crossing is a face) or a positive number under 1000, not \(defect.maxInternalEchoMm)"
+        }
         if !(field.outlierNoisePx.isFinite && field.outlierNoisePx > 0 && field.outlierNoisePx < 1000) {
             return "'field.outlierNoisePx' must be a positive number under 1000, not \(field.outlierNoisePx)"
         }

@@ -126,6 +126,9 @@ public struct DefectDetector: Sendable {
         /// Each face is then refined to where the grey level crosses this fraction of the amplitude
         /// step between the fluid and the tissue just beyond the face (0: not refined).
         public var faceRefineFraction: Double = 0.5
+        /// A crossing followed, within this distance on the same line, by the region's own dark
+        /// pixels is an internal echo of the fluid, not a face (mm; 0: every crossing is a face).
+        public var maxInternalEchoMm: Double = 2
         /// At most this many candidates a frame are measured (largest first).
         public var maxCandidates: Int = 4
         /// A face is where the grey level crosses the edge level and stays above it, on average,
@@ -457,6 +460,22 @@ public struct DefectDetector: Sendable {
             }
             return best ?? p
         }
+        // A haematoma's internal echoes (clot, debris, layering) can be as bright as the tissue for
+        // a few mm; where the region's own dark pixels resume beyond such a crossing on the same
+        // line (within `maxInternalEchoMm`, inside the region's box), the crossing is inside it.
+        let ownLabel = label[region.pixels[0]]
+        let echoSteps = params.maxInternalEchoMm > 0 ? spacing.px(x: params.maxInternalEchoMm) : 0
+        func resumes(from x0: Double, dir: Double, y: Double) -> Bool {
+            guard echoSteps > 0 else { return false }
+            for k in 1...echoSteps {
+                let x = Int((x0 + dir * Double(k)).rounded())
+                guard x >= region.minX, x <= region.maxX else { return false }
+                let yi = Int((y + slope * (Double(x) - centreX)).rounded())
+                guard yi >= 0, yi < h else { return false }
+                if label[yi * w + x] == ownLabel { return true }
+            }
+            return false
+        }
         func edges(atY y: Double, fromX x0: Double) -> (Double, Double)? {
             guard y >= 0, y < Double(h) else { return nil }
             func walk(_ dir: Double) -> Double? {
@@ -470,7 +489,7 @@ public struct DefectDetector: Sendable {
                     // A crossing counts as the stump's face only where the tissue beyond it stays
                     // brighter than the half level on average over `faceConfirmMm`: a haematoma's
                     // internal echoes cross it for a speckle grain or two and fall back.
-                    if v >= half, prevV < half, confirmed(from: nx, dir: dir, y: y) {
+                    if v >= half, prevV < half, confirmed(from: nx, dir: dir, y: y), !resumes(from: nx, dir: dir, y: y) {
                         let t = Double((half - prevV) / (v - prevV))
                         return refined(x + dir * t, dir: dir, y: y)
                     }

@@ -318,13 +318,15 @@ struct DefectFaceTests {
             let width = d.midRightX - d.midLeftX
             #expect(abs(width - 40) <= 3, "grain \(grain): width \(width) px, faces at \(d.midLeftX) and \(d.midRightX)")
         }
-        // Confirming a face over one pixel only, on the mid-depth line alone, the grain is taken
-        // for the left face; on the band of rows about it, the grain moves too few rows' crossings.
+        // Confirming a face over one pixel only, on the mid-depth line alone and taking every
+        // crossing for a face, the grain is taken for the left face; on the band of rows about
+        // it, the grain moves too few rows' crossings.
         var params = DefectDetector.Params()
         params.faceConfirmMm = 0.1
         let band = try #require(DefectDetector(params: params).detect(Self.belly(grain: true), aponeuroses: apo, spacing: spacing).defect)
         #expect(abs(band.midRightX - band.midLeftX - 40) <= 3, "faces at \(band.midLeftX) and \(band.midRightX)")
         params.gapBandFraction = 0
+        params.maxInternalEchoMm = 0
         let short = try #require(DefectDetector(params: params).detect(Self.belly(grain: true), aponeuroses: apo, spacing: spacing).defect)
         #expect(short.midLeftX > 136, "left face at \(short.midLeftX)")
     }
@@ -401,6 +403,31 @@ struct DefectFaceTests {
         #expect(unrefined.midRightX - unrefined.midLeftX < 37, "faces at \(unrefined.midLeftX) and \(unrefined.midRightX)")
     }
 
+    /// The belly and 40 px gap of `belly(grain:)` with a haematoma's layered debris: in the deeper
+    /// fluid (rows 60-149), a clot as bright as the belly (grey 110) fills x 140-154, with dark
+    /// fluid on both sides of it.
+    static func layeredHaematoma() -> FloatImage {
+        var image = belly(grain: false)
+        for y in 60..<150 { for x in 140...154 { image.pixels[y * 300 + x] = 110 } }
+        return image
+    }
+
+    @Test("A clot inside the fluid, with the fluid's dark pixels resuming beyond it on the same line, is not a stump's face")
+    func internalEchoIsNotAFace() throws {
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let line = { (y: Double) in Quadratic(c0: y) }
+        let apo = AponeurosisPair(superficialCentre: line(42.5), superficialInner: line(46), deepCentre: line(152.5), deepInner: line(149),
+                                  bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
+        let image = Self.layeredHaematoma()
+        let d = try #require(DefectDetector().detect(image, aponeuroses: apo, spacing: spacing).defect)
+        #expect(abs(d.midRightX - d.midLeftX - 40) <= 3, "faces at \(d.midLeftX) and \(d.midRightX)")
+        // Every crossing taken for a face: the clot cuts the lines through it short.
+        var params = DefectDetector.Params()
+        params.maxInternalEchoMm = 0
+        let naive = try #require(DefectDetector(params: params).detect(image, aponeuroses: apo, spacing: spacing).defect)
+        #expect(naive.midRightX - naive.midLeftX < 30, "faces at \(naive.midLeftX) and \(naive.midRightX)")
+    }
+
     @Test("The gap width is read on a band about mid depth: a tilted face and a bright line across the fluid do not move it")
     func gapWidthOnTheMidDepthBand() throws {
         let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
@@ -411,9 +438,10 @@ struct DefectFaceTests {
         let d = try #require(DefectDetector().detect(image, aponeuroses: apo, spacing: spacing).defect)
         let width = d.midRightX - d.midLeftX
         #expect(abs(width - 40) <= 3, "width \(width) px, faces at \(d.midLeftX) and \(d.midRightX)")
-        // On the mid-depth rows alone, the line is taken for a face.
+        // On the mid-depth rows alone, taking every crossing for a face, the line is taken for one.
         var params = DefectDetector.Params()
         params.gapBandFraction = 0
+        params.maxInternalEchoMm = 0
         let single = try #require(DefectDetector(params: params).detect(image, aponeuroses: apo, spacing: spacing).defect)
         #expect(single.midRightX - single.midLeftX < 30, "width on the mid rows \(single.midRightX - single.midLeftX) px")
     }

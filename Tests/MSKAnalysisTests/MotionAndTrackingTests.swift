@@ -201,6 +201,9 @@ struct AnalysisParametersTests {
         (#"{"defect": {"minInterruptedEnhancement": -0.5}}"#, "defect.minInterruptedEnhancement"),
         (#"{"defect": {"fibreContinuity": {"faceMarginFraction": 0.5}}}"#, "defect.fibreContinuity.faceMarginFraction"),
         (#"{"defect": {"fibreContinuity": {"minCells": 0}}}"#, "defect.fibreContinuity.minCells"),
+        (#"{"defect": {"gapBandFraction": 1.2}}"#, "defect.gapBandFraction"),
+        (#"{"defect": {"faceRefineFraction": -0.1}}"#, "defect.faceRefineFraction"),
+        (#"{"defect": {"maxInternalEchoMm": -1}}"#, "defect.maxInternalEchoMm"),
         (#"[1, 2]"#, "JSON object"),
         ("not json", "not JSON"),
     ])
