@@ -325,7 +325,7 @@ public struct DefectDetector: Sendable {
             if let o = measure(region: Array(regionPixels[region.pixels]), area: region.area, sumX: region.sumX,
                                box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
                                touchTop: region.touchTop, touchBottom: region.touchBottom,
-                               image: image, smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
+                               smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
                                bellyRows: bellyRows, belly: belly, apo: apo, spacing: spacing) {
                 candidates.append(o)
             }
@@ -400,9 +400,8 @@ public struct DefectDetector: Sendable {
     /// The defect's measurements: depth extent and fraction, the mid-depth line's edges (half-level
     /// crossings between fluid and belly) and the two stump end faces over the depth extent.
     func measure(region pixels: [Int], area: Int, sumX: Double, box: PixelRect, touchTop: Bool, touchBottom: Bool,
-                 image: FloatImage, smooth: FloatImage, smoothOffset: Int, integral: IntegralImage, label: [Int32],
+                 smooth: FloatImage, smoothOffset: Int, integral: IntegralImage, label: [Int32],
                  bellyRows: Range<Int>, belly: Float, apo: AponeurosisPair, spacing: Spacing) -> DefectObservation? {
-        let w = image.width, h = image.height
         let region = (pixels: pixels, area: area, sumX: sumX, minX: box.x, maxX: box.x + box.width - 1,
                       minY: box.y, maxY: box.y + box.height - 1, touchTop: touchTop, touchBottom: touchBottom)
 
@@ -410,7 +409,6 @@ public struct DefectDetector: Sendable {
         for i in region.pixels { fluidValues.append(smooth.pixels[i - smoothOffset]) }
         let fluid = Stats.greyQuantile(fluidValues, 0.5) ?? 0
         let centreX = region.sumX / Double(region.area)
-        let cx = Int(centreX.rounded())
         let sup = apo.superficialInner.y(centreX), deep = apo.deepInner.y(centreX)
         let topY = region.touchTop ? sup : Double(region.minY)
         let bottomY = region.touchBottom ? deep : Double(region.maxY + 1)
@@ -418,123 +416,17 @@ public struct DefectDetector: Sendable {
         let fraction = region.touchTop && region.touchBottom ? 1.0 : min(1, (bottomY - topY) / thickness)
         let midY = (topY + bottomY) / 2
 
-        // Edge profiles on a lightly smoothed image.
-        let fineRx = max(0, spacing.px(x: 0.2) / 2), fineRy = max(1, spacing.px(y: params.profileHalfHeightMm))
-        func fineSample(_ x: Double, _ y: Double) -> Float { integral.sample(x, y, rx: fineRx, ry: fineRy) }
-        let half = params.compression.amplitudeLevel(from: fluid, to: belly, fraction: params.edgeFraction)
         let slope = (apo.superficialInner.slope(centreX) + apo.deepInner.slope(centreX)) / 2
-        func confirmed(from x0: Double, dir: Double, y: Double) -> Bool {
-            let steps = max(1, Int((params.faceConfirmMm / spacing.mmPerPixelX).rounded()))
-            var sum: Float = 0, count = 0
-            for k in 1...steps {
-                let x = x0 + dir * Double(k)
-                guard x >= 0, x <= Double(w - 1) else { break }
-                sum += fineSample(x, y + slope * (x - centreX)); count += 1
-            }
-            return count == 0 || sum / Float(count) >= half
-        }
-        // The face where the grey level crosses half-way (in amplitude) between the fluid and the
-        // tissue just beyond this face (0.5-1.5 mm past the first crossing), within 1 mm of that
-        // crossing: the edge of a blurred step lies at its half amplitude, and the stump's own end
-        // (frayed, or darker than the belly's median) sets the step, not the belly as a whole.
-        let refineReach = max(1, spacing.px(x: 1.0))
-        func refined(_ p: Double, dir: Double, y: Double) -> Double {
-            guard params.faceRefineFraction > 0 else { return p }
-            func at(_ x: Double) -> Float? { x >= 0 && x <= Double(w - 1) ? fineSample(x, y + slope * (x - centreX)) : nil }
-            var sum: Float = 0, count = 0
-            for k in spacing.px(x: 0.5)...max(spacing.px(x: 0.5), spacing.px(x: 1.5)) {
-                if let v = at(p + dir * Double(k)) { sum += v; count += 1 }
-            }
-            guard count > 0 else { return p }
-            let level = params.compression.amplitudeLevel(from: fluid, to: max(fluid, sum / Float(count)), fraction: params.faceRefineFraction)
-            var best: Double?
-            var prev = at(p - dir * Double(refineReach))
-            for k in (-refineReach + 1)...refineReach {
-                let x = p + dir * Double(k)
-                guard let v = at(x), let pv = prev else { prev = at(x); continue }
-                if v >= level, pv < level {
-                    let c = x - dir * Double((v - level) / (v - pv))
-                    if best.map({ abs(c - p) < abs($0 - p) }) ?? true { best = c }
-                }
-                prev = v
-            }
-            return best ?? p
-        }
-        // A haematoma's internal echoes (clot, debris, layering) can be as bright as the tissue for
-        // a few mm; where the region's own dark pixels resume beyond such a crossing on the same
-        // line (within `maxInternalEchoMm`, inside the region's box), the crossing is inside it.
-        let ownLabel = label[region.pixels[0]]
-        let echoSteps = params.maxInternalEchoMm > 0 ? spacing.px(x: params.maxInternalEchoMm) : 0
-        func resumes(from x0: Double, dir: Double, y: Double) -> Bool {
-            guard echoSteps > 0 else { return false }
-            for k in 1...echoSteps {
-                let x = Int((x0 + dir * Double(k)).rounded())
-                guard x >= region.minX, x <= region.maxX else { return false }
-                let yi = Int((y + slope * (Double(x) - centreX)).rounded())
-                guard yi >= 0, yi < h else { return false }
-                if label[yi * w + x] == ownLabel { return true }
-            }
-            return false
-        }
-        func edges(atY y: Double, fromX x0: Double) -> (Double, Double)? {
-            guard y >= 0, y < Double(h) else { return nil }
-            func walk(_ dir: Double) -> Double? {
-                var prevV = fineSample(x0, y + slope * 0)
-                var x = x0
-                let limit = Double(w)
-                while true {
-                    let nx = x + dir
-                    guard nx >= 0, nx <= limit - 1 else { return nil }
-                    let v = fineSample(nx, y + slope * (nx - centreX))
-                    // A crossing counts as the stump's face only where the tissue beyond it stays
-                    // brighter than the half level on average over `faceConfirmMm`: a haematoma's
-                    // internal echoes cross it for a speckle grain or two and fall back.
-                    if v >= half, prevV < half, confirmed(from: nx, dir: dir, y: y), !resumes(from: nx, dir: dir, y: y) {
-                        let t = Double((half - prevV) / (v - prevV))
-                        return refined(x + dir * t, dir: dir, y: y)
-                    }
-                    prevV = v; x = nx
-                    if abs(x - x0) > Double(w) / 2 { return nil }
-                }
-            }
-            guard let l = walk(-1), let r = walk(1) else { return nil }
-            return (l, r)
-        }
-        // Start each row's walk from the darkest column near the region centre on that row.
-        func darkestX(atY y: Double) -> Double {
-            let yi = min(bellyRows.upperBound - 1, max(bellyRows.lowerBound, Int(y.rounded())))
-            var bx = cx, bv = Float.infinity
-            for x in max(0, region.minX)...min(w - 1, region.maxX) where label[yi * w + x] == label[region.pixels[0]] {
-                let v = smooth.pixels[yi * w - smoothOffset + x]
-                if v < bv { bv = v; bx = x }
-            }
-            return Double(bx)
-        }
-        // The gap width on the mid-depth line: the median of each face's crossings on 9 rows
-        // spread evenly over the middle `gapBandFraction` of the depth extent. A face tilted from
-        // the vertical crosses them on a straight line, so its median is where it crosses the
-        // mid-depth line; a speckle grain, internal echo or thin bright line (a caliper mark)
-        // across the fluid moves a few rows' crossings, not the median.
+        let faces = StumpFaces(integral: integral, smooth: smooth, smoothOffset: smoothOffset, label: label,
+                               ownLabel: label[region.pixels[0]], columns: region.minX...region.maxX, centreX: centreX, slope: slope,
+                               fluid: fluid, belly: belly, bellyRows: bellyRows, params: params, spacing: spacing)
         let span = bottomY - topY
-        var bandLeft: [Double] = [], bandRight: [Double] = []
-        if params.gapBandFraction > 0 {
-            for k in 0..<9 {
-                let y = midY + span * params.gapBandFraction * (Double(k) / 8 - 0.5)
-                if let (l, r) = edges(atY: y, fromX: darkestX(atY: y)) { bandLeft.append(l); bandRight.append(r) }
-            }
-        }
-        let mid: (Double, Double)
-        if bandLeft.count >= 5, let l = Stats.median(bandLeft), let r = Stats.median(bandRight) {
-            mid = (l, r)
-        } else {
-            guard let line = edges(atY: midY, fromX: darkestX(atY: midY)) else { return nil }
-            mid = line
-        }
+        guard let mid = faces.midDepthCrossings(midY: midY, span: span) else { return nil }
         var left: [SIMD2<Double>] = [], right: [SIMD2<Double>] = []
         let rows = 15
         for k in 0..<rows {
             let y = topY + span * (0.1 + 0.8 * Double(k) / Double(rows - 1))
-            if let (l, r) = edges(atY: y, fromX: darkestX(atY: y)) {
+            if let (l, r) = faces.crossings(atY: y) {
                 left.append(SIMD2(l, y + slope * (l - centreX)))
                 right.append(SIMD2(r, y + slope * (r - centreX)))
             }
