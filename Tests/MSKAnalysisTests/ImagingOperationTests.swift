@@ -283,127 +283,117 @@ import Testing
 
 @Suite("Defect detector: a stump's face is where the tissue begins, not a speckle grain inside the fluid")
 struct DefectFaceTests {
-    /// A 300 x 200 belly (rows 46-149, speckle around grey 120) between two bright aponeuroses,
-    /// cut through by a 40 px fluid gap at x 130-169 (darkest at its centre), with posterior
-    /// enhancement beneath; `grain`: a bright grain (grey 150, 3 x 12 px) in the fluid at x 137-139.
-    static func belly(grain: Bool) -> FloatImage {
-        var state: UInt64 = 3
-        func noise() -> Float {
+    static let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+    /// The drawn muscle's aponeuroses: inner edges at rows 46 and 149.
+    static let apo = AponeurosisPair(superficialCentre: Quadratic(c0: 42.5), superficialInner: Quadratic(c0: 46),
+                                     deepCentre: Quadratic(c0: 152.5), deepInner: Quadratic(c0: 149),
+                                     bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
+
+    /// Speckle-like noise in -0.5...0.5, the same sequence for the same seed.
+    final class Noise {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        func next() -> Float {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return Float((state >> 33) & 0xFF) / 255 - 0.5
         }
+    }
+
+    /// A 300 x 200 muscle: belly speckle around grey 110 between two bright aponeuroses (rows 40-45
+    /// and 150-155), posterior enhancement beneath x 130-169, and in the belly's rows (46-149)
+    /// whatever `belly(x, y, noise)` draws there (nil: the belly's speckle).
+    static func drawn(seed: UInt64, belly: (Int, Int, Noise) -> Float?) -> FloatImage {
+        let noise = Noise(seed: seed)
         var p = [Float](repeating: 0, count: 300 * 200)
         for y in 0..<200 {
             for x in 0..<300 {
-                var v: Float = 110 + 40 * noise()
+                var v: Float = 110 + 40 * noise.next()
                 if (40...45).contains(y) || (150...155).contains(y) { v = 230 }
-                if y > 45, y < 150, (130...169).contains(x) { v = 20 + 0.5 * Float(abs(x - 150)) + 4 * noise() }
-                if y > 155, (130...169).contains(x) { v = 170 + 30 * noise() }
-                if grain, (137...139).contains(x), (91...102).contains(y) { v = 150 }
+                if y > 45, y < 150, let drawn = belly(x, y, noise) { v = drawn }
+                if y > 155, (130...169).contains(x) { v = 170 + 30 * noise.next() }
                 p[y * 300 + x] = v
             }
         }
         return FloatImage(width: 300, height: 200, pixels: p)
     }
 
+    /// The faces the default detector finds, and those with `change` made to its parameters.
+    static func faces(_ image: FloatImage, _ change: (inout DefectDetector.Params) -> Void = { _ in }) throws -> DefectObservation {
+        var params = DefectDetector.Params()
+        change(&params)
+        return try #require(DefectDetector(params: params).detect(image, aponeuroses: apo, spacing: spacing).defect)
+    }
+
+    /// A 40 px fluid gap at x 130-169 (darkest at its centre); `grain`: a bright grain (grey 150,
+    /// 3 x 12 px) in the fluid at x 137-139.
+    static func belly(grain: Bool) -> FloatImage {
+        drawn(seed: 3) { x, y, noise in
+            if grain, (137...139).contains(x), (91...102).contains(y) { return 150 }
+            return (130...169).contains(x) ? 20 + 0.5 * Float(abs(x - 150)) + 4 * noise.next() : nil
+        }
+    }
+
     @Test("The gap's width is the same with a bright grain inside the fluid as without it")
     func grainInsideFluid() throws {
-        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
-        let line = { (y: Double) in Quadratic(c0: y) }
-        let apo = AponeurosisPair(superficialCentre: line(42.5), superficialInner: line(46), deepCentre: line(152.5), deepInner: line(149),
-                                  bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
         for grain in [false, true] {
-            let found = DefectDetector().detect(Self.belly(grain: grain), aponeuroses: apo, spacing: spacing)
-            let d = try #require(found.defect, "grain \(grain)")
+            let d = try Self.faces(Self.belly(grain: grain))
             let width = d.midRightX - d.midLeftX
             #expect(abs(width - 40) <= 3, "grain \(grain): width \(width) px, faces at \(d.midLeftX) and \(d.midRightX)")
         }
         // Confirming a face over one pixel only, on the mid-depth line alone and taking every
         // crossing for a face, the grain is taken for the left face; on the band of rows about
         // it, the grain moves too few rows' crossings.
-        var params = DefectDetector.Params()
-        params.faceConfirmMm = 0.1
-        let band = try #require(DefectDetector(params: params).detect(Self.belly(grain: true), aponeuroses: apo, spacing: spacing).defect)
+        let band = try Self.faces(Self.belly(grain: true)) { $0.faceConfirmMm = 0.1 }
         #expect(abs(band.midRightX - band.midLeftX - 40) <= 3, "faces at \(band.midLeftX) and \(band.midRightX)")
-        params.gapBandFraction = 0
-        params.maxInternalEchoMm = 0
-        let short = try #require(DefectDetector(params: params).detect(Self.belly(grain: true), aponeuroses: apo, spacing: spacing).defect)
+        let short = try Self.faces(Self.belly(grain: true)) { $0.faceConfirmMm = 0.1; $0.gapBandFraction = 0; $0.maxInternalEchoMm = 0 }
         #expect(short.midLeftX > 136, "left face at \(short.midLeftX)")
     }
 
-    /// The same belly with the gap's faces tilted (x shifts 0.3 px a row: 40 px wide on every
-    /// row) and a thin bright line (a scanner's caliper mark, grey 200, 3 rows) crossing the
-    /// fluid at mid depth from x 141 to 160.
+    /// The gap's faces tilted (x shifts 0.3 px a row: 40 px wide on every row) and a thin bright
+    /// line (a scanner's caliper mark, grey 200, 3 rows) crossing the fluid at mid depth from x 141
+    /// to 160.
     static func tiltedGapWithLine() -> FloatImage {
-        var state: UInt64 = 5
-        func noise() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float((state >> 33) & 0xFF) / 255 - 0.5
-        }
-        var p = [Float](repeating: 0, count: 300 * 200)
-        for y in 0..<200 {
+        drawn(seed: 5) { x, y, noise in
+            if (96...98).contains(y), (141...160).contains(x) { return 200 }
             let shift = 0.3 * (Double(y) - 97.5)
-            for x in 0..<300 {
-                var v: Float = 110 + 40 * noise()
-                if (40...45).contains(y) || (150...155).contains(y) { v = 230 }
-                let inside = Double(x) >= 130 + shift && Double(x) < 170 + shift
-                if y > 45, y < 150, inside { v = 20 + 4 * noise() }
-                if y > 155, (130...169).contains(x) { v = 170 + 30 * noise() }
-                if (96...98).contains(y), (141...160).contains(x) { v = 200 }
-                p[y * 300 + x] = v
-            }
+            return Double(x) >= 130 + shift && Double(x) < 170 + shift ? 20 + 4 * noise.next() : nil
         }
-        return FloatImage(width: 300, height: 200, pixels: p)
     }
 
-    /// A belly (grey 110) cut by a 40 px gap of fluid (grey 20) at x 130-169, whose stump ends are
-    /// brighter than the belly (grey 150 for 2 mm beyond each face, as frayed ends are), each face
-    /// blurred as an imaging system blurs it: the amplitude ramps linearly over 8 px centred on the
-    /// true face (x 130 and x 170), so the face is where the amplitude is half-way.
+    @Test("The gap width is read on a band about mid depth: a tilted face and a bright line across the fluid do not move it")
+    func gapWidthOnTheMidDepthBand() throws {
+        let d = try Self.faces(Self.tiltedGapWithLine())
+        let width = d.midRightX - d.midLeftX
+        #expect(abs(width - 40) <= 3, "width \(width) px, faces at \(d.midLeftX) and \(d.midRightX)")
+        // On the mid-depth rows alone, taking every crossing for a face, the line is taken for one.
+        let single = try Self.faces(Self.tiltedGapWithLine()) { $0.gapBandFraction = 0; $0.maxInternalEchoMm = 0 }
+        #expect(single.midRightX - single.midLeftX < 30, "width on the mid rows \(single.midRightX - single.midLeftX) px")
+    }
+
+    /// A 40 px gap of fluid (grey 20) at x 130-169 whose stump ends are brighter than the belly
+    /// (grey 150 for 2 mm beyond each face, as frayed ends are), each face blurred as an imaging
+    /// system blurs it: the amplitude ramps linearly over 8 px centred on the true face (x 130 and
+    /// x 170), so the face is where the amplitude is half-way.
     static func brightStumpEnds() -> FloatImage {
-        var state: UInt64 = 9
-        func noise() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float((state >> 33) & 0xFF) / 255 - 0.5
-        }
         let compression = LogCompression()
-        var p = [Float](repeating: 0, count: 300 * 200)
-        for y in 0..<200 {
-            for x in 0..<300 {
-                var v: Float = 110 + 40 * noise()
-                if (40...45).contains(y) || (150...155).contains(y) { v = 230 }
-                if y > 45, y < 150, (106...193).contains(x) {
-                    // Distance into the tissue from the nearer face (negative inside the gap).
-                    let d = x < 150 ? 130 - (Double(x) + 0.5) : (Double(x) + 0.5) - 170
-                    if d < 20 {
-                        let ramp = min(1, max(0, (d + 4) / 8))
-                        v = compression.amplitudeLevel(from: 20, to: 150, fraction: ramp) + 4 * noise()
-                    }
-                }
-                if y > 155, (130...169).contains(x) { v = 170 + 30 * noise() }
-                p[y * 300 + x] = v
-            }
+        return drawn(seed: 9) { x, _, noise in
+            // Distance into the tissue from the nearer face (negative inside the gap).
+            let d = x < 150 ? 130 - (Double(x) + 0.5) : (Double(x) + 0.5) - 170
+            guard d < 20 else { return nil }
+            return compression.amplitudeLevel(from: 20, to: 150, fraction: min(1, max(0, (d + 4) / 8))) + 4 * noise.next()
         }
-        return FloatImage(width: 300, height: 200, pixels: p)
     }
 
     @Test("A face is where the amplitude is half-way between the fluid and the stump's own end, even when the end is brighter than the belly")
     func faceAtTheStumpsHalfAmplitude() throws {
-        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
-        let line = { (y: Double) in Quadratic(c0: y) }
-        let apo = AponeurosisPair(superficialCentre: line(42.5), superficialInner: line(46), deepCentre: line(152.5), deepInner: line(149),
-                                  bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
-        let image = Self.brightStumpEnds()
-        let d = try #require(DefectDetector().detect(image, aponeuroses: apo, spacing: spacing).defect)
+        let d = try Self.faces(Self.brightStumpEnds())
         #expect(abs(d.midLeftX - 130) <= 1.5 && abs(d.midRightX - 170) <= 1.5, "faces at \(d.midLeftX) and \(d.midRightX)")
         // At 65 % of the way to the belly's level, without the refinement, both faces move into the gap.
-        var params = DefectDetector.Params()
-        params.faceRefineFraction = 0
-        let unrefined = try #require(DefectDetector(params: params).detect(image, aponeuroses: apo, spacing: spacing).defect)
+        let unrefined = try Self.faces(Self.brightStumpEnds()) { $0.faceRefineFraction = 0 }
         #expect(unrefined.midRightX - unrefined.midLeftX < 37, "faces at \(unrefined.midLeftX) and \(unrefined.midRightX)")
     }
 
-    /// The belly and 40 px gap of `belly(grain:)` with a haematoma's layered debris: in the deeper
+    /// The gap of `belly(grain:)` with a haematoma's layered debris: in the deeper part of the
     /// fluid (rows 60-149), a clot as bright as the belly (grey 110) fills x 140-154, with dark
     /// fluid on both sides of it.
     static func layeredHaematoma() -> FloatImage {
@@ -414,36 +404,11 @@ struct DefectFaceTests {
 
     @Test("A clot inside the fluid, with the fluid's dark pixels resuming beyond it on the same line, is not a stump's face")
     func internalEchoIsNotAFace() throws {
-        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
-        let line = { (y: Double) in Quadratic(c0: y) }
-        let apo = AponeurosisPair(superficialCentre: line(42.5), superficialInner: line(46), deepCentre: line(152.5), deepInner: line(149),
-                                  bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
-        let image = Self.layeredHaematoma()
-        let d = try #require(DefectDetector().detect(image, aponeuroses: apo, spacing: spacing).defect)
+        let d = try Self.faces(Self.layeredHaematoma())
         #expect(abs(d.midRightX - d.midLeftX - 40) <= 3, "faces at \(d.midLeftX) and \(d.midRightX)")
         // Every crossing taken for a face: the clot cuts the lines through it short.
-        var params = DefectDetector.Params()
-        params.maxInternalEchoMm = 0
-        let naive = try #require(DefectDetector(params: params).detect(image, aponeuroses: apo, spacing: spacing).defect)
+        let naive = try Self.faces(Self.layeredHaematoma()) { $0.maxInternalEchoMm = 0 }
         #expect(naive.midRightX - naive.midLeftX < 30, "faces at \(naive.midLeftX) and \(naive.midRightX)")
-    }
-
-    @Test("The gap width is read on a band about mid depth: a tilted face and a bright line across the fluid do not move it")
-    func gapWidthOnTheMidDepthBand() throws {
-        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
-        let line = { (y: Double) in Quadratic(c0: y) }
-        let apo = AponeurosisPair(superficialCentre: line(42.5), superficialInner: line(46), deepCentre: line(152.5), deepInner: line(149),
-                                  bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
-        let image = Self.tiltedGapWithLine()
-        let d = try #require(DefectDetector().detect(image, aponeuroses: apo, spacing: spacing).defect)
-        let width = d.midRightX - d.midLeftX
-        #expect(abs(width - 40) <= 3, "width \(width) px, faces at \(d.midLeftX) and \(d.midRightX)")
-        // On the mid-depth rows alone, taking every crossing for a face, the line is taken for one.
-        var params = DefectDetector.Params()
-        params.gapBandFraction = 0
-        params.maxInternalEchoMm = 0
-        let single = try #require(DefectDetector(params: params).detect(image, aponeuroses: apo, spacing: spacing).defect)
-        #expect(single.midRightX - single.midLeftX < 30, "width on the mid rows \(single.midRightX - single.midLeftX) px")
     }
 }
 
