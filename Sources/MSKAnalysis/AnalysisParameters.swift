@@ -204,6 +204,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.followMm", aponeurosis.followMm), ("aponeurosis.compression.dynamicRangeDb", aponeurosis.compression.dynamicRangeDb),
             ("defect.minStriationF", defect.minStriationF), ("defect.minInterruptedEnhancement", defect.minInterruptedEnhancement), ("defect.fibreContinuity.cellMm", defect.fibreContinuity.cellMm),
             ("defect.fibreContinuity.highPassMm", defect.fibreContinuity.highPassMm), ("defect.fibreContinuity.gapMm", defect.fibreContinuity.gapMm),
+            ("defect.bandFlankGapMm", defect.bandFlankGapMm), ("defect.bandRowHalfMm", defect.bandRowHalfMm), ("defect.bandBridgeMm", defect.bandBridgeMm),
         ]
         for (name, v) in positives where !(v.isFinite && v > 0 && v < 1000) {
             return "'\(name)' must be a positive number under 1000, not \(v)"
@@ -218,6 +219,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.minSeparationFraction", aponeurosis.minSeparationFraction), ("aponeurosis.skinFraction", aponeurosis.skinFraction),
             ("aponeurosis.edgeFraction", aponeurosis.edgeFraction), ("defect.maxFibreContinuity", defect.maxFibreContinuity),
             ("defect.gapBandFraction", defect.gapBandFraction), ("defect.faceRefineFraction", defect.faceRefineFraction),
+            ("defect.bandRatio", defect.bandRatio),
         ]
         for (name, v) in fractions where !(v.isFinite && v >= 0 && v <= 1) {
             return "'\(name)' must lie in 0...1, not \(v)"
@@ -229,6 +231,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         if windows.restMaxContraction >= windows.peakMinContraction { return "'windows.restMaxContraction' must be below 'windows.peakMinContraction'" }
         if !(field.outlierThreshold.isFinite && field.outlierThreshold >= 0 && field.outlierThreshold < 1000) {
             return "'field.outlierThreshold' must be 0 (no test) or a positive number under 1000, not \(field.outlierThreshold)"
+        }
+        if !(defect.bandMaxTiltDeg.isFinite && defect.bandMaxTiltDeg >= 0 && defect.bandMaxTiltDeg < 90) {
+            return "'defect.bandMaxTiltDeg' must be an angle from 0 to under 90 degrees, not \(defect.bandMaxTiltDeg)"
         }
         if !(defect.maxInternalEchoMm.isFinite && defect.maxInternalEchoMm >= 0 && defect.maxInternalEchoMm < 1000) {
             return "'defect.maxInternalEchoMm' must be 0 (every crossing is a face) or a positive number under 1000, not \(defect.maxInternalEchoMm)"

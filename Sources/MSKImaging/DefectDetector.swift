@@ -135,6 +135,18 @@ public struct DefectDetector: Sendable {
         /// over this distance beyond (mm): one or two bright speckle grains inside a haematoma
         /// are not its face.
         public var faceConfirmMm: Double = 1.0
+        /// A region's depth extent is where its band stays at most this share of the grey level of
+        /// the tissue beside it at the same depth (`DefectBand`; 0: the region's own rows).
+        public var bandRatio: Double = 0.8
+        /// The flanks start this far beyond the band's edges (mm): ragged stump faces are not flank.
+        public var bandFlankGapMm: Double = 0.5
+        /// Rows averaged for each row's band and flank means (mm, each side).
+        public var bandRowHalfMm: Double = 0.5
+        /// The band's walk stops after this much depth of rows not darker than the flanks (mm).
+        public var bandBridgeMm: Double = 1.5
+        /// The band's tilt from the vertical is at most this (degrees): a tear runs across the muscle,
+        /// a dark space between fascicles along them.
+        public var bandMaxTiltDeg: Double = 45
         public init() {}
     }
 
@@ -230,13 +242,21 @@ public struct DefectDetector: Sendable {
 
         let pxArea = spacing.mmPerPixelX * spacing.mmPerPixelY
         var rejected: [RejectedStructure] = []
-        var accepted: [Region] = []
-        for r in regions {
+        var accepted: [(region: Region, band: DefectBand)] = []
+        for var r in regions {
             let area = Double(r.area) * pxArea
             let lengthMm = Double(r.maxX - r.minX + 1) * spacing.mmPerPixelX
-            let heightMm = Double(r.maxY - r.minY + 1) * spacing.mmPerPixelY
-            guard area >= params.minAreaMm2, heightMm >= params.minHeightMm else { continue }
+            guard area >= params.minAreaMm2, Double(r.maxY - r.minY + 1) * spacing.mmPerPixelY >= params.minHeightMm else { continue }
             let box = PixelRect(x: r.minX, y: r.minY, width: r.maxX - r.minX + 1, height: r.maxY - r.minY + 1)
+            // The discontinuity's depth extent: how far the region's band stays darker than the
+            // tissue beside it, which may reach an aponeurosis the dark pixels themselves stop short of.
+            // A small patch reaching neither aponeurosis stays what it is (speckle, a piece of a
+            // band): a narrow band's mean over a few rows is as noisy as the speckle.
+            let small = !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2
+            let band = small ? DefectBand(top: Double(r.minY), bottom: Double(r.maxY + 1), touchTop: false, touchBottom: false) : DefectBand.extent(pixels: regionPixels[r.pixels], width: w, box: box, touchTop: r.touchTop, touchBottom: r.touchBottom,
+                                         integral: integral, superficialY: supY, deepY: deepY, params: params, spacing: spacing)
+            r.touchTop = band.touchTop; r.touchBottom = band.touchBottom
+            let heightMm = (band.bottom - band.top) * spacing.mmPerPixelY
             if !r.touchTop && !r.touchBottom && lengthMm / heightMm > params.vesselAspect && heightMm < params.vesselMaxHeightMm {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "long thin dark structure (%@) along the muscle, not reaching an aponeurosis: a vessel, not a fibre discontinuity", size(lengthMm, heightMm))))
                 continue
@@ -296,9 +316,9 @@ public struct DefectDetector: Sendable {
                 }
                 continue
             }
-            accepted.append(r)
+            accepted.append((r, band))
         }
-        accepted.sort { $0.area > $1.area }
+        accepted.sort { $0.region.area > $1.region.area }
         var bellyMask = inBelly
         // Exclude every candidate and a rim around it from the intact belly.
         let rim = spacing.px(x: 0.3)
@@ -306,7 +326,7 @@ public struct DefectDetector: Sendable {
         // (the same pixels as widening each pixel).
         bellyMask.withUnsafeMutableBufferPointer { mask in
             label.withUnsafeBufferPointer { label in
-                for region in accepted {
+                for (region, _) in accepted {
                     for y in region.minY...region.maxY {
                         let row = y * w
                         var x = region.minX
@@ -321,10 +341,10 @@ public struct DefectDetector: Sendable {
             }
         }
         var candidates: [DefectObservation] = []
-        for region in accepted.prefix(params.maxCandidates) {
+        for (region, band) in accepted.prefix(params.maxCandidates) {
             if let o = measure(region: Array(regionPixels[region.pixels]), area: region.area, sumX: region.sumX,
                                box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
-                               touchTop: region.touchTop, touchBottom: region.touchBottom,
+                               band: band,
                                smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
                                bellyRows: bellyRows, belly: belly, apo: apo, spacing: spacing) {
                 candidates.append(o)
@@ -399,19 +419,19 @@ public struct DefectDetector: Sendable {
 
     /// The defect's measurements: depth extent and fraction, the mid-depth line's edges (half-level
     /// crossings between fluid and belly) and the two stump end faces over the depth extent.
-    func measure(region pixels: [Int], area: Int, sumX: Double, box: PixelRect, touchTop: Bool, touchBottom: Bool,
+    func measure(region pixels: [Int], area: Int, sumX: Double, box: PixelRect, band: DefectBand,
                  smooth: FloatImage, smoothOffset: Int, integral: IntegralImage, label: [Int32],
                  bellyRows: Range<Int>, belly: Float, apo: AponeurosisPair, spacing: Spacing) -> DefectObservation? {
         let region = (pixels: pixels, area: area, sumX: sumX, minX: box.x, maxX: box.x + box.width - 1,
-                      minY: box.y, maxY: box.y + box.height - 1, touchTop: touchTop, touchBottom: touchBottom)
+                      minY: box.y, maxY: box.y + box.height - 1, touchTop: band.touchTop, touchBottom: band.touchBottom)
 
         var fluidValues: [Float] = []
         for i in region.pixels { fluidValues.append(smooth.pixels[i - smoothOffset]) }
         let fluid = Stats.greyQuantile(fluidValues, 0.5) ?? 0
         let centreX = region.sumX / Double(region.area)
         let sup = apo.superficialInner.y(centreX), deep = apo.deepInner.y(centreX)
-        let topY = region.touchTop ? sup : Double(region.minY)
-        let bottomY = region.touchBottom ? deep : Double(region.maxY + 1)
+        let topY = region.touchTop ? sup : min(band.top, Double(region.minY))
+        let bottomY = region.touchBottom ? deep : max(band.bottom, Double(region.maxY + 1))
         let thickness = max(1, deep - sup)
         let fraction = region.touchTop && region.touchBottom ? 1.0 : min(1, (bottomY - topY) / thickness)
         let midY = (topY + bottomY) / 2

@@ -410,6 +410,72 @@ struct DefectFaceTests {
         let naive = try Self.faces(Self.layeredHaematoma()) { $0.maxInternalEchoMm = 0 }
         #expect(naive.midRightX - naive.midLeftX < 30, "faces at \(naive.midLeftX) and \(naive.midRightX)")
     }
+
+    /// A 40 px gap at x 130-169 whose fluid is dark (grey 20) from the superficial aponeurosis down to
+    /// row `darkTo`; below it, to the deep aponeurosis, `below` fills the gap (nil: the belly's speckle,
+    /// intact tissue).
+    static func gap(darkTo: Int, below: Float?) -> FloatImage {
+        drawn(seed: 11) { x, y, noise in
+            guard (130...169).contains(x) else { return nil }
+            if y <= darkTo { return 20 + 4 * noise.next() }
+            return below.map { $0 + 40 * noise.next() }
+        }
+    }
+
+    @Test("A haematoma dark only in its upper half, with internal echoes (grey 70, 64 % of the belly's) below, spans the muscle")
+    func echogenicHaematomaSpansTheMuscle() throws {
+        let d = try Self.faces(Self.gap(darkTo: 95, below: 70))
+        #expect(d.touchesSuperficial && d.touchesDeep && d.depthFraction >= 0.9, "depth fraction \(d.depthFraction), rows \(d.top)-\(d.bottom)")
+        // From its dark pixels alone, the defect stops half-way down.
+        let own = try Self.faces(Self.gap(darkTo: 95, below: 70)) { $0.bandRatio = 0 }
+        #expect(!own.touchesDeep && own.depthFraction < 0.75, "depth fraction \(own.depthFraction)")
+    }
+
+    @Test("A tilted haematoma (faces 17 degrees from the vertical), dark only in its upper half, spans the muscle")
+    func tiltedEchogenicHaematomaSpansTheMuscle() throws {
+        let image = Self.drawn(seed: 17) { x, y, noise in
+            let shift = 0.3 * (Double(y) - 97.5)
+            guard Double(x) >= 130 + shift && Double(x) < 170 + shift else { return nil }
+            return y <= 95 ? 20 + 4 * noise.next() : 70 + 40 * noise.next()
+        }
+        let d = try Self.faces(image)
+        #expect(d.touchesDeep && d.depthFraction >= 0.9, "depth fraction \(d.depthFraction)")
+    }
+
+    @Test("A small dark patch reaching neither aponeurosis is not carried to one, even over a darker column")
+    func smallPatchIsNotCarried() {
+        // 1.4 x 2.9 mm of dark speckle ending 3.5 mm above the deep aponeurosis (its smoothed dark
+        // pixels about 2.5 mm above it), grey 70 (64 % of the belly's) below it.
+        let image = Self.drawn(seed: 19) { x, y, noise in
+            guard (140...153).contains(x), y >= 85 else { return nil }
+            return y <= 113 ? 20 + 4 * noise.next() : 70 + 4 * noise.next()
+        }
+        let result = DefectDetector().detect(image, aponeuroses: Self.apo, spacing: Self.spacing)
+        #expect(result.defect == nil, "taken for a defect: \(String(describing: result.defect?.box))")
+        #expect(result.rejected.contains { $0.reason.hasPrefix("small dark patch") }, "\(result.rejected.map(\.reason))")
+    }
+
+    @Test("Beneath a partial tear the band is as bright as the tissue beside it: the defect keeps its own depth")
+    func partialTearKeepsItsDepth() throws {
+        for below: Float? in [nil, 140] {
+            let d = try Self.faces(Self.gap(darkTo: 95, below: below))
+            #expect(!d.touchesDeep && d.depthFraction < 0.6, "below \(below.map { "\($0)" } ?? "belly"): depth fraction \(d.depthFraction)")
+        }
+    }
+
+    @Test("The band is carried through rows exactly on `bandRatio`, not through rows above it", arguments: [(Float(0.7), true), (Float(0.9), false)])
+    func bandRatioDecides(ratio: Float, spans: Bool) throws {
+        // Without speckle below row 95: grey `ratio` x 110 over x 127-172 (the band, 40-42 px wide
+        // about x 149-150, lies inside it and its flanks, 0.5 mm beyond, outside), 110 beside it.
+        let image = Self.drawn(seed: 13) { x, y, noise in
+            if y > 95 { return (127...172).contains(x) ? ratio * 110 : 110 }
+            return (130...169).contains(x) ? 20 + 4 * noise.next() : nil
+        }
+        let d = try Self.faces(image) { $0.bandRatio = 0.8 }
+        #expect(d.touchesDeep == spans, "ratio \(ratio): depth fraction \(d.depthFraction)")
+        let onThreshold = try Self.faces(image) { $0.bandRatio = Double(ratio) }
+        #expect(onThreshold.touchesDeep, "ratio \(ratio) at a threshold of the same: depth fraction \(onThreshold.depthFraction)")
+    }
 }
 
 /// The clip analyser hands each frame the previous frame's aponeuroses to follow.

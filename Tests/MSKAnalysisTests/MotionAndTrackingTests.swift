@@ -204,6 +204,9 @@ struct AnalysisParametersTests {
         (#"{"defect": {"gapBandFraction": 1.2}}"#, "defect.gapBandFraction"),
         (#"{"defect": {"faceRefineFraction": -0.1}}"#, "defect.faceRefineFraction"),
         (#"{"defect": {"maxInternalEchoMm": -1}}"#, "defect.maxInternalEchoMm"),
+        (#"{"defect": {"bandRatio": 1.5}}"#, "defect.bandRatio"),
+        (#"{"defect": {"bandBridgeMm": 0}}"#, "defect.bandBridgeMm"),
+        (#"{"defect": {"bandMaxTiltDeg": 90}}"#, "defect.bandMaxTiltDeg"),
         (#"[1, 2]"#, "JSON object"),
         ("not json", "not JSON"),
     ])
