@@ -28,13 +28,19 @@ struct DefectBand: Equatable {
     var touchTop: Bool
     var touchBottom: Bool
 
+    /// The region's own rows, reaching the aponeuroses as `touchTop`/`touchBottom` say.
+    init(box: PixelRect, touchTop: Bool, touchBottom: Bool) {
+        top = Double(box.y); bottom = Double(box.y + box.height)
+        self.touchTop = touchTop; self.touchBottom = touchBottom
+    }
+
     /// The extent of the region whose pixels (indices into a `width`-wide image) are `pixels`, in
     /// box `box`, that reaches the aponeuroses as `touchTop`/`touchBottom` say. `superficialY` and
     /// `deepY` are the inner edges at each column.
     static func extent(pixels: some Collection<Int>, width w: Int, box: PixelRect, touchTop: Bool, touchBottom: Bool,
                        integral: IntegralImage, superficialY: [Double], deepY: [Double],
                        params: DefectDetector.Params, spacing: Spacing) -> DefectBand {
-        let own = DefectBand(top: Double(box.y), bottom: Double(box.y + box.height), touchTop: touchTop, touchBottom: touchBottom)
+        let own = DefectBand(box: box, touchTop: touchTop, touchBottom: touchBottom)
         guard params.bandRatio > 0, !(touchTop && touchBottom), box.height >= 2 else { return own }
         // Each row's leftmost and rightmost pixel.
         var rowMin = [Int](repeating: Int.max, count: box.height), rowMax = [Int](repeating: Int.min, count: box.height)

@@ -253,7 +253,7 @@ public struct DefectDetector: Sendable {
             // A small patch reaching neither aponeurosis stays what it is (speckle, a piece of a
             // band): a narrow band's mean over a few rows is as noisy as the speckle.
             let small = !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2
-            let band = small ? DefectBand(top: Double(r.minY), bottom: Double(r.maxY + 1), touchTop: false, touchBottom: false) : DefectBand.extent(pixels: regionPixels[r.pixels], width: w, box: box, touchTop: r.touchTop, touchBottom: r.touchBottom,
+            let band = small ? DefectBand(box: box, touchTop: false, touchBottom: false) : DefectBand.extent(pixels: regionPixels[r.pixels], width: w, box: box, touchTop: r.touchTop, touchBottom: r.touchBottom,
                                          integral: integral, superficialY: supY, deepY: deepY, params: params, spacing: spacing)
             r.touchTop = band.touchTop; r.touchBottom = band.touchBottom
             let heightMm = (band.bottom - band.top) * spacing.mmPerPixelY
@@ -430,8 +430,9 @@ public struct DefectDetector: Sendable {
         let fluid = Stats.greyQuantile(fluidValues, 0.5) ?? 0
         let centreX = region.sumX / Double(region.area)
         let sup = apo.superficialInner.y(centreX), deep = apo.deepInner.y(centreX)
-        let topY = region.touchTop ? sup : min(band.top, Double(region.minY))
-        let bottomY = region.touchBottom ? deep : max(band.bottom, Double(region.maxY + 1))
+        // The band's extent holds the region's own rows.
+        let topY = region.touchTop ? sup : band.top
+        let bottomY = region.touchBottom ? deep : band.bottom
         let thickness = max(1, deep - sup)
         let fraction = region.touchTop && region.touchBottom ? 1.0 : min(1, (bottomY - topY) / thickness)
         let midY = (topY + bottomY) / 2
