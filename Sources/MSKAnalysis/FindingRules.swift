@@ -169,6 +169,13 @@ struct Evidence {
         let retracts = (max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm) || ((peakOpeningMm ?? -.infinity) >= f.openingMm)
         let stays = retraction < f.noRetractionMm
 
+        // The image shows the stumps approaching (the gap narrows and the ends come together): an
+        // opening of the tissue beside it does not make them retract.
+        let approaching = (wideningMm ?? 0) <= -f.noRetractionMm && (separationChangeMm ?? 0) <= -f.noRetractionMm
+        if fullDepth && approaching {
+            words.append("indeterminate: the tissue beside the defect opens on contraction, but the image shows the gap narrowing (\(signedLength(wideningMm ?? 0))) and the stump ends coming together (\(signedLength(separationChangeMm ?? 0))): torn ends pull apart, so the evidence contradicts itself and no call is made (R8)")
+            return indeterminate("R8-stumps-approach", words)
+        }
         if fullDepth {
             if retracts {
                 var confidence = 0.6 + 0.2 * min(1, d.presence) + 0.15 * min(1, retraction / (2 * f.retractionMm))

@@ -92,6 +92,23 @@ struct FindingRulesTests {
         #expect(at.classification == .fullThicknessTear && at.confidence < 0.6)
     }
 
+    @Test("R8: the tissue opening beside a defect whose gap narrows and ends come together contradicts itself: indeterminate")
+    func stumpsApproach() {
+        let nr = Self.p.findings.noRetractionMm
+        // Seen on a real passive trial's dark space: opening at both depths, the gap closing.
+        let byMotion = evidence(depth: 0.45, widening: -2.4, opening: 1.2, rowOpenings: [1.2, 1.3]).finding()
+        #expect(byMotion.classification == .indeterminate && byMotion.rules == ["R8-stumps-approach"], "\(byMotion.rules)")
+        #expect(byMotion.evidence.last?.contains("gap narrowing (-2.4 mm)") == true, "\(byMotion.evidence)")
+        let fullDepth = evidence(depth: 1.0, widening: -1.0, opening: 2.0).finding()
+        #expect(fullDepth.classification == .indeterminate && fullDepth.rules == ["R8-stumps-approach"])
+        // Exactly on the limit the stumps approach; just inside it they do not, and the opening decides.
+        #expect(evidence(depth: 1.0, widening: -nr, opening: 2.0).finding().rules == ["R8-stumps-approach"])
+        let inside = evidence(depth: 1.0, widening: -(nr - 0.01), opening: 2.0).finding()
+        #expect(inside.classification == .fullThicknessTear && inside.rules.contains("R4-retraction"))
+        // A defect not through the thickness is judged by the partial-tear rules as before.
+        #expect(evidence(depth: 0.5, widening: -1.0, opening: 0.1).finding().classification == .partialTear)
+    }
+
     @Test("R9: stumps that separate while the discontinuity does not span the thickness are not a full-thickness tear")
     func inconsistent() {
         let f = evidence(depth: 0.6, widening: 3.0, opening: 3.0).finding()
