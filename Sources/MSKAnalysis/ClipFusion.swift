@@ -99,7 +99,7 @@ struct ClipFusion {
 
     func defectSeries(_ motion: TissueMotion, peakFrames: [Int], restFrames: [Int]) -> (DefectSeries?, trackCount: Int) {
         let tracker = DefectTracker(params: parameters.defectTracking, spacing: spacing)
-        let tracks = tracker.tracks(candidates: records.map(\.observation.candidates), motion: motion)
+        let tracks = tracker.tracks(candidates: records.map(\.observation.candidates), continuations: records.map(\.observation.continuations), motion: motion)
         guard let (track, onlyAtPeak) = tracker.primary(tracks, peakFrames: peakFrames) else { return (nil, tracks.count) }
         let n = records.count
         let sx = spacing.mmPerPixelX, sy = spacing.mmPerPixelY

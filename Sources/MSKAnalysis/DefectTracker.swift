@@ -29,13 +29,29 @@ struct DefectTracker {
     let params: AnalysisParameters.DefectTracking
     let spacing: Spacing
 
-    func tracks(candidates: [[DefectObservation]], motion: TissueMotion) -> [DefectTrack] {
+    /// `continuations`: per frame, regions that may join a track already followed (nearest first,
+    /// by the same link test) but never start one.
+    func tracks(candidates: [[DefectObservation]], continuations: [[DefectObservation]] = [], motion: TissueMotion) -> [DefectTrack] {
         let n = candidates.count
         var tracks: [DefectTrack] = []
         // Each track's current position (centre x, top, bottom) as the tissue carries it.
         var state: [(x: Double, top: Double, bottom: Double)] = []
         let link = params.linkDistanceMm / spacing.mmPerPixelX
         let radius = params.motionRadiusMm / spacing.mmPerPixelX
+        // The track a candidate joins: the nearest not yet taken this frame whose carried centre lies
+        // within the link distance (or half the candidate's width) and whose depth range overlaps it.
+        func nearest(_ c: DefectObservation, untaken taken: Set<Int>) -> Int? {
+            let reach = max(link, Double(c.box.width) / 2)
+            var best: Int?
+            var bestDistance = Double.infinity
+            for i in state.indices where !taken.contains(i) {
+                let s = state[i]
+                let distance = abs(s.x - c.centreX)
+                let overlap = min(s.bottom, c.bottom) - max(s.top, c.top)
+                if distance <= reach, overlap > 0, distance < bestDistance { best = i; bestDistance = distance }
+            }
+            return best
+        }
         for t in 0..<n {
             // Carry every track with the tissue around it.
             for i in state.indices {
@@ -46,16 +62,7 @@ struct DefectTracker {
             }
             var taken = Set<Int>()
             for c in candidates[t].sorted(by: { $0.areaPx > $1.areaPx }) {
-                let reach = max(link, Double(c.box.width) / 2)
-                var best: Int?
-                var bestDistance = Double.infinity
-                for i in state.indices where !taken.contains(i) {
-                    let s = state[i]
-                    let distance = abs(s.x - c.centreX)
-                    let overlap = min(s.bottom, c.bottom) - max(s.top, c.top)
-                    if distance <= reach, overlap > 0, distance < bestDistance { best = i; bestDistance = distance }
-                }
-                if let i = best {
+                if let i = nearest(c, untaken: taken) {
                     taken.insert(i)
                     tracks[i].observations[t] = c
                     state[i] = (c.centreX, c.top, c.bottom)
@@ -66,6 +73,14 @@ struct DefectTracker {
                     tracks.append(track)
                     state.append((c.centreX, c.top, c.bottom))
                     taken.insert(tracks.count - 1)
+                }
+            }
+            if t < continuations.count {
+                for c in continuations[t] {
+                    guard let i = nearest(c, untaken: taken) else { continue }
+                    taken.insert(i)
+                    tracks[i].observations[t] = c
+                    state[i] = (c.centreX, c.top, c.bottom)
                 }
             }
             // Every track exists from its first observation on (tracks are created when first seen).

@@ -12,6 +12,9 @@ public struct FrameObservation: Sendable {
     public var defect: DefectObservation? { candidates.first }
     /// Every dark region that passed the defect tests in this frame, largest first.
     public var candidates: [DefectObservation]
+    /// Fluid regions turned down only as small patches: they may continue a defect the clip's
+    /// tracking follows from other frames, never start one.
+    public var continuations: [DefectObservation] = []
     public var rejected: [RejectedStructure]
     /// Muscle thickness per the spec, in mm on the working spacing (nil when no muscle found).
     public var thicknessMm: Double?
@@ -46,6 +49,7 @@ public struct FrameAnalyzer: Sendable {
         obs.fascicle = fascicleEstimator.estimate(region, aponeuroses: apo, spacing: spacing)
         let found = defectDetector.detect(region, aponeuroses: apo, spacing: spacing, fascicleAngleDeg: obs.fascicle?.fascicleAngleDeg)
         obs.candidates = found.candidates
+        obs.continuations = found.continuations
         obs.rejected = found.rejected
         obs.thicknessMm = thickness(apo, width: region.width, excluding: found.defect)
         var sum = 0.0, count = 0

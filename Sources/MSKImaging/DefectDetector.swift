@@ -147,6 +147,10 @@ public struct DefectDetector: Sendable {
         /// The band's tilt from the vertical is at most this (degrees): a tear runs across the muscle,
         /// a dark space between fascicles along them.
         public var bandMaxTiltDeg: Double = 45
+        /// Whether fluid regions turned down only as small patches (under `minIsolatedAreaMm2`,
+        /// reaching neither aponeurosis) are kept as continuations of a defect seen in other frames
+        /// (`Result.continuations`).
+        public var continueTracks: Bool = true
         public init() {}
     }
 
@@ -159,6 +163,9 @@ public struct DefectDetector: Sendable {
         /// Every dark region that passed the defect tests, largest first. Which of them is the
         /// clip's defect is decided over time (a defect is one object followed through the clip).
         public var candidates: [DefectObservation]
+        /// Fluid regions turned down only as small patches in this frame, largest first: not defects
+        /// by themselves, they may continue a defect the clip's tracking follows from other frames.
+        public var continuations: [DefectObservation] = []
         public var rejected: [RejectedStructure]
         /// Belly mask used (true = intact belly), for echo intensity.
         public var bellyMask: [Bool]
@@ -242,7 +249,7 @@ public struct DefectDetector: Sendable {
 
         let pxArea = spacing.mmPerPixelX * spacing.mmPerPixelY
         var rejected: [RejectedStructure] = []
-        var accepted: [(region: Region, band: DefectBand)] = []
+        var accepted: [(region: Region, band: DefectBand)] = [], weak: [(region: Region, band: DefectBand)] = []
         for var r in regions {
             let area = Double(r.area) * pxArea
             let lengthMm = Double(r.maxX - r.minX + 1) * spacing.mmPerPixelX
@@ -265,11 +272,13 @@ public struct DefectDetector: Sendable {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%@) at the side edge of the image: cannot be told from a margin or measured", size(lengthMm, heightMm))))
                 continue
             }
-            if !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2 {
+            // A small patch is not a defect seen in this frame, but when it is fluid it may continue a
+            // defect seen in others (`continuations`): a defect near the size limit flickers across it.
+            let smallPatch = !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2
+            if smallPatch {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "small dark patch (%@) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity", size(lengthMm, heightMm))))
-                continue
-            }
-            if !(r.touchTop && r.touchBottom) && lengthMm / heightMm > params.maxAlongAspect {
+                guard params.continueTracks else { continue }
+            } else if !(r.touchTop && r.touchBottom) && lengthMm / heightMm > params.maxAlongAspect {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%@) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres", size(lengthMm, heightMm))))
                 continue
             }
@@ -310,13 +319,13 @@ public struct DefectDetector: Sendable {
                 isFluid = score <= params.maxFluidScoreWithoutEnhancement || haematoma
             }
             if !isFluid {
-                if area >= 2 * params.minAreaMm2 {
+                if area >= 2 * params.minAreaMm2 && !smallPatch {
                     let why = enhancement.map { String(format: ", tissue beneath %.2f x as bright as beside", $0) } ?? ""
                     rejected.append(RejectedStructure(box: box, reason: String(format: "hypoechoic region (%@) that is not fluid (fluid score %.2f, texture %.2f of the belly's%@): fibres or tissue run through it, not a fibre discontinuity", size(lengthMm, heightMm), score, texture, why)))
                 }
                 continue
             }
-            accepted.append((r, band))
+            if smallPatch { weak.append((r, band)) } else { accepted.append((r, band)) }
         }
         accepted.sort { $0.region.area > $1.region.area }
         var bellyMask = inBelly
@@ -340,17 +349,17 @@ public struct DefectDetector: Sendable {
                 }
             }
         }
-        var candidates: [DefectObservation] = []
-        for (region, band) in accepted.prefix(params.maxCandidates) {
-            if let o = measure(region: Array(regionPixels[region.pixels]), area: region.area, sumX: region.sumX,
-                               box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
-                               band: band,
-                               smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
-                               bellyRows: bellyRows, belly: belly, apo: apo, spacing: spacing) {
-                candidates.append(o)
+        func measured(_ list: [(region: Region, band: DefectBand)]) -> [DefectObservation] {
+            list.prefix(params.maxCandidates).compactMap { region, band in
+                measure(region: Array(regionPixels[region.pixels]), area: region.area, sumX: region.sumX,
+                        box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
+                        band: band,
+                        smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
+                        bellyRows: bellyRows, belly: belly, apo: apo, spacing: spacing)
             }
         }
-        return Result(candidates: candidates, rejected: rejected, bellyMask: bellyMask)
+        weak.sort { $0.region.area > $1.region.area }
+        return Result(candidates: measured(accepted), continuations: measured(weak), rejected: rejected, bellyMask: bellyMask)
     }
 
     /// A 4-connected dark region: its pixels are `pixels` of the shared list `connectedRegions` returns.

@@ -455,6 +455,31 @@ struct DefectFaceTests {
         #expect(result.rejected.contains { $0.reason.hasPrefix("small dark patch") }, "\(result.rejected.map(\.reason))")
     }
 
+    @Test("A small patch of fluid is no defect by itself, but is kept as a continuation of one seen in other frames")
+    func smallFluidPatchIsAContinuation() throws {
+        // 3 x 3 mm (9 mm^2, under the 12 mm^2 of an isolated region) of fluid in mid-belly, 3.5 mm
+        // from each aponeurosis, with the posterior enhancement the drawn muscle puts under x 130-169.
+        let image = Self.drawn(seed: 23) { x, y, noise in
+            (135...164).contains(x) && (85...114).contains(y) ? 20 + 4 * noise.next() : nil
+        }
+        let result = DefectDetector().detect(image, aponeuroses: Self.apo, spacing: Self.spacing)
+        #expect(result.candidates.isEmpty, "taken for a defect: \(result.candidates.map(\.box))")
+        #expect(result.rejected.contains { $0.reason.hasPrefix("small dark patch") })
+        let patch = try #require(result.continuations.first)
+        #expect(abs(patch.centreX - 149.5) < 3 && result.continuations.count == 1, "\(result.continuations.map(\.box))")
+        var off = DefectDetector.Params()
+        off.continueTracks = false
+        #expect(DefectDetector(params: off).detect(image, aponeuroses: Self.apo, spacing: Self.spacing).continuations.isEmpty)
+        // A hypoechoic patch of tissue (as speckled as the belly, nothing brighter beneath it) is no
+        // fluid: no continuation.
+        let tissue = Self.drawn(seed: 23) { x, y, noise in
+            (35...64).contains(x) && (85...114).contains(y) ? 55 + 40 * noise.next() : nil
+        }
+        let dim = DefectDetector().detect(tissue, aponeuroses: Self.apo, spacing: Self.spacing)
+        #expect(dim.rejected.contains { $0.reason.hasPrefix("small dark patch") && abs(Double($0.box.x) - 35) < 6 }, "\(dim.rejected.map(\.box))")
+        #expect(dim.continuations.isEmpty, "\(dim.continuations.map(\.box))")
+    }
+
     @Test("Beneath a partial tear the band is as bright as the tissue beside it: the defect keeps its own depth")
     func partialTearKeepsItsDepth() throws {
         for below: Float? in [nil, 140] {

@@ -152,6 +152,24 @@ struct DefectTrackerTests {
         #expect(abs((main.track.centreX[9] ?? 0) - 118) < 1e-9)
     }
 
+    @Test("A continuation (a small fluid patch) joins a defect already followed, and never starts one")
+    func continuations() throws {
+        let n = 20
+        let motion = TissueMotion(fields: fields(frames: n) { _, _ in SIMD2(0, 0) })
+        let tracker = DefectTracker(params: AnalysisParameters.DefectTracking(), spacing: spacing)
+        // The defect is a candidate in frames 0-7 and only a small patch in frames 8-19 (under the
+        // 50 % of frames a defect needs from its candidates alone); a patch far away in every frame.
+        let candidates: [[DefectObservation]] = (0..<n).map { t in t < 8 ? [candidate(x: 100)] : [] }
+        let patches: [[DefectObservation]] = (0..<n).map { t in (t < 8 ? [] : [candidate(x: 101, width: 20)]) + [candidate(x: 170, width: 20)] }
+        #expect(tracker.primary(tracker.tracks(candidates: candidates, motion: motion), peakFrames: []) == nil)
+        let tracks = tracker.tracks(candidates: candidates, continuations: patches, motion: motion)
+        #expect(tracks.count == 1, "the far patch starts no track")
+        let main = try #require(tracker.primary(tracks, peakFrames: []))
+        #expect(main.track.frameCount == n)
+        // Patches alone make no track.
+        #expect(tracker.tracks(candidates: Array(repeating: [], count: n), continuations: patches, motion: motion).isEmpty)
+    }
+
     @Test("Regions that come and go at different places never add up to one defect")
     func wandering() {
         let n = 20
