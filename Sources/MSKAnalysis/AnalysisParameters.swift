@@ -260,6 +260,10 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         switch any {
         case let d as [String: Any]: return .object(d.keys.sorted().map { ($0, value(d[$0]!)) })
         case let a as [Any]: return .array(a.map(value))
+        // JSONSerialization gives a JSON true or false as an NSNumber of type char ("c"); numbers
+        // it parses are integers or doubles, so a switch (`continueTracks`) stays a boolean, and
+        // the recorded parameters can be fed back as an override file.
+        case let n as NSNumber where String(cString: n.objCType) == "c": return .bool(n.boolValue)
         case let n as NSNumber: return .number(n.doubleValue)
         case let s as String: return .string(s)
         default: return .null

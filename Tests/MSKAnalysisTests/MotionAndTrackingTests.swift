@@ -243,6 +243,16 @@ struct AnalysisParametersTests {
         let keys = top.map(\.0)
         #expect(keys.contains("findings") && keys.contains("field") && keys.contains("defect") && keys.contains("windows") && keys.contains("aponeurosis"))
     }
+
+    @Test("The recorded parameters, fed back as an override file, are the same parameters (switches stay booleans)")
+    func recordedRoundTrip() throws {
+        var p = AnalysisParameters()
+        p.defect.continueTracks = false
+        p.findings.retractionMm = 2.5
+        let text = p.documentValue.serialized()
+        #expect(text.contains(#""continueTracks":false"#), "\(text.prefix(200))")
+        #expect(try AnalysisParameters.overriding(with: Data(text.utf8), source: "recorded.json") == p)
+    }
 }
 
 @Suite("Tissue field: block matching that does not drift")
