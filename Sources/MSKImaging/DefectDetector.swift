@@ -249,7 +249,7 @@ public struct DefectDetector: Sendable {
 
         let pxArea = spacing.mmPerPixelX * spacing.mmPerPixelY
         var rejected: [RejectedStructure] = []
-        var accepted: [(region: Region, band: DefectBand)] = [], weak: [(region: Region, band: DefectBand)] = []
+        var accepted: [(region: Region, band: DefectBand)] = [], continuing: [(region: Region, band: DefectBand)] = []
         for var r in regions {
             let area = Double(r.area) * pxArea
             let lengthMm = Double(r.maxX - r.minX + 1) * spacing.mmPerPixelX
@@ -272,10 +272,10 @@ public struct DefectDetector: Sendable {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%@) at the side edge of the image: cannot be told from a margin or measured", size(lengthMm, heightMm))))
                 continue
             }
-            // A small patch is not a defect seen in this frame, but when it is fluid it may continue a
-            // defect seen in others (`continuations`): a defect near the size limit flickers across it.
-            let smallPatch = !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2
-            if smallPatch {
+            // A small patch (`small`: the band never drops a touch) is not a defect seen in this frame,
+            // but when it is fluid it may continue a defect seen in others (`continuations`): a defect
+            // near the size limit flickers across it.
+            if small {
                 rejected.append(RejectedStructure(box: box, reason: String(format: "small dark patch (%@) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity", size(lengthMm, heightMm))))
                 guard params.continueTracks else { continue }
             } else if !(r.touchTop && r.touchBottom) && lengthMm / heightMm > params.maxAlongAspect {
@@ -319,13 +319,13 @@ public struct DefectDetector: Sendable {
                 isFluid = score <= params.maxFluidScoreWithoutEnhancement || haematoma
             }
             if !isFluid {
-                if area >= 2 * params.minAreaMm2 && !smallPatch {
+                if area >= 2 * params.minAreaMm2 && !small {
                     let why = enhancement.map { String(format: ", tissue beneath %.2f x as bright as beside", $0) } ?? ""
                     rejected.append(RejectedStructure(box: box, reason: String(format: "hypoechoic region (%@) that is not fluid (fluid score %.2f, texture %.2f of the belly's%@): fibres or tissue run through it, not a fibre discontinuity", size(lengthMm, heightMm), score, texture, why)))
                 }
                 continue
             }
-            if smallPatch { weak.append((r, band)) } else { accepted.append((r, band)) }
+            if small { continuing.append((r, band)) } else { accepted.append((r, band)) }
         }
         accepted.sort { $0.region.area > $1.region.area }
         var bellyMask = inBelly
@@ -358,8 +358,8 @@ public struct DefectDetector: Sendable {
                         bellyRows: bellyRows, belly: belly, apo: apo, spacing: spacing)
             }
         }
-        weak.sort { $0.region.area > $1.region.area }
-        return Result(candidates: measured(accepted), continuations: measured(weak), rejected: rejected, bellyMask: bellyMask)
+        continuing.sort { $0.region.area > $1.region.area }
+        return Result(candidates: measured(accepted), continuations: measured(continuing), rejected: rejected, bellyMask: bellyMask)
     }
 
     /// A 4-connected dark region: its pixels are `pixels` of the shared list `connectedRegions` returns.
