@@ -108,20 +108,9 @@ struct ClipFusion {
                                      gate: f.gateSD, reacquireAfter: f.reacquireAfterFrames)
         let radius = parameters.defectTracking.motionRadiusMm / sx
 
-        // Where each stump face is in every frame (detected, else carried by the tissue beside it),
-        // and the tissue motion there: the left stump moves with the tissue left of its face.
-        var leftMotion = [SIMD2<Double>?](repeating: nil, count: n), rightMotion = [SIMD2<Double>?](repeating: nil, count: n)
-        var left: SIMD2<Double>?, right: SIMD2<Double>?
-        for t in 0..<n {
-            if let l = left { leftMotion[t] = motion.displacement(at: t, xIn: (l.x - radius)...l.x) }
-            if let r = right { rightMotion[t] = motion.displacement(at: t, xIn: r.x...(r.x + radius)) }
-            if let l = left, let m = leftMotion[t] { left = l + m }
-            if let r = right, let m = rightMotion[t] { right = r + m }
-            if let o = track.observations[t] {
-                if let c = o.leftFaceCentroid { left = c }
-                if let c = o.rightFaceCentroid { right = c }
-            }
-        }
+        // The tissue motion at each stump face in every frame: the left stump moves with the tissue
+        // left of its face (`DefectTrack.faceSteps`).
+        let (leftMotion, rightMotion) = track.faceSteps(motion: motion, radius: radius)
         func fused(_ detection: (DefectObservation) -> Double?, _ m: [Double?]) -> [Double]? {
             smoother.smooth(motion: m, detections: track.observations.map { $0.flatMap(detection) })?.values
         }

@@ -18,6 +18,33 @@ struct DefectTrack: Sendable {
     }
     /// Frames where the defect was observed.
     var observedFrames: [Int] { observations.indices.filter { observations[$0] != nil } }
+
+    /// The tissue's step (frame t-1 to t, pixels) at each stump face in every frame: the left face
+    /// moves with the tissue within `radius` pixels left of it, the right face with the tissue right
+    /// of it. After its first observation a face is where it was last seen, carried on by those
+    /// steps; before it (a tear that shows only as it opens) it is carried back from that
+    /// observation, so the gap at rest follows from the tissue's motion instead of repeating the
+    /// first detection. Nil where the tissue there could not be followed.
+    func faceSteps(motion: TissueMotion, radius: Double) -> (left: [SIMD2<Double>?], right: [SIMD2<Double>?]) {
+        let n = observations.count
+        func steps(_ face: (DefectObservation) -> SIMD2<Double>?, beside: (SIMD2<Double>) -> ClosedRange<Double>) -> [SIMD2<Double>?] {
+            var out = [SIMD2<Double>?](repeating: nil, count: n)
+            guard let first = observations.indices.first(where: { observations[$0].flatMap(face) != nil }),
+                  var p = observations[first].flatMap(face) else { return out }
+            for t in stride(from: first, to: 0, by: -1) {
+                guard let d = motion.displacement(at: t, xIn: beside(p)) else { continue }
+                out[t] = d
+                p -= d
+            }
+            p = observations[first].flatMap(face) ?? p
+            for t in (first + 1)..<max(first + 1, n) {
+                if let d = motion.displacement(at: t, xIn: beside(p)) { out[t] = d; p += d }
+                if let c = observations[t].flatMap(face) { p = c }
+            }
+            return out
+        }
+        return (steps(\.leftFaceCentroid) { ($0.x - radius)...$0.x }, steps(\.rightFaceCentroid) { $0.x...($0.x + radius) })
+    }
 }
 
 /// Links the per-frame defect candidates into tracks: a candidate joins the track whose position,

@@ -170,6 +170,38 @@ struct DefectTrackerTests {
         #expect(tracker.tracks(candidates: Array(repeating: [], count: n), continuations: patches, motion: motion).isEmpty)
     }
 
+    @Test("Before a tear is first seen, its faces are carried back with the tissue beside each: the gap at rest comes from the motion")
+    func facesCarriedBack() throws {
+        let n = 12
+        // Tissue right of x = 100 moves 1 px right a frame (the right stump retracts); left of it, still.
+        let motion = TissueMotion(fields: fields(frames: n) { x, _ in SIMD2(x > 100 ? 1 : 0, 0) })
+        // The defect is seen only from frame 8 on, its faces at x = 95 and 125.
+        func seen(_ t: Int) -> DefectObservation? {
+            guard t >= 8 else { return nil }
+            var c = candidate(x: 110)
+            c.leftFace = [SIMD2(95, 40), SIMD2(95, 60)]; c.rightFace = [SIMD2(125, 40), SIMD2(125, 60)]
+            return c
+        }
+        let track = DefectTrack(id: 0, observations: (0..<n).map(seen), centreX: Array(repeating: nil, count: n))
+        let radius = AnalysisParameters.DefectTracking().motionRadiusMm / spacing.mmPerPixelX
+        let (left, right) = track.faceSteps(motion: motion, radius: radius)
+        for t in 1..<n {
+            #expect(left[t]?.x == 0 && right[t]?.x == 1, "frame \(t): each face moves with the tissue on its side")
+        }
+        #expect(left[0] == nil && right[0] == nil, "no step into the first frame")
+        // Fused with the detections (30 px at frame 8, then growing as the stump moves on), the gap at
+        // frame 0 is 8 px less: the right stump's steps into frames 1-8.
+        let smoother = TrackSmoother(motionNoise: 0.05, detectionNoise: 0.5)
+        var gapSteps = [Double?](repeating: nil, count: n), detections = [Double?](repeating: nil, count: n)
+        for t in 0..<n {
+            if let r = right[t], let l = left[t] { gapSteps[t] = r.x - l.x }
+            if t >= 8 { detections[t] = 30 + Double(t - 8) }
+        }
+        let fused = smoother.smooth(motion: gapSteps, detections: detections)
+        let gap = try #require(fused).values
+        #expect(abs(gap[0] - 22) < 0.01 && abs(gap[8] - 30) < 0.01, "gap \(gap[0]) at frame 0, \(gap[8]) at frame 8")
+    }
+
     @Test("Regions that come and go at different places never add up to one defect")
     func wandering() {
         let n = 20
