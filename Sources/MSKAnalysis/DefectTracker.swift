@@ -30,13 +30,14 @@ struct DefectTrack: Sendable {
         func steps(_ face: (DefectObservation) -> SIMD2<Double>?, beside: (SIMD2<Double>) -> ClosedRange<Double>) -> [SIMD2<Double>?] {
             var out = [SIMD2<Double>?](repeating: nil, count: n)
             guard let first = observations.indices.first(where: { observations[$0].flatMap(face) != nil }),
-                  var p = observations[first].flatMap(face) else { return out }
+                  let start = observations[first].flatMap(face) else { return out }
+            var p = start
             for t in stride(from: first, to: 0, by: -1) {
                 guard let d = motion.displacement(at: t, xIn: beside(p)) else { continue }
                 out[t] = d
                 p -= d
             }
-            p = observations[first].flatMap(face) ?? p
+            p = start
             for t in (first + 1)..<max(first + 1, n) {
                 if let d = motion.displacement(at: t, xIn: beside(p)) { out[t] = d; p += d }
                 if let c = observations[t].flatMap(face) { p = c }
