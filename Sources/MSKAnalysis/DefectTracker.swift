@@ -38,7 +38,7 @@ struct DefectTrack: Sendable {
                 p -= d
             }
             p = start
-            for t in (first + 1)..<max(first + 1, n) {
+            for t in stride(from: first + 1, to: n, by: 1) {
                 if let d = motion.displacement(at: t, xIn: beside(p)) { out[t] = d; p += d }
                 if let c = observations[t].flatMap(face) { p = c }
             }
