@@ -302,7 +302,7 @@ struct DefectFaceTests {
     /// A 300 x 200 muscle: belly speckle around grey 110 between two bright aponeuroses (rows 40-45
     /// and 150-155), posterior enhancement beneath x 130-169, and in the belly's rows (46-149)
     /// whatever `belly(x, y, noise)` draws there (nil: the belly's speckle).
-    static func drawn(seed: UInt64, belly: (Int, Int, Noise) -> Float?) -> FloatImage {
+    static func drawn(seed: UInt64, beneath: Float = 170, belly: (Int, Int, Noise) -> Float?) -> FloatImage {
         let noise = Noise(seed: seed)
         var p = [Float](repeating: 0, count: 300 * 200)
         for y in 0..<200 {
@@ -310,7 +310,7 @@ struct DefectFaceTests {
                 var v: Float = 110 + 40 * noise.next()
                 if (40...45).contains(y) || (150...155).contains(y) { v = 230 }
                 if y > 45, y < 150, let drawn = belly(x, y, noise) { v = drawn }
-                if y > 155, (130...169).contains(x) { v = 170 + 30 * noise.next() }
+                if y > 155, (130...169).contains(x) { v = beneath + 30 * noise.next() }
                 p[y * 300 + x] = v
             }
         }
@@ -440,6 +440,24 @@ struct DefectFaceTests {
         }
         let d = try Self.faces(image)
         #expect(d.touchesDeep && d.depthFraction >= 0.9, "depth fraction \(d.depthFraction)")
+    }
+
+    /// A 40 px gap at x 130-169 through the belly, filled with speckled echoes (grey 55 +- 20: fluid
+    /// score about 0.8, as speckled as the belly), the tissue beneath 1.3 times as bright as beside.
+    static func echoicFluidOverEnhancement() -> FloatImage {
+        drawn(seed: 31, beneath: 145) { x, _, noise in (130...169).contains(x) ? 55 + 40 * noise.next() : nil }
+    }
+
+    @Test("Echoes inside fluid up to a score of 0.85 are allowed over 1.3 times the enhancement, not under")
+    func echoicFluidOverEnhancement() throws {
+        let d = try Self.faces(Self.echoicFluidOverEnhancement())
+        #expect(abs(d.midRightX - d.midLeftX - 40) <= 4, "faces at \(d.midLeftX) and \(d.midRightX)")
+        // At the 1.5 of sessions before 13, the same region is turned down as not fluid.
+        var params = DefectDetector.Params()
+        params.strongEnhancement = 1.5
+        let strict = DefectDetector(params: params).detect(Self.echoicFluidOverEnhancement(), aponeuroses: Self.apo, spacing: Self.spacing)
+        #expect(strict.defect == nil, "taken for a defect: \(String(describing: strict.defect?.box))")
+        #expect(strict.rejected.contains { $0.reason.hasPrefix("hypoechoic region") && $0.reason.contains("not fluid") }, "\(strict.rejected.map(\.reason))")
     }
 
     @Test("A small dark patch reaching neither aponeurosis is not carried to one, even over a darker column")
