@@ -76,8 +76,8 @@ public struct DefectDetector: Sendable {
         /// With strong enhancement (fluid beyond doubt beneath), echoes inside (debris, reverberation)
         /// are allowed up to this score. 1.3 since session 13 (1.5 before): on the 13 real healthy
         /// development clips, none of the 478 hypoechoic regions turned down as not fluid with a
-        /// score up to 0.85 had enhancement over 1.0; randomised haematomas with echoes in their
-        /// lower part scored 0.79-0.81 with 1.41-1.45.
+        /// score up to 0.85 had enhancement over 1.0; a randomised development haematoma with
+        /// echoes in its lower part (`rand_539`, frames at rest) scored 0.79-0.81 with 1.41-1.45.
         public var strongEnhancement: Double = 1.3
         public var maxFluidScoreStrongEnhancement: Float = 0.85
         /// A haematoma: fluid score up to this (internal echoes up to about half the belly's level)

@@ -453,6 +453,7 @@ struct DefectFaceTests {
     func echoicFluidOverEnhancement() throws {
         let weak = DefectDetector().detect(Self.echoicFluidOverEnhancement(beneath: 135), aponeuroses: Self.apo, spacing: Self.spacing)
         #expect(weak.defect == nil, "taken for a defect over 1.23x enhancement: \(String(describing: weak.defect?.box))")
+        #expect(weak.rejected.contains { $0.reason.hasPrefix("hypoechoic region") && $0.reason.contains("not fluid") }, "\(weak.rejected.map(\.reason))")
         let d = try Self.faces(Self.echoicFluidOverEnhancement())
         #expect(abs(d.midRightX - d.midLeftX - 40) <= 4, "faces at \(d.midLeftX) and \(d.midRightX)")
         // At the 1.5 of sessions before 13, the same region is turned down as not fluid.
