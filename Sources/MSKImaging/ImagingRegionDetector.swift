@@ -81,6 +81,14 @@ public struct ImagingRegionDetector: Sendable {
         public var slantFraction: Double = 0.04
         /// Smallest region accepted, as a fraction of the frame's width and height.
         public var minimumSide: Double = 0.2
+        /// In a moving clip, the row extension crosses a band of rows that are image (a fifth of
+        /// their pixels textured or moving, as `rowFraction`) but flat in the mean image (nearly
+        /// black speckle: a hypoechoic layer under a low gain) when the band is at most this
+        /// fraction of the frame's height and beyond it the rows extend again for at least
+        /// `bridgeMinRunFraction` of the height. A canvas row (between the image and a text bar)
+        /// holds no such pixels and still stops the extension.
+        public var bridgeMaxFraction: Double = 0.15
+        public var bridgeMinRunFraction: Double = 0.1
         public init() {}
     }
 
@@ -323,8 +331,33 @@ public struct ImagingRegionDetector: Sendable {
             func extendable(_ y: Int) -> Bool {
                 max(rowFrac[y], unionFrac[y]) >= params.rowFraction && variation[y] >= params.rowFraction
             }
-            while rows.lowerBound > 0, extendable(rows.lowerBound - 1) { rows = (rows.lowerBound - 1)..<rows.upperBound }
-            while rows.upperBound < h, extendable(rows.upperBound) { rows = rows.lowerBound..<(rows.upperBound + 1) }
+            // A band that cannot be told from canvas, with image beyond it (moving clips only): the
+            // first row past the band when it may be crossed, else nil.
+            func bridged(from y: Int, step: Int) -> Int? {
+                guard live else { return nil }
+                let maxGap = Int(params.bridgeMaxFraction * Double(h)), minRun = max(1, Int(params.bridgeMinRunFraction * Double(h)))
+                var k = y, gap = 0
+                while k >= 0, k < h, !extendable(k) {
+                    guard gap < maxGap, max(rowFrac[k], unionFrac[k]) >= params.rowFraction else { return nil }
+                    k += step; gap += 1
+                }
+                guard gap > 0 else { return nil }
+                for j in 0..<minRun {
+                    let r = k + j * step
+                    guard r >= 0, r < h, extendable(r) else { return nil }
+                }
+                return k
+            }
+            while true {
+                while rows.lowerBound > 0, extendable(rows.lowerBound - 1) { rows = (rows.lowerBound - 1)..<rows.upperBound }
+                guard rows.lowerBound > 0, let beyond = bridged(from: rows.lowerBound - 1, step: -1) else { break }
+                rows = beyond..<rows.upperBound
+            }
+            while true {
+                while rows.upperBound < h, extendable(rows.upperBound) { rows = rows.lowerBound..<(rows.upperBound + 1) }
+                guard rows.upperBound < h, let beyond = bridged(from: rows.upperBound, step: 1) else { break }
+                rows = rows.lowerBound..<(beyond + 1)
+            }
             rect = PixelRect(x: cols.lowerBound, y: rows.lowerBound, width: cols.count, height: rows.count)
         }
         return rect

@@ -140,6 +140,22 @@ func maxEdgeError(_ a: PixelRect, _ b: PixelRect) -> Int {
         #expect(Double(found.inscribed.area) >= 0.85 * Double(largestArea), "\(label): inscribed \(found.inscribed)")
     }
 
+    /// A moving image with a band across its middle that is live but flat in the mean image (nearly
+    /// black speckle): the rows are extended across it and the whole image is found. With the
+    /// crossing switched off (`bridgeMaxFraction` 0) the band stops the extension and only one side
+    /// is found, so the case does exercise the rule.
+    @Test(arguments: [UInt64(3), UInt64(5), UInt64(12), UInt64(21)])
+    func aFlatBandInsideAMovingImageIsCrossed(seed: UInt64) throws {
+        let export = SyntheticExport(seed: seed, flatBand: true)
+        let found = try #require(ImagingRegionDetector().detectRegion(frames: export.grey, rgb: export.rgb))
+        #expect(maxEdgeError(found.bounds, export.bounds) <= 4, "seed \(seed): found \(found.bounds), truth \(export.bounds)")
+        var off = ImagingRegionDetector.Params()
+        off.bridgeMaxFraction = 0
+        let without = ImagingRegionDetector(params: off).detectRegion(frames: export.grey, rgb: export.rgb)
+        #expect(without.map { maxEdgeError($0.bounds, export.bounds) > 4 } ?? true,
+                "seed \(seed): without the crossing found \(String(describing: without?.bounds))")
+    }
+
     @Test func noRegionInAFlatOrTextOnlyFrame() {
         var rng = SeededRandom(seed: 99)
         var pixels = [UInt8](repeating: 40, count: 640 * 480)

@@ -68,15 +68,22 @@ struct SyntheticExport {
     /// Whether a depth ruler is drawn.
     var hasRuler = true
 
-    init(seed: UInt64, ruler: Bool = true) {
+    /// A band across the image's middle (a seventh of its height), nearly black: on every other row
+    /// each pixel lights up (grey 8) in exactly one of the six frames, the rows between stay black.
+    /// Live and textured, yet flat in the mean image and too sparse for the seed's dense cells, as
+    /// nearly black speckle under a low gain is. Forces a moving clip.
+    var flatBand = false
+
+    init(seed: UInt64, ruler: Bool = true, flatBand: Bool = false) {
         hasRuler = ruler
+        self.flatBand = flatBand
         var rng = SeededRandom(seed: seed)
         width = [480, 640, 800, 1024, 1148, 1280][rng.int(6)]
         height = Int(Double(width) * rng.uniform(0.56, 0.8))
         canvas = rng.uniform(0, 1) < 0.4 ? 0 : UInt8(rng.int(70) + 18)
         rulerLeft = rng.uniform(0, 1) < 0.5
         textAbove = rng.uniform(0, 1) < 0.5
-        moving = rng.uniform(0, 1) < 0.7
+        moving = rng.uniform(0, 1) < 0.7 || flatBand
         let r = rng.uniform(0, 1)
         fan = r < 0.7 ? .none : (r < 0.85 ? .parallelogram : .trapezoid)
         let iw = Int(Double(width) * rng.uniform(0.45, 0.7)), ih = Int(Double(height) * rng.uniform(0.6, 0.78))
@@ -179,6 +186,7 @@ struct SyntheticExport {
                         v += 140 * exp(-d * d / 18)
                     }
                     if abs(Double(y) - darkBand) < Double(ih) / 12 { v *= 0.25 }
+                    if flatBand, abs(Double(y) - 0.5 * Double(ih)) < Double(ih) / 14 { v = y % 2 == 0 && (x + y + f) % 6 == 0 ? 8 : 0 }
                     let g = UInt8(clamping: Int(v.rounded()))
                     let k = 3 * ((bounds.y + y) * w + bounds.x + x)
                     px[k] = g; px[k + 1] = g; px[k + 2] = g
