@@ -217,8 +217,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.strongFraction", aponeurosis.strongFraction), ("aponeurosis.maxThicknessFraction", aponeurosis.maxThicknessFraction),
             ("aponeurosis.maxInnerFraction", aponeurosis.maxInnerFraction), ("aponeurosis.pairScoreFraction", aponeurosis.pairScoreFraction),
             ("aponeurosis.minSeparationFraction", aponeurosis.minSeparationFraction), ("aponeurosis.skinFraction", aponeurosis.skinFraction),
-            ("aponeurosis.edgeFraction", aponeurosis.edgeFraction), ("aponeurosis.faintMinCoverage", aponeurosis.faintMinCoverage),
-            ("defect.maxFibreContinuity", defect.maxFibreContinuity),
+            ("aponeurosis.edgeFraction", aponeurosis.edgeFraction), ("defect.maxFibreContinuity", defect.maxFibreContinuity),
             ("defect.gapBandFraction", defect.gapBandFraction), ("defect.faceRefineFraction", defect.faceRefineFraction),
             ("defect.bandRatio", defect.bandRatio),
         ]

@@ -265,8 +265,7 @@ struct ClipFusion {
         }
 
         let evidence = Evidence(
-            n: n, muscleFrames: muscleFrames, followedFrames: records.filter { $0.observation.aponeuroses?.followed == true }.count,
-            faintFrames: records.filter { $0.observation.aponeuroses?.faint == true }.count, parameters: parameters,
+            n: n, muscleFrames: muscleFrames, followedFrames: records.filter { $0.observation.aponeuroses?.followed == true }.count, parameters: parameters,
             defect: series.map { s in
                 Evidence.Defect(frames: s.track.frameCount, presence: Double(s.track.frameCount) / Double(max(1, n)),
                                 openDepthFraction: openDepth ?? 0, openWindow: openWindow,

@@ -35,8 +35,6 @@ struct Evidence {
     var muscleFrames: Int
     /// Of those, frames where the aponeuroses were found by following the previous frame's.
     var followedFrames: Int = 0
-    /// Frames whose pair includes a band fainter than the strong ones (`AponeurosisPair.faint`).
-    var faintFrames: Int = 0
     var parameters: AnalysisParameters
     var defect: Defect?
     /// Other dark objects followed but not taken for the defect.
@@ -105,8 +103,7 @@ struct Evidence {
                                          muscleFrames, n, 100 * muscleShare, 100 * f.minMuscleFrameFraction)])
         }
         words.append(String(format: "muscle (both aponeuroses) found in %d of %d frames", muscleFrames, n)
-                     + (followedFrames > 0 ? " (in \(followedFrames) of them by following the previous frame's aponeuroses)" : "")
-                     + (faintFrames > 0 ? " (in \(faintFrames) of them with an aponeurosis fainter than \(Int((100 * parameters.aponeurosis.strongFraction).rounded()))% of the brightest band's contrast, taken because it crosses the image)" : ""))
+                     + (followedFrames > 0 ? " (in \(followedFrames) of them by following the previous frame's aponeuroses)" : ""))
         if let range = motionRangeMm {
             words.append(contractionSeen
                 ? "contraction seen in the tissue's motion: the belly moves up to \(length(range)) from its rest position; rest \(Self.ranges(restFrames)), peak \(Self.ranges(peakFrames))"

@@ -21,10 +21,6 @@ public struct AponeurosisPair: Sendable, Equatable {
     /// Whether the pair was found by following the previous frame's pair (`AponeurosisDetector.detect(_:spacing:following:)`)
     /// rather than from scratch.
     public var followed: Bool = false
-    /// Whether one of the two bands was fainter than `AponeurosisDetector.Params.strongFraction` of
-    /// the strongest band in the frame, taken because it crosses nearly the whole width
-    /// (`Params.faintMinCoverage`) and no pair was found otherwise.
-    public var faint: Bool = false
 
     public init(superficialCentre: Quadratic, superficialInner: Quadratic, deepCentre: Quadratic, deepInner: Quadratic,
                 bellyLevel: Float, superficialContrast: Float, deepContrast: Float, coverage: Double) {
@@ -99,10 +95,6 @@ public struct AponeurosisDetector: Sendable {
         /// least half the bands whose rows lie within this mean distance (mm) of that pair's band
         /// centre line is taken for the same aponeurosis, however faint beside the strongest band.
         public var followMm: Double = 2.0
-        /// When no pair is found among the strong paths (nor by following), paths crossing at least
-        /// this fraction of the bands, however faint beside the strongest (a deep aponeurosis under
-        /// a bright superficial one, or fading with depth), are candidates under the same pair rules.
-        public var faintMinCoverage: Double = 0.8
         public init() {}
     }
 
@@ -118,9 +110,7 @@ public struct AponeurosisDetector: Sendable {
     /// scratch (the strong paths, `choosePair`); only when that fails are the two paths lying
     /// within `Params.followMm` of the previous pair's centre lines taken (a deep aponeurosis under
     /// a third of the superficial one's contrast is not a strong path, yet it is the same band the
-    /// frame before showed). The result then has `followed` set. When that fails too, paths crossing
-    /// nearly the whole width (`Params.faintMinCoverage`) are candidates however faint beside the
-    /// strongest band; the result then has `faint` set.
+    /// frame before showed). The result then has `followed` set.
     public func detect(_ image: FloatImage, spacing: Spacing, following previous: AponeurosisPair? = nil) -> AponeurosisPair? {
         let w = image.width, h = image.height
         let bandW = min(max(4, spacing.px(x: params.bandWidthMm)), max(4, w / 6))
@@ -170,14 +160,6 @@ public struct AponeurosisDetector: Sendable {
             chosen = followPair(long, previous: previous, centres: centres, spacing: spacing)
             followed = chosen != nil
         }
-        var faint = false
-        if chosen == nil {
-            let crossing = paths.filter { $0.coverage >= params.faintMinCoverage && $0.contrast > 0 }.sorted { $0.meanY < $1.meanY }
-            if crossing.count >= 2, crossing.count > strong.filter({ $0.coverage >= params.faintMinCoverage }).count {
-                chosen = choosePair(strong: crossing, long: long, spacing: spacing, height: h, bandStep: bands > 1 ? centres[1] - centres[0] : 1)
-                faint = chosen != nil
-            }
-        }
         guard let (upper, lower) = chosen else { return nil }
 
         // Belly level: median of band profiles between the two paths (away from the bands).
@@ -219,7 +201,6 @@ public struct AponeurosisDetector: Sendable {
                                    deepContrast: Stats.quantile(deepContrast, 0.5) ?? 0,
                                    coverage: Double(both) / Double(bands))
         pair.followed = followed
-        pair.faint = faint
         return pair
     }
 
