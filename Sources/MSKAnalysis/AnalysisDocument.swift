@@ -61,10 +61,46 @@ public indirect enum JSONValue: Sendable, Equatable {
     static func format(_ x: Double, decimals: Int) -> String {
         guard x.isFinite else { return "null" }
         if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+        if let fast = fastFormat(x, decimals: decimals) { return fast }
         var s = String(format: "%.\(decimals)f", x)
         while s.hasSuffix("0") { s.removeLast() }
         if s.hasSuffix(".") { s.removeLast() }
         return s == "-0" ? "0" : s
+    }
+
+    /// The same text as `String(format: "%.Nf")` with trailing zeros dropped, without Foundation's
+    /// formatter (a per-frame cost: every frame record holds a dozen numbers). x·10^N is rounded in
+    /// binary; where its fraction lies near a half (within 1e-6, or the product's own rounding
+    /// error if larger) that rounding could tip it, and nil hands the value to the exact
+    /// formatter. Nil also beyond 1e9, or outside 1-9 decimals.
+    static func fastFormat(_ x: Double, decimals: Int) -> String? {
+        guard decimals >= 1, decimals <= 9, abs(x) < 1e9 else { return nil }
+        var p = 1.0
+        for _ in 0..<decimals { p *= 10 }
+        let scaled = abs(x) * p
+        let fraction = scaled - scaled.rounded(.down)
+        guard abs(fraction - 0.5) > 1e-6 + scaled * 1e-15 else { return nil }
+        var n = Int64(scaled.rounded())
+        if n == 0 { return "0" }
+        var digits: [UInt8] = []
+        var place = 0
+        var started = false
+        // Fraction digits from the last, dropping trailing zeros.
+        while place < decimals {
+            let d = UInt8(n % 10)
+            n /= 10
+            place += 1
+            if d == 0 && !started { continue }
+            started = true
+            digits.append(48 + d)
+        }
+        if started { digits.append(46) }
+        repeat {
+            digits.append(48 + UInt8(n % 10))
+            n /= 10
+        } while n > 0
+        if x < 0 { digits.append(45) }
+        return String(decoding: digits.reversed(), as: UTF8.self)
     }
 
     static func quote(_ s: String) -> String {

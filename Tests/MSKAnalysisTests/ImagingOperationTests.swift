@@ -201,6 +201,41 @@ import Testing
         let v: JSONValue = .object([("a", .number(1)), ("b", .number(0.125)), ("c", .string("q\"\n")), ("d", .null), ("e", .number(.nan))])
         #expect(v.serialized() == #"{"a":1,"b":0.125,"c":"q\"\n","d":null,"e":null}"#)
     }
+
+    /// Numbers are written without Foundation's formatter in the common case; the text must be
+    /// exactly what `%.Nf` gives with trailing zeros dropped (and "-0" as "0"), for values of every
+    /// magnitude and sign, and for values on or next to a rounding half (there the exact formatter
+    /// is used).
+    @Test(arguments: [1, 2, 4, 6])
+    func numbersAreWrittenAsPrintfWrites(decimals: Int) {
+        func reference(_ x: Double) -> String {
+            if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+            var s = String(format: "%.\(decimals)f", x)
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+            return s == "-0" ? "0" : s
+        }
+        var state: UInt64 = 77
+        func unit() -> Double { state = state &* 6364136223846793005 &+ 1442695040888963407; return Double(state >> 11) / Double(1 << 53) }
+        var values: [Double] = [0.00004, -0.00004, 0.00005, -0.00005, 0.125, 2.5, -2.5, 1e-9, 123456789.98765, 999999999.5, 1e12 + 0.3]
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        for k in 0..<2000 {
+            // Around halves of the last decimal: exactly on, and a few ulps either side.
+            let half = (Double(k) + 0.5) / scale
+            values += [half, half.nextUp, half.nextDown, -half]
+        }
+        for _ in 0..<20_000 {
+            let magnitude = pow(10, 8 * unit() - 4)
+            values.append((unit() - 0.5) * 2 * magnitude)
+        }
+        var mismatches: [String] = []
+        for x in values {
+            let written = JSONValue.number(x).serialized(decimals: decimals), expected = reference(x)
+            if written != expected && mismatches.count < 5 { mismatches.append("\(x): \(written) vs \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+    }
 }
 
 @Suite struct FileDigestTests {
