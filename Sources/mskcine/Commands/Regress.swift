@@ -172,6 +172,10 @@ enum RegressText {
         lines.append(row("all (\(clips.count) clips)", found: found, of: labelled, errors: pooledErrors, observers: pooledObs, relative: relative))
         let units = Set(clips.compactMap(\.geometry.thicknessUnit)).sorted().joined(separator: ", ")
         lines.append("thickness in \(units.isEmpty ? "-" : units), by each labels file's thicknessRule; found = labelled frames where the engine reports both inner edges")
+        // "<=3%" is over the frames found; the target counts every labelled frame (one not found is not within 3 %).
+        let within = relative.filter { $0 <= 0.03 }.count
+        lines.append(String(format: "within 3%% of the labelled thickness: %d of %d labelled frames (%.0f%%; a frame where the muscle is not found counts as outside)",
+                            within, labelled, labelled > 0 ? 100 * Double(within) / Double(labelled) : 0))
         if let e = pooledErrors["superficialEdgeRowPx"], let d = pooledErrors["deepEdgeRowPx"] {
             lines.append("edge rows at the rule's column (px): superficial \(mae(e)) | \(observers(pooledObs["superficialEdgeRowPx"])); deep \(mae(d)) | \(observers(pooledObs["deepEdgeRowPx"]))")
         }
