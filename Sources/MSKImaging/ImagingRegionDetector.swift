@@ -331,8 +331,10 @@ public struct ImagingRegionDetector: Sendable {
             func extendable(_ y: Int) -> Bool {
                 max(rowFrac[y], unionFrac[y]) >= params.rowFraction && variation[y] >= params.rowFraction
             }
-            // A band that cannot be told from canvas, with image beyond it (moving clips only): the
-            // first row past the band when it may be crossed, else nil.
+            // A band of rows that are image but fail the "varies along itself" test (flat in the
+            // mean image), with rows beyond it that extend again (moving clips only): the first row
+            // past the band when it may be crossed, else nil. A row with too few image pixels
+            // (canvas) ends the band uncrossed.
             func bridged(from y: Int, step: Int) -> Int? {
                 guard live else { return nil }
                 let maxGap = Int(params.bridgeMaxFraction * Double(h)), minRun = max(1, Int(params.bridgeMinRunFraction * Double(h)))
