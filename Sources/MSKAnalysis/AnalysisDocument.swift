@@ -82,25 +82,28 @@ public indirect enum JSONValue: Sendable, Equatable {
         guard abs(fraction - 0.5) > 1e-6 + scaled * 1e-15 else { return nil }
         var n = Int64(scaled.rounded())
         if n == 0 { return "0" }
-        var digits: [UInt8] = []
-        var place = 0
-        var started = false
-        // Fraction digits from the last, dropping trailing zeros.
-        while place < decimals {
-            let d = UInt8(n % 10)
-            n /= 10
-            place += 1
-            if d == 0 && !started { continue }
-            started = true
-            digits.append(48 + d)
+        // Written backwards into a stack buffer (sign, 10 integer digits, point, 9 decimals fit):
+        // no allocation but the string itself, which holds up to 15 bytes inline.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            var at = buffer.count
+            func put(_ c: UInt8) { at -= 1; buffer[at] = c }
+            var fraction = false
+            for _ in 0..<decimals {
+                let d = UInt8(n % 10)
+                n /= 10
+                // Trailing zeros of the decimals are dropped.
+                if d == 0 && !fraction { continue }
+                fraction = true
+                put(48 + d)
+            }
+            if fraction { put(46) }
+            repeat {
+                put(48 + UInt8(n % 10))
+                n /= 10
+            } while n > 0
+            if x < 0 { put(45) }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[at...]), as: UTF8.self)
         }
-        if started { digits.append(46) }
-        repeat {
-            digits.append(48 + UInt8(n % 10))
-            n /= 10
-        } while n > 0
-        if x < 0 { digits.append(45) }
-        return String(decoding: digits.reversed(), as: UTF8.self)
     }
 
     static func quote(_ s: String) -> String {

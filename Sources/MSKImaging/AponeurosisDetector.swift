@@ -395,19 +395,16 @@ public struct AponeurosisDetector: Sendable {
                     // Interior outputs eight at a time: each lane makes exactly the scalar sum (same
                     // products, same order), the lanes only run side by side.
                     var i0 = r
-                    if n > 2 * r + 8 {
-                        let base = src.baseAddress!
-                        while i0 + 8 <= n - r {
-                            var acc = SIMD8<Float>(repeating: 0)
-                            var p = UnsafeRawPointer(base + (i0 - r))
-                            for k in 0...(2 * r) {
-                                acc += SIMD8<Float>(repeating: ker[k]) * p.loadUnaligned(as: SIMD8<Float>.self)
-                                p += MemoryLayout<Float>.stride
-                            }
-                            let q = acc / SIMD8<Float>(repeating: total)
-                            for j in 0..<8 { out[i0 + j] = q[j] }
-                            i0 += 8
+                    while i0 + 8 <= n - r, let base = src.baseAddress {
+                        var acc = SIMD8<Float>(repeating: 0)
+                        var p = UnsafeRawPointer(base + (i0 - r))
+                        for k in 0...(2 * r) {
+                            acc += SIMD8<Float>(repeating: ker[k]) * p.loadUnaligned(as: SIMD8<Float>.self)
+                            p += MemoryLayout<Float>.stride
                         }
+                        let q = acc / SIMD8<Float>(repeating: total)
+                        for j in 0..<8 { out[i0 + j] = q[j] }
+                        i0 += 8
                     }
                     for i in 0..<n {
                         if i >= r && i < i0 { continue }

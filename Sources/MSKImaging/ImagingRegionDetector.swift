@@ -335,15 +335,14 @@ public struct ImagingRegionDetector: Sendable {
             // mean image), with rows beyond it that extend again (moving clips only): the first row
             // past the band when it may be crossed, else nil. A row with too few image pixels
             // (canvas) ends the band uncrossed.
+            let maxGap = Int(params.bridgeMaxFraction * Double(h)), minRun = max(1, Int(params.bridgeMinRunFraction * Double(h)))
             func bridged(from y: Int, step: Int) -> Int? {
                 guard live else { return nil }
-                let maxGap = Int(params.bridgeMaxFraction * Double(h)), minRun = max(1, Int(params.bridgeMinRunFraction * Double(h)))
                 var k = y, gap = 0
                 while k >= 0, k < h, !extendable(k) {
                     guard gap < maxGap, max(rowFrac[k], unionFrac[k]) >= params.rowFraction else { return nil }
                     k += step; gap += 1
                 }
-                guard gap > 0 else { return nil }
                 for j in 0..<minRun {
                     let r = k + j * step
                     guard r >= 0, r < h, extendable(r) else { return nil }
