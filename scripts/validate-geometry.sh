@@ -9,6 +9,7 @@
 #
 # Usage: scripts/validate-geometry.sh [MSKCINE] [DATA]   (defaults: .build/release/mskcine, ../shared/data)
 #        HALF=dev|held|all to run one half only (default: both, then all).
+#        PARAMETERS=FILE.json to run with analysis parameters overridden (`regress --parameters`).
 # Needs ../shared/data (not in this repository); says so and exits 0 when it is absent.
 set -u
 BIN=${1:-.build/release/mskcine}
@@ -43,7 +44,7 @@ start=$(date +%s)
 for half in $HALVES; do
   for set in tt1 tt3 tt4 stills; do
     echo "=== $set, $half half ($(ls "$tmp/$set-$half"/*.labels.json | wc -l) files: $(cd "$tmp/$set-$half" && ls *.labels.json | sed 's/.labels.json//' | tr '\n' ' '))"
-    "$BIN" regress "$tmp/$set-$half" --thresholds "$tmp/none.json" 2>/dev/null | sed -n '/^geometry against/,$p' | grep -v '^thresholds\|^regress:'
+    "$BIN" regress "$tmp/$set-$half" --thresholds "$tmp/none.json" ${PARAMETERS:+--parameters "$PARAMETERS"} 2>/dev/null | sed -n '/^geometry against/,$p' | grep -v '^thresholds\|^regress:'
   done
 done
 echo "validate-geometry: $(( $(date +%s) - start )) s"

@@ -129,6 +129,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
     /// contrast, the pair rule, the inner-edge level, following the previous frame's pair).
     public var aponeurosis = AponeurosisDetector.Params()
     public var defect = DefectDetector.Params()
+    /// The fascicle orientation estimator (`FascicleEstimator.Params`: cell size, high-pass, the
+    /// belly band used, the angle search and the mirror subtraction).
+    public var fascicle = FascicleEstimator.Params()
     public var field = TissueFieldTracker.Params()
     public var fusion = Fusion()
     public var contraction = Contraction()
@@ -204,6 +207,8 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.followMm", aponeurosis.followMm), ("aponeurosis.compression.dynamicRangeDb", aponeurosis.compression.dynamicRangeDb),
             ("defect.minStriationF", defect.minStriationF), ("defect.minInterruptedEnhancement", defect.minInterruptedEnhancement), ("defect.fibreContinuity.cellMm", defect.fibreContinuity.cellMm),
             ("defect.fibreContinuity.highPassMm", defect.fibreContinuity.highPassMm), ("defect.fibreContinuity.gapMm", defect.fibreContinuity.gapMm),
+            ("fascicle.cellMm", fascicle.cellMm), ("fascicle.highPassMm", fascicle.highPassMm), ("fascicle.maxAngleDeg", fascicle.maxAngleDeg),
+            ("fascicle.coarseStepDeg", fascicle.coarseStepDeg), ("fascicle.fineStepDeg", fascicle.fineStepDeg),
             ("defect.bandFlankGapMm", defect.bandFlankGapMm), ("defect.bandRowHalfMm", defect.bandRowHalfMm), ("defect.bandBridgeMm", defect.bandBridgeMm),
         ]
         for (name, v) in positives where !(v.isFinite && v > 0 && v < 1000) {
@@ -219,7 +224,8 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.minSeparationFraction", aponeurosis.minSeparationFraction), ("aponeurosis.skinFraction", aponeurosis.skinFraction),
             ("aponeurosis.edgeFraction", aponeurosis.edgeFraction), ("defect.maxFibreContinuity", defect.maxFibreContinuity),
             ("defect.gapBandFraction", defect.gapBandFraction), ("defect.faceRefineFraction", defect.faceRefineFraction),
-            ("defect.bandRatio", defect.bandRatio),
+            ("defect.bandRatio", defect.bandRatio), ("fascicle.bellyFraction", fascicle.bellyFraction),
+            ("fascicle.bandCentre", fascicle.bandCentre),
         ]
         for (name, v) in fractions where !(v.isFinite && v >= 0 && v <= 1) {
             return "'\(name)' must lie in 0...1, not \(v)"
@@ -228,6 +234,14 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
                           ("defect.fibreContinuity.edgeMarginFraction", defect.fibreContinuity.edgeMarginFraction)] where !(v.isFinite && v >= 0 && v < 0.5) {
             return "'\(name)' must lie in 0...0.5 (a share left out at each side), not \(v)"
         }
+        if !(fascicle.mirrorWeight.isFinite && fascicle.mirrorWeight >= 0 && fascicle.mirrorWeight <= 10) {
+            return "'fascicle.mirrorWeight' must lie in 0...10, not \(fascicle.mirrorWeight)"
+        }
+        if !(fascicle.bellyFraction > 0) { return "'fascicle.bellyFraction' must be above 0 (some of the belly is needed)" }
+        if !(fascicle.minPennationDeg.isFinite && fascicle.minPennationDeg >= 0 && fascicle.minPennationDeg < fascicle.maxAngleDeg) {
+            return "'fascicle.minPennationDeg' must be 0 or more and under 'fascicle.maxAngleDeg', not \(fascicle.minPennationDeg)"
+        }
+        if fascicle.maxAngleDeg >= 89 { return "'fascicle.maxAngleDeg' must be under 89 degrees, not \(fascicle.maxAngleDeg)" }
         if windows.restMaxContraction >= windows.peakMinContraction { return "'windows.restMaxContraction' must be below 'windows.peakMinContraction'" }
         if !(field.outlierThreshold.isFinite && field.outlierThreshold >= 0 && field.outlierThreshold < 1000) {
             return "'field.outlierThreshold' must be 0 (no test) or a positive number under 1000, not \(field.outlierThreshold)"
@@ -243,7 +257,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         }
         if field.rowFractions.isEmpty || field.rowFractions.contains(where: { !($0 > 0 && $0 < 1) }) { return "'field.rowFractions' must be fractions strictly between 0 and 1" }
         let counts: [(String, Int)] = [("region.bufferedFrames", region.bufferedFrames), ("field.maxColumns", field.maxColumns),
-                                       ("findings.minFrames", findings.minFrames), ("fusion.reacquireAfterFrames", fusion.reacquireAfterFrames),
+                                       ("findings.minFrames", findings.minFrames), ("fascicle.minCells", fascicle.minCells), ("fusion.reacquireAfterFrames", fusion.reacquireAfterFrames),
                                        ("defect.maxCandidates", defect.maxCandidates), ("defect.fibreContinuity.minCells", defect.fibreContinuity.minCells),
                                        ("defect.fibreContinuity.minCellsAcross", defect.fibreContinuity.minCellsAcross)]
         for (name, v) in counts where !(1...100_000).contains(v) { return "'\(name)' must be a whole number from 1 to 100000, not \(v)" }

@@ -164,7 +164,7 @@ public final class ClipAnalyzer {
             spacing = Spacing(mmPerPixelX: mm, mmPerPixelY: mm)
         }
         analyzer = FrameAnalyzer(spacing: spacing, calibrated: calibrated, defectParams: options.parameters.defect,
-                                 aponeurosisParams: options.parameters.aponeurosis)
+                                 aponeurosisParams: options.parameters.aponeurosis, fascicleParams: options.parameters.fascicle)
         let buffered = pending
         pending = []
         for frame in buffered { process(frame) }

@@ -34,10 +34,12 @@ public struct FrameAnalyzer: Sendable {
     /// `calibrated: false` when `spacing` is only the working scale of an uncalibrated clip:
     /// sizes the detectors report to the user are then in pixels.
     public init(spacing: Spacing, calibrated: Bool = true, defectParams: DefectDetector.Params = DefectDetector.Params(),
-                aponeurosisParams: AponeurosisDetector.Params = AponeurosisDetector.Params()) {
+                aponeurosisParams: AponeurosisDetector.Params = AponeurosisDetector.Params(),
+                fascicleParams: FascicleEstimator.Params = FascicleEstimator.Params()) {
         self.spacing = spacing
         defectDetector.params = defectParams
         aponeurosisDetector.params = aponeurosisParams
+        fascicleEstimator.params = fascicleParams
         if !calibrated { defectDetector.params.reportPixelsAtMmPerPixel = spacing.mmPerPixelX }
     }
 

@@ -61,13 +61,18 @@ public struct FascicleEstimate: Sendable, Equatable {
 /// Cost: one pass over the band for the cells, then one pass over the cells per angle (about 60
 /// angles); at 640x480 with 0.3 mm cells that is a few hundred thousand additions per frame.
 public struct FascicleEstimator: Sendable {
-    public struct Params: Sendable {
+    public struct Params: Sendable, Codable, Equatable {
         /// Cell size for the block means (mm, on the working spacing).
         public var cellMm: Double = 0.3
         /// Radius of the local mean removed from the cells (mm).
         public var highPassMm: Double = 1.5
         /// Middle fraction of the local thickness used.
         public var bellyFraction: Double = 0.8
+        /// Where that fraction is centred, as a share of the local thickness from the superficial
+        /// inner edge (0.5: the middle of the belly).
+        public var bandCentre: Double = 0.5
+        /// Weight of the mirror image's F ratio subtracted from an angle's (step 5 of the method; 0: none).
+        public var mirrorWeight: Double = 1
         /// Search range of fascicle angles (degrees, either sign).
         public var maxAngleDeg: Double = 70
         /// Angles this close to the aponeuroses' mean direction are not searched (degrees).
@@ -128,13 +133,14 @@ public struct FascicleEstimator: Sendable {
         let local = Filters.boxMean(FloatImage(width: gw, height: rows, pixels: cells), radiusX: r, radiusY: r)
         // Belly cells (cell coordinates relative to the band) and their values.
         var xs: [Float] = [], ys: [Float] = [], vs: [Float] = []
-        let margin = (1 - params.bellyFraction) / 2
+        let half = params.bellyFraction / 2
+        let loShare = max(0, params.bandCentre - half), hiShare = min(1, params.bandCentre + half)
         for gx in 0..<gw {
             let x = (Double(gx) + 0.5) * Double(cell)
             let s = apo.superficialInner.y(x), d = apo.deepInner.y(x)
             let t = d - s
             guard t > 0 else { continue }
-            let lo = s + margin * t, hi = d - margin * t
+            let lo = s + loShare * t, hi = s + hiShare * t
             for gy in 0..<rows {
                 let y = (Double(gy0 + gy) + 0.5) * Double(cell)
                 guard y >= lo, y <= hi else { continue }
@@ -169,14 +175,14 @@ public struct FascicleEstimator: Sendable {
         for k in -reach...reach {
             let deg = apoPixelDeg + Double(k) * step
             guard abs(deg) <= params.maxAngleDeg, abs(Double(k) * step) >= params.minPennationDeg, let f = coarse[k + reach] else { continue }
-            let score = f - (coarse[reach - k] ?? 0)
+            let score = f - params.mirrorWeight * (coarse[reach - k] ?? 0)
             if score > best.score { best = (deg, f, score) }
         }
         guard best.f > 1, best.score > 0 else { return nil }
         func score(_ deg: Double) -> (f: Double, score: Double) {
             if abs(deg - apoPixelDeg) < params.minPennationDeg { return (0, 0) }
             let f = fRatio(deg), mirror = 2 * apoPixelDeg - deg
-            return (f, abs(mirror) < 89 ? f - fRatio(mirror) : f)
+            return (f, abs(mirror) < 89 && params.mirrorWeight != 0 ? f - params.mirrorWeight * fRatio(mirror) : f)
         }
         var fine: [(Double, Double)] = []
         for deg in stride(from: best.deg - step, through: best.deg + step, by: params.fineStepDeg) {

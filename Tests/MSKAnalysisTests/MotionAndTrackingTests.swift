@@ -236,6 +236,14 @@ struct AnalysisParametersTests {
         #expect(analyzer.aponeurosisDetector.params.followMm == 3.5)
     }
 
+    @Test("The fascicle estimator's values are overridable and reach the estimator")
+    func fascicle() throws {
+        let p = try AnalysisParameters.overriding(with: Data(#"{"fascicle": {"highPassMm": 0.9, "mirrorWeight": 0}}"#.utf8), source: "p.json")
+        #expect(p.fascicle.highPassMm == 0.9 && p.fascicle.mirrorWeight == 0 && p.fascicle.cellMm == FascicleEstimator.Params().cellMm)
+        let analyzer = FrameAnalyzer(spacing: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1), fascicleParams: p.fascicle)
+        #expect(analyzer.fascicleEstimator.params == p.fascicle)
+    }
+
     @Test("Unknown keys, wrong types and unusable values are refused with the file's name and the key", arguments: [
         (#"{"findings": {"retractionMM": 2}}"#, "findings.retractionMM"),
         (#"{"findings": 3}"#, "'findings' must be an object"),
@@ -257,6 +265,13 @@ struct AnalysisParametersTests {
         (#"{"defect": {"bandRatio": 1.5}}"#, "defect.bandRatio"),
         (#"{"defect": {"bandBridgeMm": 0}}"#, "defect.bandBridgeMm"),
         (#"{"defect": {"bandMaxTiltDeg": 90}}"#, "defect.bandMaxTiltDeg"),
+        (#"{"fascicle": {"highPassMm": 0}}"#, "fascicle.highPassMm"),
+        (#"{"fascicle": {"bellyFraction": 0}}"#, "fascicle.bellyFraction"),
+        (#"{"fascicle": {"bandCentre": 1.5}}"#, "fascicle.bandCentre"),
+        (#"{"fascicle": {"mirrorWeight": -1}}"#, "fascicle.mirrorWeight"),
+        (#"{"fascicle": {"maxAngleDeg": 90}}"#, "fascicle.maxAngleDeg"),
+        (#"{"fascicle": {"minPennationDeg": 80}}"#, "fascicle.minPennationDeg"),
+        (#"{"fascicle": {"minCells": 0}}"#, "fascicle.minCells"),
         (#"[1, 2]"#, "JSON object"),
         ("not json", "not JSON"),
     ])
@@ -273,7 +288,7 @@ struct AnalysisParametersTests {
     func recorded() {
         guard case .object(let top) = AnalysisParameters().documentValue else { Issue.record("not an object"); return }
         let keys = top.map(\.0)
-        #expect(keys.contains("findings") && keys.contains("field") && keys.contains("defect") && keys.contains("windows") && keys.contains("aponeurosis"))
+        #expect(keys.contains("findings") && keys.contains("field") && keys.contains("defect") && keys.contains("windows") && keys.contains("aponeurosis") && keys.contains("fascicle"))
     }
 
     @Test("The recorded parameters, fed back as an override file, are the same parameters (switches stay booleans)")

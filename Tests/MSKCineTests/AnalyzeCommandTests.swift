@@ -99,5 +99,19 @@ struct AnalyzeCommandTests {
         let strict = try Binary.run(binary, ["regress", dir.path, "--max-gap-mae", "0.0001"])
         #expect(strict.status == 1)
         #expect(strict.stderr.contains("gap width MAE"))
+
+        // regress --parameters: the override reaches every clip's analysis (a clip this short for
+        // R1 is indeterminate, so the tear is missed and the sensitivity threshold fails) ...
+        let over = dir.appendingPathComponent("over.json")
+        try Data(#"{"findings": {"minFrames": 100000}}"#.utf8).write(to: over)
+        let overridden = try Binary.run(binary, ["regress", dir.path, "--parameters", over.path])
+        #expect(overridden.status == 1, "\(overridden.stderr)")
+        #expect(overridden.stderr.contains("sensitivity"), "\(overridden.stderr)")
+        // ... and an unusable file is bad usage, said in one line naming the file and the key.
+        let wrong = dir.appendingPathComponent("wrong.json")
+        try Data(#"{"fascicle": {"highPassMm": -1}}"#.utf8).write(to: wrong)
+        let refused = try Binary.run(binary, ["regress", dir.path, "--parameters", wrong.path])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("wrong.json") && refused.stderr.contains("fascicle.highPassMm"), "\(refused.stderr)")
     }
 }

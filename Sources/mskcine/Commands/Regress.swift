@@ -28,6 +28,8 @@ extension MSKCine {
         @Option(help: "Smallest specificity for full-thickness tears allowed (0-1).") var minSpecificity: Double?
 
         @OptionGroup var depth: DepthOption
+        @Option(help: ArgumentHelp("Override analysis parameters from a JSON file, for every clip (any subset of the result document's \"parameters\").", valueName: "FILE.json"))
+        var parameters: String?
 
         func run() throws {
             FFmpegLogging.setVerbose(false)
@@ -48,12 +50,14 @@ extension MSKCine {
             limits.minSensitivity = minSensitivity ?? limits.minSensitivity
             limits.minSpecificity = minSpecificity ?? limits.minSpecificity
 
+            let overrides = try parameters.map(CLIParsing.parameters)
             var report = RegressionReport(clips: [], failures: [])
             print(RegressText.header)
             for file in files {
                 do {
                     var options = AnalysisOptions()
                     options.depthMm = depth.depthMm
+                    if let overrides { options.parameters = overrides }
                     let (row, _) = try Regression.run(labels: file, options: options)
                     report.clips.append(row)
                     print(RegressText.row(row))
