@@ -19,7 +19,9 @@ public struct FibreContinuity: Sendable, Equatable {
     public var ratio: Double { (insideF - 1) / max(besideF - 1, 1e-6) }
 
     public struct Params: Sendable, Codable, Equatable {
-        /// Cell size (mm) and high-pass radius (mm), as the fascicle estimator's.
+        /// Cell size (mm) and high-pass radius (mm). The fascicle estimator's own high-pass is 0.6 mm
+        /// since session 15; this test keeps 1.5 mm, the radius its thresholds (`DefectDetector.Params`
+        /// `minStriationF`, `maxFibreContinuity`) were measured with.
         public var cellMm: Double = 0.3
         public var highPassMm: Double = 1.5
         /// Share of the region's width left out at each face.
