@@ -84,6 +84,10 @@ def labelled_table(title, key, rows, results):
     print(f"{'clip':52} {'truth':8} {'call':8} {'gapMAE':>7} {'widenErr':>8} {'contr r':>7}")
     confusion = {}
     gap_errors, widen_errors, rs = [], [], []
+    # Muscle thickness (issue 12: simulated thickness MAE, and no clip where the muscle is not
+    # found), where the labels carry it: every labelled frame, a frame without the engine's
+    # thickness counting as not found.
+    thick_errors, thick_frames, thick_missing, not_found = [], 0, 0, []
     for name, clip, mm in rows:
         lab = labels_for(clip)
         if lab is None:
@@ -97,6 +101,19 @@ def labelled_table(title, key, rows, results):
             est = {f["index"]: f for f in doc.get("frames", [])}
             errs, ca, cb = [], [], []
             rest, peak = [], []
+            labelled_thickness = [f for f in lab.get("frames") or [] if f.get("muscleThicknessMm") is not None]
+            found_any = False
+            for f in labelled_thickness:
+                thick_frames += 1
+                e = est.get(f["index"])
+                t = e.get("muscleThicknessMm") if e and e.get("muscleDetected", True) else None
+                if t is None:
+                    thick_missing += 1
+                else:
+                    found_any = True
+                    thick_errors.append(t - f["muscleThicknessMm"])
+            if labelled_thickness and not found_any:
+                not_found.append(name)
             for f in lab.get("frames") or []:
                 e = est.get(f["index"])
                 if e is None:
@@ -129,6 +146,11 @@ def labelled_table(title, key, rows, results):
             if r is not None:
                 rs.append(r)
         print(f"{name[:52]:52} {SHORT.get(truth, truth):8} {SHORT.get(call, call):8} {fmt(gm):>7} {fmt(we):>8} {fmt(r):>7}")
+        if doc is None and lab.get("frames") and any(f.get("muscleThicknessMm") is not None for f in lab["frames"]):
+            n_lab = sum(1 for f in lab["frames"] if f.get("muscleThicknessMm") is not None)
+            thick_frames += n_lab
+            thick_missing += n_lab
+            not_found.append(name)
     n_tear = sum(v for (t, _), v in confusion.items() if t == TEAR)
     tp = confusion.get((TEAR, TEAR), 0)
     n_non = sum(v for (t, _), v in confusion.items() if t != TEAR)
@@ -153,6 +175,12 @@ def labelled_table(title, key, rows, results):
     print(f"gap width MAE {fmt(gmae)} mm over {len(gap_errors)} frames of tear clips; "
           f"widening error MAE {fmt(wmae)} mm (mean {fmt(wbias)}) over {len(widen_errors)} full tears")
     print(f"contraction r: mean {fmt(sum(rs) / len(rs) if rs else None)}, min {fmt(min(rs) if rs else None)} over {len(rs)} clips")
+    if thick_frames:
+        tmae = sum(abs(x) for x in thick_errors) / len(thick_errors) if thick_errors else None
+        tbias = sum(thick_errors) / len(thick_errors) if thick_errors else None
+        print(f"muscle thickness MAE {fmt(tmae)} mm (bias {fmt(tbias)}) over {len(thick_errors)} frames where found; "
+              f"not found in {thick_missing} of {thick_frames} labelled frames; clips where the muscle is never found: "
+              f"{len(not_found)}" + (f" ({', '.join(not_found)})" if not_found else ""))
 
 
 def main():
