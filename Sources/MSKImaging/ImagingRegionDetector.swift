@@ -76,6 +76,9 @@ public struct ImagingRegionDetector: Sendable {
         public var rowFraction: Double = 0.2
         /// Mean grey level at or below which a pixel counts as black margin when trimming the edges.
         public var blackLevel: Float = 12
+        /// Deepest nearly black strip dropped from a side after a sharp step down (`paddingDropped`:
+        /// the rest of a video codec's 16-pixel block; 0: none).
+        public var maxPaddingPx: Int = 16
         /// A side is slanted (a fan) when its extent moves by more than this fraction of the width
         /// (and at least 8 pixels) along a straight line from top to bottom.
         public var slantFraction: Double = 0.04
@@ -397,6 +400,48 @@ public struct ImagingRegionDetector: Sendable {
         while k < 3, r.height > 16, image(row: r.y) < params.fraction { r.y += 1; r.height -= 1; k += 1 }
         k = 0
         while k < 3, r.height > 16, image(row: r.maxY - 1) < params.rowFraction { r.height -= 1; k += 1 }
+        return paddingDropped(r, meanGrey: m, width: w)
+    }
+
+    /// `rect` without a nearly black strip, at most `params.maxPaddingPx` deep, that ends it on a side
+    /// after a sharp step down from the image: a video codec codes whole blocks (16 pixels), and
+    /// where the image ends inside one the rest of the block is canvas carrying the codec's faint
+    /// ringing, which varies enough to pass for dark image. The strip is dropped when its mean grey
+    /// stays under `blackLevel` and the image line next to it is at least 4 times as bright (and
+    /// brighter than 4 x `blackLevel`): dark speckle fades gradually, it does not step down.
+    func paddingDropped(_ rect: PixelRect, meanGrey m: [Float], width w: Int) -> PixelRect {
+        let limit = params.maxPaddingPx
+        guard limit > 0 else { return rect }
+        var r = rect
+        let black = Double(params.blackLevel)
+        func rowMean(_ y: Int) -> Double {
+            var s = 0.0
+            for x in r.x..<r.maxX { s += Double(m[y * w + x]) }
+            return s / Double(max(1, r.width))
+        }
+        func columnMean(_ x: Int) -> Double {
+            var s = 0.0
+            for y in r.y..<r.maxY { s += Double(m[y * w + x]) }
+            return s / Double(max(1, r.height))
+        }
+        // The number of lines to drop from one side: `lines` from the side inward.
+        func strip(_ lines: [Int], _ mean: (Int) -> Double) -> Int {
+            var k = 0
+            while k < min(limit, lines.count - 1), mean(lines[k]) < black { k += 1 }
+            guard k > 0, k < lines.count else { return 0 }
+            let inner = mean(lines[k])
+            let strip = (0..<k).map { mean(lines[$0]) }.max() ?? 0
+            return inner >= 4 * black && inner >= 4 * strip ? k : 0
+        }
+        guard r.height > 2 * limit, r.width > 2 * limit else { return r }
+        let bottom = strip(Array((r.y..<r.maxY).reversed().prefix(limit + 1)), rowMean)
+        r.height -= bottom
+        let top = strip(Array((r.y..<r.maxY).prefix(limit + 1)), rowMean)
+        r.y += top; r.height -= top
+        let right = strip(Array((r.x..<r.maxX).reversed().prefix(limit + 1)), columnMean)
+        r.width -= right
+        let left = strip(Array((r.x..<r.maxX).prefix(limit + 1)), columnMean)
+        r.x += left; r.width -= left
         return r
     }
 

@@ -156,6 +156,23 @@ func maxEdgeError(_ a: PixelRect, _ b: PixelRect) -> Int {
                 "seed \(seed): without the crossing found \(String(describing: without?.bounds))")
     }
 
+    /// A codec's block padding under and beside the image (black canvas with faint ringing that
+    /// changes from frame to frame) is not image: the region ends where the image does, and without
+    /// the padding rule it does not (so the test exercises the rule).
+    @Test(arguments: [UInt64(3), 12, 31])
+    func codecPaddingIsNotImage(seed: UInt64) throws {
+        let export = SyntheticExport(seed: seed, ruler: false, codecPadding: 6)
+        let found = try #require(ImagingRegionDetector().detectRegion(frames: export.grey, rgb: export.rgb))
+        #expect(found.bounds.maxY <= export.bounds.maxY + 1 && found.bounds.maxY >= export.bounds.maxY - 4,
+                "seed \(seed): found \(found.bounds), truth \(export.bounds)")
+        #expect(found.bounds.maxX <= export.bounds.maxX + 1, "seed \(seed): found \(found.bounds), truth \(export.bounds)")
+        var off = ImagingRegionDetector.Params()
+        off.maxPaddingPx = 0
+        let without = try #require(ImagingRegionDetector(params: off).detectRegion(frames: export.grey, rgb: export.rgb))
+        #expect(without.bounds.maxY > export.bounds.maxY + 1 || without.bounds.maxX > export.bounds.maxX + 1,
+                "seed \(seed): without the rule found \(without.bounds)")
+    }
+
     @Test func noRegionInAFlatOrTextOnlyFrame() {
         var rng = SeededRandom(seed: 99)
         var pixels = [UInt8](repeating: 40, count: 640 * 480)

@@ -74,13 +74,19 @@ struct SyntheticExport {
     /// nearly black speckle under a low gain is. Forces a moving clip.
     var flatBand = false
 
-    init(seed: UInt64, ruler: Bool = true, flatBand: Bool = false) {
+    /// Rows of codec padding under the image and columns right of it (0: none): the rest of a video
+    /// codec's 16-pixel block, black canvas carrying faint ringing (grey 0-5) that changes from frame
+    /// to frame. Forces a black canvas.
+    var codecPadding = 0
+
+    init(seed: UInt64, ruler: Bool = true, flatBand: Bool = false, codecPadding: Int = 0) {
         hasRuler = ruler
         self.flatBand = flatBand
+        self.codecPadding = codecPadding
         var rng = SeededRandom(seed: seed)
         width = [480, 640, 800, 1024, 1148, 1280][rng.int(6)]
         height = Int(Double(width) * rng.uniform(0.56, 0.8))
-        canvas = rng.uniform(0, 1) < 0.4 ? 0 : UInt8(rng.int(70) + 18)
+        canvas = rng.uniform(0, 1) < 0.4 || codecPadding > 0 ? 0 : UInt8(rng.int(70) + 18)
         rulerLeft = rng.uniform(0, 1) < 0.5
         textAbove = rng.uniform(0, 1) < 0.5
         moving = rng.uniform(0, 1) < 0.7 || flatBand
@@ -190,6 +196,15 @@ struct SyntheticExport {
                     let g = UInt8(clamping: Int(v.rounded()))
                     let k = 3 * ((bounds.y + y) * w + bounds.x + x)
                     px[k] = g; px[k + 1] = g; px[k + 2] = g
+                }
+            }
+            if codecPadding > 0 {
+                for y in bounds.y..<min(h, bounds.maxY + codecPadding) {
+                    for x in bounds.x..<min(w, bounds.maxX + codecPadding) where y >= bounds.maxY || x >= bounds.maxX {
+                        let g = UInt8((x * 7 + y * 3 + f * 5) % 6)
+                        let k = 3 * (y * w + x)
+                        px[k] = g; px[k + 1] = g; px[k + 2] = g
+                    }
                 }
             }
             let image = RGBImage(width: w, height: h, pixels: px)
