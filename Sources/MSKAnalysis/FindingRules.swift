@@ -135,7 +135,13 @@ struct Evidence {
         // image shows the defect through at least `minMotionDepthFraction` of the thickness.
         let rows = d.rowOpeningsMm
         let openAtEveryDepth = calibrated && contractionSeen && !rows.isEmpty && rows.allSatisfy { ($0 ?? -.infinity) >= f.openingMm }
-        let byMotion = openAtEveryDepth && d.openDepthFraction >= f.minMotionDepthFraction && d.openDepthFraction < f.fullDepthFraction
+        let fieldSaysThrough = openAtEveryDepth && d.openDepthFraction >= f.minMotionDepthFraction && d.openDepthFraction < f.fullDepthFraction
+        // The field's opening is noisy on real tissue (healthy development clips opened by up to
+        // 2.1 mm at every depth row in a push), so it carries the depth only when the image itself
+        // shows the stumps retracting (gap widening or ends separating by `retractionMm`): then R3
+        // and R4 do not both rest on the field alone.
+        let imageRetraction = max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity)
+        let byMotion = fieldSaysThrough && imageRetraction >= f.retractionMm
         let fullDepth = d.openDepthFraction >= f.fullDepthFraction || byMotion
         if byMotion {
             let each = zip(d.rowDepths, rows).map { String(format: "%@ at %.0f%% of the depth", signedLength($1 ?? 0), 100 * $0) }.joined(separator: ", ")
@@ -172,7 +178,7 @@ struct Evidence {
         // The image shows the stumps approaching (the gap narrows and the ends come together): an
         // opening of the tissue beside it does not make them retract.
         let approaching = (wideningMm ?? 0) <= -f.noRetractionMm && (separationChangeMm ?? 0) <= -f.noRetractionMm
-        if fullDepth && approaching {
+        if (fullDepth || fieldSaysThrough) && approaching {
             words.append("indeterminate: the tissue beside the defect opens on contraction, but the image shows the gap narrowing (\(signedLength(wideningMm ?? 0))) and the stump ends coming together (\(signedLength(separationChangeMm ?? 0))): torn ends pull apart, so the evidence contradicts itself and no call is made (R8)")
             return indeterminate("R8-stumps-approach", words)
         }
@@ -194,6 +200,13 @@ struct Evidence {
             }
             words.append("full-thickness tear (Peetrons grade 3), weakly confirmed: the discontinuity spans the thickness (R3) but the stumps separate by only \(length(retraction)) on contraction (under \(length(f.retractionMm)), R4)")
             return Finding(classification: .fullThicknessTear, confidence: 0.55, evidence: words, peetronsGrade: 3, rules: ["R3-full-depth"])
+        }
+        // The field alone says the discontinuity runs through, the image neither shows it through
+        // the thickness nor its stumps retracting: neither call can be made.
+        if fieldSaysThrough {
+            let each = zip(d.rowDepths, rows).map { String(format: "%@ at %.0f%% of the depth", signedLength($1 ?? 0), 100 * $0) }.joined(separator: ", ")
+            words.append("indeterminate: the tissue pulls apart across the defect at every depth sampled (\(each)), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness and the stumps retracting by only \(signedLength(max(imageRetraction, -99))) (under \(length(f.retractionMm))): the displacement field alone cannot make it full-thickness, and a discontinuity the tissue pulls apart across is not a partial tear (R9)")
+            return indeterminate("R9-inconsistent", words)
         }
         // Not through the thickness.
         if d.openDepthFraction < f.minPartialDepthFraction {

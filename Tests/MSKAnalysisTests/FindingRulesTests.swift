@@ -56,21 +56,33 @@ struct FindingRulesTests {
         #expect(byOpening.classification == .fullThicknessTear && byOpening.rules.contains("R4-retraction"))
     }
 
-    @Test("R3 by motion: the tissue opening at every depth carries a defect seen through part of the thickness, not a shallow one")
+    @Test("R3 by motion: the tissue opening at every depth carries a defect seen through part of the thickness, not a shallow one, and only when the image shows the stumps retracting")
     func depthByMotion() {
-        let f = evidence(depth: 0.6, widening: 0.5, opening: 3.0, rowOpenings: [2.5, 3.2]).finding()
+        let r = Self.p.findings.retractionMm
+        let f = evidence(depth: 0.6, widening: 2.5, opening: 3.0, rowOpenings: [2.5, 3.2]).finding()
         #expect(f.classification == .fullThicknessTear && f.rules.first == "R3-depth-by-motion", "\(f.rules)")
         #expect(f.evidence.contains { $0.contains("R3 by motion") })
         // One depth that does not open (bridging fibres hold it): not through the thickness.
-        let bridged = evidence(depth: 0.6, widening: 0.5, opening: 3.0, rowOpenings: [2.5, 0.2]).finding()
+        let bridged = evidence(depth: 0.6, widening: 2.5, opening: 3.0, rowOpenings: [2.5, 0.2]).finding()
         #expect(bridged.classification == .indeterminate && bridged.rules == ["R9-inconsistent"])
         // Under the image-depth floor the motion cannot carry it.
-        let shallow = evidence(depth: Self.p.findings.minMotionDepthFraction - 0.01, widening: 0.5, opening: 3.0, rowOpenings: [2.5, 3.2]).finding()
+        let shallow = evidence(depth: Self.p.findings.minMotionDepthFraction - 0.01, widening: 2.5, opening: 3.0, rowOpenings: [2.5, 3.2]).finding()
         #expect(shallow.classification != .fullThicknessTear)
-        // Exactly at the opening threshold at every depth.
-        let edge = evidence(depth: Self.p.findings.minMotionDepthFraction, widening: 0.5, opening: 3.0,
+        // Exactly at the opening threshold at every depth, and at the image's retraction threshold.
+        let edge = evidence(depth: Self.p.findings.minMotionDepthFraction, widening: r, opening: 3.0,
                             rowOpenings: [Self.p.findings.openingMm, Self.p.findings.openingMm]).finding()
         #expect(edge.classification == .fullThicknessTear)
+        // The field alone (the image shows the stumps retracting by under the threshold): neither
+        // full-thickness nor partial, whatever the field's opening (seen on a semi-synthetic partial
+        // tear on a real background: rows +1.0 / +1.0 mm, gap -0.9 mm, ends +0.6 mm).
+        for w in [r - 0.01, 0.5, -0.3] {
+            let fieldOnly = evidence(depth: 0.6, widening: w, opening: 3.0, rowOpenings: [2.5, 3.2]).finding()
+            #expect(fieldOnly.classification == .indeterminate && fieldOnly.rules == ["R9-inconsistent"], "widening \(w): \(fieldOnly.rules)")
+            #expect(fieldOnly.evidence.last?.contains("the displacement field alone cannot make it full-thickness") == true, "\(fieldOnly.evidence)")
+        }
+        // Also when the field's overall opening is under its threshold (no R4 from it): not a partial tear.
+        let weakOverall = evidence(depth: 0.6, widening: 0.3, opening: 0.5, rowOpenings: [1.2, 1.4]).finding()
+        #expect(weakOverall.classification == .indeterminate && weakOverall.rules == ["R9-inconsistent"], "\(weakOverall.rules)")
     }
 
     @Test("Evidence against a call lowers its confidence: retracting stumps with no tissue opening")
