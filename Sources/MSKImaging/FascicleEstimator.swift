@@ -69,7 +69,8 @@ public struct FascicleEstimator: Sendable {
         /// aponeuroses and pull the angle towards them. 0.6 since session 15 (1.5 before): on the
         /// development halves of the labelled sets, fascicle angle MAE tt1 2.25 -> 1.55 deg, tt3
         /// 3.08 -> 2.25, tt4 1.04 -> 1.04; simulated development pennation MAE 4.92 -> 4.39 deg;
-        /// every development call unchanged (0.9 scored 1.59, 2.53, 0.87, 4.52; 0.3 and 3 worse).
+        /// every call of the first development set unchanged, one of the second (Docs/methods.md,
+        /// "High-pass radius"); 0.9 scored 1.59, 2.53, 0.87, 4.52; 0.3 and 3 worse.
         public var highPassMm: Double = 0.6
         /// Middle fraction of the local thickness used.
         public var bellyFraction: Double = 0.8
