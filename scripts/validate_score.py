@@ -97,23 +97,26 @@ def labelled_table(title, key, rows, results):
         call = doc["finding"]["classification"] if doc else "failed"
         confusion[(truth, call)] = confusion.get((truth, call), 0) + 1
         gm = we = r = None
+        # Every frame labelled with a thickness; one the engine did not find (or a failed analysis)
+        # counts as not found.
+        est = {f["index"]: f for f in doc.get("frames", [])} if doc else {}
+        found_any = False
+        for f in lab.get("frames") or []:
+            if f.get("muscleThicknessMm") is None:
+                continue
+            thick_frames += 1
+            e = est.get(f["index"])
+            t = e.get("muscleThicknessMm") if e and e.get("muscleDetected", True) else None
+            if t is None:
+                thick_missing += 1
+            else:
+                found_any = True
+                thick_errors.append(t - f["muscleThicknessMm"])
+        if not found_any and any(f.get("muscleThicknessMm") is not None for f in lab.get("frames") or []):
+            not_found.append(name)
         if doc:
-            est = {f["index"]: f for f in doc.get("frames", [])}
             errs, ca, cb = [], [], []
             rest, peak = [], []
-            labelled_thickness = [f for f in lab.get("frames") or [] if f.get("muscleThicknessMm") is not None]
-            found_any = False
-            for f in labelled_thickness:
-                thick_frames += 1
-                e = est.get(f["index"])
-                t = e.get("muscleThicknessMm") if e and e.get("muscleDetected", True) else None
-                if t is None:
-                    thick_missing += 1
-                else:
-                    found_any = True
-                    thick_errors.append(t - f["muscleThicknessMm"])
-            if labelled_thickness and not found_any:
-                not_found.append(name)
             for f in lab.get("frames") or []:
                 e = est.get(f["index"])
                 if e is None:
@@ -146,11 +149,6 @@ def labelled_table(title, key, rows, results):
             if r is not None:
                 rs.append(r)
         print(f"{name[:52]:52} {SHORT.get(truth, truth):8} {SHORT.get(call, call):8} {fmt(gm):>7} {fmt(we):>8} {fmt(r):>7}")
-        if doc is None and lab.get("frames") and any(f.get("muscleThicknessMm") is not None for f in lab["frames"]):
-            n_lab = sum(1 for f in lab["frames"] if f.get("muscleThicknessMm") is not None)
-            thick_frames += n_lab
-            thick_missing += n_lab
-            not_found.append(name)
     n_tear = sum(v for (t, _), v in confusion.items() if t == TEAR)
     tp = confusion.get((TEAR, TEAR), 0)
     n_non = sum(v for (t, _), v in confusion.items() if t != TEAR)

@@ -188,7 +188,7 @@ public struct FascicleEstimator: Sendable {
         func score(_ deg: Double) -> (f: Double, score: Double) {
             if abs(deg - apoPixelDeg) < params.minPennationDeg { return (0, 0) }
             let f = fRatio(deg), mirror = 2 * apoPixelDeg - deg
-            return (f, abs(mirror) < 89 && params.mirrorWeight != 0 ? f - params.mirrorWeight * fRatio(mirror) : f)
+            return (f, abs(mirror) < 89 ? f - params.mirrorWeight * fRatio(mirror) : f)
         }
         var fine: [(Double, Double)] = []
         for deg in stride(from: best.deg - step, through: best.deg + step, by: params.fineStepDeg) {

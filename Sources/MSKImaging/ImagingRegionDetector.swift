@@ -424,14 +424,16 @@ public struct ImagingRegionDetector: Sendable {
             for y in r.y..<r.maxY { s += Double(m[y * w + x]) }
             return s / Double(max(1, r.height))
         }
-        // The number of lines to drop from one side: `lines` from the side inward.
+        // The number of lines to drop from one side: `lines` from the side inward, each mean taken once.
         func strip(_ lines: [Int], _ mean: (Int) -> Double) -> Int {
-            var k = 0
-            while k < min(limit, lines.count - 1), mean(lines[k]) < black { k += 1 }
-            guard k > 0, k < lines.count else { return 0 }
-            let inner = mean(lines[k])
-            let strip = (0..<k).map { mean(lines[$0]) }.max() ?? 0
-            return inner >= 4 * black && inner >= 4 * strip ? k : 0
+            var k = 0, darkest = 0.0, inner = 0.0
+            while k < lines.count {
+                inner = mean(lines[k])
+                guard k < limit, inner < black else { break }
+                darkest = max(darkest, inner)
+                k += 1
+            }
+            return k > 0 && k < lines.count && inner >= 4 * black && inner >= 4 * darkest ? k : 0
         }
         guard r.height > 2 * limit, r.width > 2 * limit else { return r }
         let bottom = strip(Array((r.y..<r.maxY).reversed().prefix(limit + 1)), rowMean)
