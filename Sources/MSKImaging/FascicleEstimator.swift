@@ -138,7 +138,7 @@ public struct FascicleEstimator: Sendable {
         let r = max(1, Int((params.highPassMm / params.cellMm).rounded()))
         let local = Filters.boxMean(FloatImage(width: gw, height: rows, pixels: cells), radiusX: r, radiusY: r)
         // Belly cells (cell coordinates relative to the band) and their values.
-        var xs: [Float] = [], ys: [Float] = [], vs: [Float] = []
+        var bins = Projection()
         let half = params.bellyFraction / 2
         let loShare = max(0, params.bandCentre - half), hiShare = min(1, params.bandCentre + half)
         for gx in 0..<gw {
@@ -147,13 +147,15 @@ public struct FascicleEstimator: Sendable {
             let t = d - s
             guard t > 0 else { continue }
             let lo = s + loShare * t, hi = s + hiShare * t
-            for gy in 0..<rows {
+            // The band's rows in this column: one run (cell centres within lo...hi).
+            let band = (0..<rows).filter { gy in
                 let y = (Double(gy0 + gy) + 0.5) * Double(cell)
-                guard y >= lo, y <= hi else { continue }
-                xs.append(Float(gx)); ys.append(Float(gy)); vs.append(cells[gy * gw + gx] - local.pixels[gy * gw + gx])
+                return y >= lo && y <= hi
             }
+            guard let first = band.first else { continue }
+            bins.append(column: gx, fromRow: first, band.lazy.map { gy in cells[gy * gw + gx] - local.pixels[gy * gw + gx] })
         }
-        guard vs.count >= params.minCells else { return nil }
+        guard bins.cellCount >= params.minCells else { return nil }
 
         // Aponeurosis directions at the centre column (pixel slopes, y down).
         let xc = Double(w) / 2
@@ -163,7 +165,6 @@ public struct FascicleEstimator: Sendable {
         let supDeg = physicalDeg(pixelSlope: apo.superficialInner.slope(xc))
         // Search in pixel-angle space (cells are square): tan(pixel angle) = tan(physical) / aspect.
         let apoPixelDeg = atan(tan((deepDeg + supDeg) / 2 * .pi / 180) / aspect) * 180 / .pi
-        var bins = Projection(xs: xs, ys: ys, vs: vs)
         func fRatio(_ deg: Double) -> Double { bins.fRatio(tangent: Float(tan(deg * .pi / 180))) }
         // The score of an angle: its F ratio minus the F ratio of its mirror image about the
         // aponeuroses' direction. Texture that lies along the aponeuroses (their side lobes, speckle
@@ -244,43 +245,72 @@ extension FascicleEstimator {
     }
 }
 
-/// Bins for the projection: reused across angles.
+/// Cell values projected along lines, for the F ratio of an angle. The cells lie on an integer
+/// grid, column by column: each column is one run of consecutive rows, its values stored in order.
+/// On a line family y = -tan(angle) x + c, a column's run falls into consecutive 1-cell bins, so
+/// projecting is one contiguous add per column (no per-cell bin arithmetic): this is the
+/// estimator's inner loop, about 60 angles a frame over thousands of cells.
 struct Projection {
-    var sum: [Float] = []
-    var count: [Float] = []
-    let xs: [Float], ys: [Float], vs: [Float]
-    let minX: Float, maxX: Float, minY: Float, maxY: Float
+    /// One column's run: grid column `x`, rows `y0 ..< y0 + count`, values `start ..< start + count`.
+    struct Run { var x: Int; var y0: Int; var start: Int; var count: Int }
+    private(set) var runs: [Run] = []
+    private(set) var values: [Float] = []
+    private var sum: [Float] = []
+    private var count: [Float] = []
     /// Sum and sum of squares of the values: the same for every angle.
-    let total: Double, totalSq: Double
+    private var total = 0.0, totalSq = 0.0
 
-    init(xs: [Float], ys: [Float], vs: [Float]) {
-        self.xs = xs; self.ys = ys; self.vs = vs
-        minX = xs.min() ?? 0; maxX = xs.max() ?? 0; minY = ys.min() ?? 0; maxY = ys.max() ?? 0
-        var t = 0.0, q = 0.0
-        for v in vs { t += Double(v); q += Double(v) * Double(v) }
-        total = t; totalSq = q
+    init() {}
+
+    /// Appends a column's run of consecutive rows from `y0`; runs are added left to right.
+    mutating func append(column x: Int, fromRow y0: Int, _ column: some Collection<Float>) {
+        guard !column.isEmpty else { return }
+        runs.append(Run(x: x, y0: y0, start: values.count, count: column.count))
+        for v in column { values.append(v); total += Double(v); totalSq += Double(v) * Double(v) }
+    }
+
+    var cellCount: Int { values.count }
+
+    /// `sums[j] += values[j]`, `counts[j] += 1` for j < n, eight lanes at a time (each element
+    /// the same single addition as one by one).
+    @inline(__always)
+    static func add(_ values: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>, counting counts: UnsafeMutablePointer<Float>, _ n: Int) {
+        let rv = UnsafeRawPointer(values), rs = UnsafeMutableRawPointer(sums), rc = UnsafeMutableRawPointer(counts)
+        let one = SIMD8<Float>(repeating: 1)
+        var j = 0
+        while j &+ 8 <= n {
+            let o = j &* 4
+            rs.storeBytes(of: rs.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) + rv.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self),
+                          toByteOffset: o, as: SIMD8<Float>.self)
+            rc.storeBytes(of: rc.loadUnaligned(fromByteOffset: o, as: SIMD8<Float>.self) + one, toByteOffset: o, as: SIMD8<Float>.self)
+            j &+= 8
+        }
+        while j < n { sums[j] += values[j]; counts[j] += 1; j &+= 1 }
     }
 
     /// ANOVA F ratio of the values grouped into 1-cell bins of s = y + x tan(angle) (lines y = -tan x + c).
     mutating func fRatio(tangent t: Float) -> Double {
-        let n = vs.count
-        let lo = minY + min(minX * t, maxX * t), hi = maxY + max(minX * t, maxX * t)
+        let n = values.count
+        guard n > 0 else { return 0 }
+        // Bin of cell (x, y): floor(y + x t - lo + 1/2), lo the lowest y + x t; y is a whole
+        // number, so a column's rows share floor(x t - lo + 1/2) and fill consecutive bins.
+        let xLo = runs.lazy.map(\.x).min() ?? 0, xHi = runs.lazy.map(\.x).max() ?? 0
+        let yLo = runs.lazy.map(\.y0).min() ?? 0, yHi = runs.lazy.map { $0.y0 + $0.count }.max() ?? 0
+        let lo = Float(yLo) + min(Float(xLo) * t, Float(xHi) * t), hi = Float(yHi - 1) + max(Float(xLo) * t, Float(xHi) * t)
+        let offset = 0.5 - lo
         let bins = Int(hi - lo) + 2
         if sum.count < bins {
             sum = [Float](repeating: 0, count: bins); count = [Float](repeating: 0, count: bins)
         } else {
-            for b in 0..<bins { sum[b] = 0; count[b] = 0 }
+            for i in 0..<bins { sum[i] = 0; count[i] = 0 }
         }
-        let offset = 0.5 - lo
-        xs.withUnsafeBufferPointer { x in
-            ys.withUnsafeBufferPointer { y in
-                vs.withUnsafeBufferPointer { v in
-                    sum.withUnsafeMutableBufferPointer { sm in
-                        count.withUnsafeMutableBufferPointer { ct in
-                            for i in 0..<n {
-                                let b = Int(y[i] + x[i] * t + offset)
-                                sm[b] += v[i]; ct[b] += 1
-                            }
+        runs.withUnsafeBufferPointer { rs in
+            values.withUnsafeBufferPointer { v in
+                sum.withUnsafeMutableBufferPointer { sm in
+                    count.withUnsafeMutableBufferPointer { ct in
+                        for r in rs {
+                            let b0 = Int((Float(r.x) * t + offset).rounded(.down)) + r.y0
+                            Self.add(v.baseAddress! + r.start, into: sm.baseAddress! + b0, counting: ct.baseAddress! + b0, r.count)
                         }
                     }
                 }

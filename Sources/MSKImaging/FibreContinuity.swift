@@ -97,14 +97,10 @@ public struct FibreContinuity: Sendable, Equatable {
             }
         }
         let local = Filters.boxMean(FloatImage(width: gw, height: gh, pixels: cells), radiusX: highPassCells, radiusY: highPassCells)
-        var xs: [Float] = [], ys: [Float] = [], vs: [Float] = []
-        xs.reserveCapacity(cells.count); ys.reserveCapacity(cells.count); vs.reserveCapacity(cells.count)
-        for gy in 0..<gh {
-            for gx in 0..<gw {
-                xs.append(Float(gx)); ys.append(Float(gy)); vs.append(cells[gy * gw + gx] - local.pixels[gy * gw + gx])
-            }
+        var projection = Projection()
+        for gx in 0..<gw {
+            projection.append(column: gx, fromRow: 0, (0..<gh).lazy.map { gy in cells[gy * gw + gx] - local.pixels[gy * gw + gx] })
         }
-        var projection = Projection(xs: xs, ys: ys, vs: vs)
         return projection.fRatio(tangent: tangent)
     }
 }

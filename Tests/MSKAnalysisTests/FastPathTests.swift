@@ -173,4 +173,41 @@ import Testing
             #expect(r.touchTop == own.contains { Double($0 / w) - 4 <= 1.5 })
         }
     }
+
+    /// The fascicle projection's F ratio, added a column run at a time (eight lanes), against the
+    /// one-cell-at-a-time ANOVA written out: each cell's bin floor(x t - lo + 1/2) + y, bins summed
+    /// in the same column order, then F = (SSB / (k - 1)) / (SSW / (n - k)). Ragged runs (lengths 0
+    /// to 19, so every lane remainder), gaps between columns, both signs of the tangent.
+    @Test(arguments: [Float(0), 0.05, -0.3, 0.7, -1.9, 3.2])
+    func projectionFRatioEqualsTheCellByCellANOVA(tangent t: Float) {
+        let values = Self.noise(400, seed: 77, scale: 40).map { $0 - 20 }
+        var projection = Projection()
+        var cells: [(x: Int, y: Int, v: Float)] = []
+        var used = 0
+        for x in [0, 1, 2, 4, 5, 8, 9, 10, 13, 14, 15, 16, 20] {
+            let y0 = (x * 7) % 5, count = (x * 11 + 3) % 20
+            let run = Array(values[used..<(used + count)])
+            used += count
+            projection.append(column: x, fromRow: y0, run)
+            for (j, v) in run.enumerated() { cells.append((x, y0 + j, v)) }
+        }
+        let xs = cells.map { Float($0.x) }, ys = cells.map { Float($0.y) }
+        let lo = ys.min()! + min(xs.min()! * t, xs.max()! * t)
+        var sums: [Int: Float] = [:], counts: [Int: Float] = [:]
+        var total = 0.0, totalSq = 0.0
+        for c in cells {
+            let b = Int((Float(c.x) * t + (0.5 - lo)).rounded(.down)) + c.y
+            sums[b, default: 0] += c.v; counts[b, default: 0] += 1
+            total += Double(c.v); totalSq += Double(c.v) * Double(c.v)
+        }
+        var between = 0.0
+        for b in sums.keys.sorted() { between += Double(sums[b]! * sums[b]! / counts[b]!) }
+        let n = Double(cells.count), k = Double(sums.count)
+        let expected = ((between - n * (total / n) * (total / n)) / (k - 1)) / ((totalSq - between) / (n - k))
+        #expect(projection.cellCount == cells.count)
+        #expect(projection.fRatio(tangent: t) == expected)
+        // A second angle on the same bins, then this one again: the reused bins start clean.
+        _ = projection.fRatio(tangent: t + 0.4)
+        #expect(projection.fRatio(tangent: t) == expected)
+    }
 }
