@@ -168,7 +168,7 @@ public enum OverlayPass {
                     if writer == nil {
                         writer = try VideoWriter(path: overlayPath, width: image.width, height: image.height,
                                                  options: VideoWriterOptions(codec: codec, fps: frameRate(analysis), pixels: .rgb,
-                                                                             quality: codec == .h264 ? 20 : 4, preset: "fast"))
+                                                                             quality: codec == .h264 ? 20 : 4, preset: "veryfast"))
                     }
                     try writer!.write(image)
                 }
