@@ -141,7 +141,10 @@ public final class VideoWriter {
         case (.ffv1, .grey): encoderPixelFormat = AV_PIX_FMT_GRAY8; fullRange = true
         case (.ffv1, .rgb): encoderPixelFormat = AV_PIX_FMT_BGR0; fullRange = true
         case (.mjpeg, _): encoderPixelFormat = AV_PIX_FMT_YUVJ420P; fullRange = true
-        case (.h264, _): encoderPixelFormat = AV_PIX_FMT_YUV420P; fullRange = true
+        // Grey H.264 is full range: every grey level of a simulated clip survives. RGB (the overlay)
+        // is limited range, as players expect; swscale's RGB to full-range 4:2:0 took twice as long.
+        case (.h264, .grey): encoderPixelFormat = AV_PIX_FMT_YUV420P; fullRange = true
+        case (.h264, .rgb): encoderPixelFormat = AV_PIX_FMT_YUV420P; fullRange = false
         case (.mpeg4, _): encoderPixelFormat = AV_PIX_FMT_YUV420P; fullRange = false
         }
         let rate = av_d2q(options.fps, 1_000_000)
