@@ -259,14 +259,17 @@ struct Projection {
     private var count: [Float] = []
     /// Sum and sum of squares of the values: the same for every angle.
     private var total = 0.0, totalSq = 0.0
+    /// The grid's extent: columns xLo...xHi, rows yLo..<yHi.
+    private var xLo = Int.max, xHi = Int.min, yLo = Int.max, yHi = Int.min
 
     init() {}
 
-    /// Appends a column's run of consecutive rows from `y0`; runs are added left to right.
+    /// Appends a column's run of consecutive rows from `y0`.
     mutating func append(column x: Int, fromRow y0: Int, _ column: some Collection<Float>) {
         guard !column.isEmpty else { return }
         runs.append(Run(x: x, y0: y0, start: values.count, count: column.count))
         for v in column { values.append(v); total += Double(v); totalSq += Double(v) * Double(v) }
+        xLo = min(xLo, x); xHi = max(xHi, x); yLo = min(yLo, y0); yHi = max(yHi, y0 + column.count)
     }
 
     var cellCount: Int { values.count }
@@ -294,8 +297,6 @@ struct Projection {
         guard n > 0 else { return 0 }
         // Bin of cell (x, y): floor(y + x t - lo + 1/2), lo the lowest y + x t; y is a whole
         // number, so a column's rows share floor(x t - lo + 1/2) and fill consecutive bins.
-        let xLo = runs.lazy.map(\.x).min() ?? 0, xHi = runs.lazy.map(\.x).max() ?? 0
-        let yLo = runs.lazy.map(\.y0).min() ?? 0, yHi = runs.lazy.map { $0.y0 + $0.count }.max() ?? 0
         let lo = Float(yLo) + min(Float(xLo) * t, Float(xHi) * t), hi = Float(yHi - 1) + max(Float(xLo) * t, Float(xHi) * t)
         let offset = 0.5 - lo
         let bins = Int(hi - lo) + 2
