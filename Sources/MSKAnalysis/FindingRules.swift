@@ -143,10 +143,12 @@ struct Evidence {
         let imageRetraction = max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity)
         let byMotion = fieldSaysThrough && imageRetraction >= f.retractionMm
         let fullDepth = d.openDepthFraction >= f.fullDepthFraction || byMotion
-        // The opening at each depth row, for the evidence.
-        let each = zip(d.rowDepths, rows).map { String(format: "%@ at %.0f%% of the depth", signedLength($1 ?? 0), 100 * $0) }.joined(separator: ", ")
+        // The opening at each depth row, for the evidence lines that cite it.
+        func openingPerDepth() -> String {
+            zip(d.rowDepths, rows).map { String(format: "%@ at %.0f%% of the depth", signedLength($1 ?? 0), 100 * $0) }.joined(separator: ", ")
+        }
         if byMotion {
-            words.append("the defect's dark region spans \(percent(d.openDepthFraction)) of the thickness in the image, but the tissue pulls apart across it at every depth sampled (\(each); each >= \(length(f.openingMm))): the fibre discontinuity runs through the thickness (R3 by motion)")
+            words.append("the defect's dark region spans \(percent(d.openDepthFraction)) of the thickness in the image, but the tissue pulls apart across it at every depth sampled (\(openingPerDepth()); each >= \(length(f.openingMm))): the fibre discontinuity runs through the thickness (R3 by motion)")
         } else if fullDepth {
             words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction))): no bridging fibres")
         } else {
@@ -205,8 +207,7 @@ struct Evidence {
         // The field alone says the discontinuity runs through, the image neither shows it through
         // the thickness nor its stumps retracting: neither call can be made.
         if fieldSaysThrough {
-            // (A contraction was seen, so rest and peak exist and the image's retraction is measured.)
-            words.append("indeterminate: the tissue pulls apart across the defect at every depth sampled (\(each)), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness and the stumps retracting by only \(imageRetraction.isFinite ? signedLength(imageRetraction) : "an unmeasured amount") (under \(length(f.retractionMm))): the displacement field alone cannot make it full-thickness, and a discontinuity the tissue pulls apart across is not a partial tear (R9)")
+            words.append("indeterminate: the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness and the stumps retracting by only \(imageRetraction.isFinite ? signedLength(imageRetraction) : "an unmeasured amount") (under \(length(f.retractionMm))): the displacement field alone cannot make it full-thickness, and a discontinuity the tissue pulls apart across is not a partial tear (R9)")
             return indeterminate("R9-inconsistent", words)
         }
         // Not through the thickness.

@@ -147,13 +147,14 @@ public struct FascicleEstimator: Sendable {
             let t = d - s
             guard t > 0 else { continue }
             let lo = s + loShare * t, hi = s + hiShare * t
-            // The band's rows in this column: one run (cell centres within lo...hi).
-            let band = (0..<rows).filter { gy in
+            // The band's rows in this column: one run, the cells whose centres lie within lo...hi.
+            func inBand(_ gy: Int) -> Bool {
                 let y = (Double(gy0 + gy) + 0.5) * Double(cell)
                 return y >= lo && y <= hi
             }
-            guard let first = band.first else { continue }
-            bins.append(column: gx, fromRow: first, band.lazy.map { gy in cells[gy * gw + gx] - local.pixels[gy * gw + gx] })
+            guard let first = (0..<rows).first(where: inBand) else { continue }
+            let end = (first..<rows).first { !inBand($0) } ?? rows
+            bins.append(column: gx, fromRow: first, (first..<end).lazy.map { gy in cells[gy * gw + gx] - local.pixels[gy * gw + gx] })
         }
         guard bins.cellCount >= params.minCells else { return nil }
 
@@ -253,8 +254,8 @@ extension FascicleEstimator {
 struct Projection {
     /// One column's run: grid column `x`, rows `y0 ..< y0 + count`, values `start ..< start + count`.
     struct Run { var x: Int; var y0: Int; var start: Int; var count: Int }
-    private(set) var runs: [Run] = []
-    private(set) var values: [Float] = []
+    private var runs: [Run] = []
+    private var values: [Float] = []
     private var sum: [Float] = []
     private var count: [Float] = []
     /// Sum and sum of squares of the values: the same for every angle.
