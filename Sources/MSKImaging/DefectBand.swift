@@ -27,6 +27,10 @@ struct DefectBand: Equatable {
     var bottom: Double
     var touchTop: Bool
     var touchBottom: Bool
+    /// Whether the fibres stay interrupted from the extent's end to that aponeurosis, where the
+    /// region is not dark (`DefectDetector.interruption`).
+    var interruptedToTop = false
+    var interruptedToBottom = false
 
     /// The region's own rows, reaching the aponeuroses as `touchTop`/`touchBottom` say.
     init(box: PixelRect, touchTop: Bool, touchBottom: Bool) {

@@ -154,6 +154,9 @@ public struct DefectDetector: Sendable {
         /// reaching neither aponeurosis) are kept as continuations of a defect seen in other frames
         /// (`Result.continuations`).
         public var continueTracks: Bool = true
+        /// Whether a fluid region's depth extent runs on, beyond its dark band, through rows where
+        /// the fibres stay interrupted up to an aponeurosis (`interruption`).
+        public var fibreDepth: Bool = true
         public init() {}
     }
 
@@ -328,7 +331,14 @@ public struct DefectDetector: Sendable {
                 }
                 continue
             }
-            if small { continuing.append((r, band)) } else { accepted.append((r, band)) }
+            if small { continuing.append((r, band)) } else {
+                var band = band
+                if params.fibreDepth, let deg = fascicleAngleDeg, !(band.touchTop && band.touchBottom) {
+                    interruption(&band, columns: r.minX...r.maxX, integral: integral, apo: apo, supY: supY, deepY: deepY,
+                                 pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing)
+                }
+                accepted.append((r, band))
+            }
         }
         accepted.sort { $0.region.area > $1.region.area }
         var bellyMask = inBelly
@@ -446,7 +456,10 @@ public struct DefectDetector: Sendable {
         let topY = region.touchTop ? sup : band.top
         let bottomY = region.touchBottom ? deep : band.bottom
         let thickness = max(1, deep - sup)
-        let fraction = region.touchTop && region.touchBottom ? 1.0 : min(1, (bottomY - topY) / thickness)
+        // The discontinuity's extent counts the rows where only the fibres show it (`interruption`);
+        // its faces are measured over the dark extent, where the fluid shows them.
+        let toTop = region.touchTop || band.interruptedToTop, toBottom = region.touchBottom || band.interruptedToBottom
+        let fraction = toTop && toBottom ? 1.0 : min(1, ((toBottom ? deep : bottomY) - (toTop ? sup : topY)) / thickness)
         let midY = (topY + bottomY) / 2
 
         let slope = (apo.superficialInner.slope(centreX) + apo.deepInner.slope(centreX)) / 2
@@ -471,6 +484,30 @@ public struct DefectDetector: Sendable {
             centreX: centreX, midY: midY, midLeftX: mid.0, midRightX: mid.1,
             leftFace: left, rightFace: right, fluidLevel: fluid, bellyLevel: belly)
         return observation
+    }
+
+    /// Whether the fibres stay interrupted beyond the dark band, from its end to the aponeurosis it
+    /// does not reach (`fibreDepth`): a haematoma whose lower (or upper) part is clot and debris as
+    /// bright as the belly shows no darkness there, but the fascicles still stop at its faces. The
+    /// rows between the band's end (plus `fibreContinuity.gapMm`) and that aponeurosis, over the
+    /// band's columns, are tested as a haematoma is (`FibreContinuity`: striation beside at least
+    /// `minStriationF`, at most `maxFibreContinuity` of it kept inside); when they hold none, the
+    /// discontinuity reaches that aponeurosis (`DefectBand.interruptedToTop`/`ToBottom`).
+    func interruption(_ band: inout DefectBand, columns: ClosedRange<Int>, integral: IntegralImage, apo: AponeurosisPair,
+                      supY: [Double], deepY: [Double], pixelDeg: Double, spacing: Spacing) {
+        let gap = spacing.px(y: params.fibreContinuity.gapMm)
+        func interrupted(_ rows: ClosedRange<Int>) -> Bool {
+            FibreContinuity.measure(integral, columns: columns, rows: rows, aponeuroses: apo, pixelDeg: pixelDeg, spacing: spacing,
+                                    params: params.fibreContinuity)
+                .map { $0.besideF >= params.minStriationF && $0.ratio <= params.maxFibreContinuity } ?? false
+        }
+        let deepest = Int(columns.map { deepY[$0] }.max() ?? 0), shallowest = Int(columns.map { supY[$0] }.min() ?? 0)
+        if !band.touchBottom, Int(band.bottom) + gap < deepest {
+            band.interruptedToBottom = interrupted((Int(band.bottom) + gap)...deepest)
+        }
+        if !band.touchTop, shallowest < Int(band.top) - gap {
+            band.interruptedToTop = interrupted(shallowest...(Int(band.top) - gap))
+        }
     }
 
     /// Interquartile range of grey levels (0 for fewer than 4 values).

@@ -13,7 +13,7 @@ struct FibreContinuityTests {
     static let apo = AponeurosisPair(superficialCentre: Quadratic(c0: 42.5), superficialInner: Quadratic(c0: 46), deepCentre: Quadratic(c0: 152.5),
                                      deepInner: Quadratic(c0: 149), bellyLevel: 110, superficialContrast: 120, deepContrast: 120, coverage: 1)
 
-    enum Inside { case haematoma, hypoechoicMuscle, smoothHaematoma, faintlyStriatedMuscle }
+    enum Inside { case haematoma, hypoechoicMuscle, smoothHaematoma, faintlyStriatedMuscle, layeredHaematoma, fluidOverIntactMuscle }
 
     /// A 300 x 156 belly (rows 46-149, grey 110) of striations at 25 degrees (period 9 px,
     /// amplitude 30) with fine noise, between two bright aponeuroses, and no room below the deep
@@ -48,6 +48,11 @@ struct FibreContinuityTests {
                     case .hypoechoicMuscle: v = max(0, 45 + striation + 20 * noise())
                     case .smoothHaematoma: v = 45 + 6 * noise()
                     case .faintlyStriatedMuscle: v = 45 + striation * 8 / 30 + 4 * noise()
+                    // Fluid in the upper half (rows 46-95); below it clot as bright and as speckled as
+                    // the belly but without its striations (a full-thickness tear), or the intact
+                    // belly itself (a partial tear).
+                    case .layeredHaematoma: v = y < 96 ? 12 + 6 * noise() : max(0, 110 + 90 * grains[(y / 4) * (w / 4 + 1) + x / 4])
+                    case .fluidOverIntactMuscle: if y < 96 { v = 12 + 6 * noise() }
                     }
                 }
                 p[y * w + x] = v
@@ -129,5 +134,24 @@ struct FibreContinuityTests {
         #expect(detect(.faintlyStriatedMuscle, beneath: 1.1, angle: angle).defect != nil)
         // Tissue beneath clearly darker (a shadow, under 0.9) is not fluid, fibres or not.
         #expect(detect(.smoothHaematoma, beneath: 0.8, angle: angle).defect == nil)
+    }
+
+    @Test("A tear whose lower part is clot as bright as the belly spans the thickness where the fibres stop; fluid over intact fibres does not")
+    func fibreDepth() throws {
+        let angle = Self.angleDeg
+        func depth(_ inside: Inside, fibreDepth: Bool = true) throws -> Double {
+            var params = DefectDetector.Params()
+            params.fibreDepth = fibreDepth
+            let result = DefectDetector(params: params).detect(Self.belly(inside, beneath: 1.5), aponeuroses: Self.apo, spacing: Self.spacing,
+                                                               fascicleAngleDeg: angle)
+            return try #require(result.defect, "\(inside): rejected \(result.rejected.map(\.reason))").depthFraction
+        }
+        let layered = try depth(.layeredHaematoma)
+        #expect(layered > 0.99, "layered haematoma: depth fraction \(layered)")
+        // The dark fluid alone reaches half the thickness.
+        let darkOnly = try depth(.layeredHaematoma, fibreDepth: false)
+        #expect(darkOnly < 0.7, "dark part alone: depth fraction \(darkOnly)")
+        let partial = try depth(.fluidOverIntactMuscle)
+        #expect(partial < 0.7, "fluid over intact fibres: depth fraction \(partial)")
     }
 }
