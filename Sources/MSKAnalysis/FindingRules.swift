@@ -198,7 +198,7 @@ struct Evidence {
                 return Finding(classification: .fullThicknessTear, confidence: min(0.95, confidence), evidence: words, peetronsGrade: 3, rules: rules)
             }
             if stays {
-                words.append("indeterminate: a dark region spans the thickness but its stumps do not retract on contraction (\(signedLength(retraction)), under \(length(f.noRetractionMm))): a torn muscle's ends pull apart, so this argues against a full-thickness tear, and a region through the whole thickness is not a partial tear (R8)")
+                words.append("indeterminate: a discontinuity spans the thickness (\(percent(d.openDepthFraction))) but its stumps do not retract on contraction (\(signedLength(retraction)), under \(length(f.noRetractionMm))): a torn muscle's ends pull apart, so this argues against a full-thickness tear, and a region through the whole thickness is not a partial tear (R8)")
                 return indeterminate("R8-full-depth-without-retraction", words)
             }
             words.append("full-thickness tear (Peetrons grade 3), weakly confirmed: the discontinuity spans the thickness (R3) but the stumps separate by only \(length(retraction)) on contraction (under \(length(f.retractionMm)), R4)")

@@ -97,6 +97,10 @@ struct FindingRulesTests {
     func fullDepthWithoutRetraction() {
         let f = evidence(depth: 1.0, widening: 0.1, opening: 0.1).finding()
         #expect(f.classification == .indeterminate && f.rules == ["R8-full-depth-without-retraction"])
+        // The line names the discontinuity and its depth, not a dark region: the depth may rest on
+        // the fibres alone (`DefectDetector.interruption`).
+        #expect(f.evidence.last?.hasPrefix("indeterminate: a discontinuity spans the thickness (100%) but its stumps do not retract") == true,
+                "\(f.evidence.last ?? "")")
         // Just under the no-retraction limit is still "stays"; at it, a weakly confirmed tear.
         let justUnder = evidence(depth: 1.0, widening: Self.p.findings.noRetractionMm - 0.01, opening: 0).finding()
         #expect(justUnder.classification == .indeterminate)
