@@ -331,14 +331,7 @@ public struct DefectDetector: Sendable {
                 }
                 continue
             }
-            if small { continuing.append((r, band)) } else {
-                var band = band
-                if params.fibreDepth, let deg = fascicleAngleDeg, !(band.touchTop && band.touchBottom) {
-                    interruption(&band, columns: r.minX...r.maxX, integral: integral, apo: apo, supY: supY, deepY: deepY,
-                                 pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing)
-                }
-                accepted.append((r, band))
-            }
+            if small { continuing.append((r, band)) } else { accepted.append((r, band)) }
         }
         accepted.sort { $0.region.area > $1.region.area }
         var bellyMask = inBelly
@@ -362,17 +355,25 @@ public struct DefectDetector: Sendable {
                 }
             }
         }
-        func measured(_ list: [(region: Region, band: DefectBand)]) -> [DefectObservation] {
+        // Only the candidates measured (`maxCandidates`, largest first) have their depth carried on
+        // where only the fibres show it (`interruption`); continuations are small patches, never.
+        func measured(_ list: [(region: Region, band: DefectBand)], fibreDepth: Bool) -> [DefectObservation] {
             list.prefix(params.maxCandidates).compactMap { region, band in
-                measure(region: Array(regionPixels[region.pixels]), area: region.area, sumX: region.sumX,
-                        box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
-                        band: band,
-                        smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
-                        bellyRows: bellyRows, belly: belly, apo: apo, spacing: spacing)
+                var band = band
+                if fibreDepth, let deg = fascicleAngleDeg, !(band.touchTop && band.touchBottom) {
+                    interruption(&band, columns: region.minX...region.maxX, integral: integral, apo: apo, supY: supY, deepY: deepY,
+                                 pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing)
+                }
+                return measure(region: Array(regionPixels[region.pixels]), area: region.area, sumX: region.sumX,
+                               box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
+                               band: band,
+                               smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
+                               bellyRows: bellyRows, belly: belly, apo: apo, spacing: spacing)
             }
         }
         continuing.sort { $0.region.area > $1.region.area }
-        return Result(candidates: measured(accepted), continuations: measured(continuing), rejected: rejected, bellyMask: bellyMask)
+        return Result(candidates: measured(accepted, fibreDepth: params.fibreDepth), continuations: measured(continuing, fibreDepth: false),
+                      rejected: rejected, bellyMask: bellyMask)
     }
 
     /// A 4-connected dark region: its pixels are `pixels` of the shared list `connectedRegions` returns.
@@ -501,7 +502,7 @@ public struct DefectDetector: Sendable {
                                     params: params.fibreContinuity)
                 .map { $0.besideF >= params.minStriationF && $0.ratio <= params.maxFibreContinuity } ?? false
         }
-        let deepest = Int(columns.map { deepY[$0] }.max() ?? 0), shallowest = Int(columns.map { supY[$0] }.min() ?? 0)
+        let deepest = Int(columns.lazy.map { deepY[$0] }.max() ?? 0), shallowest = Int(columns.lazy.map { supY[$0] }.min() ?? 0)
         if !band.touchBottom, Int(band.bottom) + gap < deepest {
             band.interruptedToBottom = interrupted((Int(band.bottom) + gap)...deepest)
         }
