@@ -17,7 +17,7 @@ DEMO_CLIP ?= Samples/full_01.mp4
 DEMO_MM_PER_PIXEL ?= 0.1
 RELEASE_BIN := .build/release/mskcine
 
-.PHONY: deps build release test demo bench fuzz samples samples-check docs-stills slurm-check validate devset clean
+.PHONY: deps build release test demo bench fuzz samples samples-check docs-stills slurm-check validate devset devscore clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -130,6 +130,10 @@ validate: release
 DEVSET_OUT ?= /work/valdata/dev
 devset: release
 	scripts/devset.sh $(RELEASE_BIN) $(DEVSET_OUT)
+
+# Scores the engine on that development set (validate's tables; PARAMETERS=FILE.json to sweep).
+devscore: release
+	scripts/devscore.sh $(RELEASE_BIN) $(DEVSET_OUT)
 
 clean:
 	rm -rf .build

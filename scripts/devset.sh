@@ -9,6 +9,7 @@ OUT=${2:-/work/valdata/dev}
 DATA=${VALIDATE_DATA:-../shared/data}
 JOBS=${VALIDATE_JOBS:-2}
 NRANDOM=${DEV_RANDOM:-16}
+SEED0=${DEV_SEED0:-500}   # first randomised dev seed (dev seeds: 1-99999)
 mkdir -p "$OUT/semi" "$OUT/random"
 {
   seed=1
@@ -28,7 +29,7 @@ mkdir -p "$OUT/semi" "$OUT/random"
     k=$((k + 1))
   done
   for ((i = 0; i < NRANDOM; i++)); do
-    s=$((500 + i))
+    s=$((SEED0 + i))
     [ -f "$OUT/random/rand_$s.labels.json" ] || printf '%s\0' "$BIN synth '$OUT/random' --randomised 1 --seed $s"
   done
 } | xargs -0 -r -P "$JOBS" -I{} bash -c '{} 2>&1 | tail -1'
