@@ -48,19 +48,26 @@ public struct CalibrationError: Error, Sendable, Equatable, CustomStringConverti
     public let values: [Double]
     /// The clip (nil for the command line's value checked before any clip is opened).
     public let path: String?
+    /// The text as typed (the command line's value), shown in the message instead of the values.
+    public let given: String?
 
-    public init(source: CalibrationSource, values: [Double], path: String?) {
+    public init(source: CalibrationSource, values: [Double], path: String?, given: String? = nil) {
         self.source = source
         self.values = values
         self.path = path
+        self.given = given
     }
 
     /// The value came from the command line (bad usage) rather than from a file.
     public var isUsage: Bool { source == .cli }
 
     public var description: String {
-        let shown = values.map { String(describing: $0) }.joined(separator: ",")
+        let shown = given ?? values.map { String(describing: $0) }.joined(separator: ",")
         let range = Calibration.rangeText
+        // Text that is not a number (or not a finite one) is named as such, not as out of range.
+        if source == .cli, values.contains(where: { !$0.isFinite }) {
+            return "--mm-per-pixel '\(shown)' is not a number; give one or two numbers within \(range), e.g. 0.1 or 0.1,0.12"
+        }
         let what: String
         switch source {
         case .cli: what = "--mm-per-pixel '\(shown)'"
@@ -119,6 +126,8 @@ public enum Calibration {
     public static func parseCLI(_ text: String) throws(CalibrationError) -> Spacing {
         let values = text.split(separator: ",", omittingEmptySubsequences: false)
             .map { Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan }
-        return try spacing(values, source: .cli, path: nil)
+        do { return try spacing(values, source: .cli, path: nil) } catch {
+            throw CalibrationError(source: .cli, values: error.values, path: nil, given: text)
+        }
     }
 }

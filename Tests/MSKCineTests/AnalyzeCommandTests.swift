@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MSKAnalysis
 import MSKTestSupport
 @testable import mskcine
 import Testing
@@ -16,6 +17,15 @@ struct AnalyzeCommandTests {
         for bad in ["abc", "0", "0.1,0.1,0.1", "nan", "-0.1", "20"] {
             #expect(throws: (any Error).self, "\(bad)") { try CLIParsing.spacing(bad) }
         }
+        // The message names text that is not a number as such, quoting it as typed; a number
+        // out of range is named as out of range.
+        func message(_ text: String) -> String {
+            do { _ = try Calibration.parseCLI(text); return "" } catch { return error.description }
+        }
+        #expect(message("abc").hasPrefix("--mm-per-pixel 'abc' is not a number"))
+        #expect(message("0.1,x").hasPrefix("--mm-per-pixel '0.1,x' is not a number"))
+        #expect(message("20").hasPrefix("--mm-per-pixel '20' is outside the plausible range"))
+        #expect(message("0.1") == "")
         #expect(throws: (any Error).self) { try CLIParsing.rect("1,2,3") }
         #expect(throws: (any Error).self) { try CLIParsing.rect("0,0,8,8") }
         #expect(MSKCine.run(arguments: ["analyze", "x.mp4", "--mm-per-pixel", "abc"]) == 2)
