@@ -7,14 +7,18 @@
 # $OUT (git-ignored), cached: a clip whose labels exist is not generated again.
 # Usage: scripts/validate.sh [BIN]   (BIN: the mskcine binary, default .build/release/mskcine)
 # Environment: VALIDATE_OUT (default .build-validate), VALIDATE_JOBS (default 2),
-#   VALIDATE_DATA (default ../shared/data), VALIDATE_RANDOM (clips in (c), default 40),
+#   VALIDATE_DATA (default ../shared/data), VALIDATE_RANDOM (clips in (c), default 100; 40 until
+#   session 17), VALIDATE_SEMI_TEARS (tears per background in (b): 4, or 2 as until session 17),
 #   VALIDATE_SETS (default "real semi random").
 set -euo pipefail
 BIN=${1:-.build/release/mskcine}
 OUT=${VALIDATE_OUT:-.build-validate}
 JOBS=${VALIDATE_JOBS:-2}
 DATA=${VALIDATE_DATA:-../shared/data}
-NRANDOM=${VALIDATE_RANDOM:-40}
+NRANDOM=${VALIDATE_RANDOM:-100}
+# Tears per semi-synthetic background: 2 (the first sets, sessions 1-17) or 4 (two more, with more
+# partial tears, since session 18).
+SEMI_TEARS=${VALIDATE_SEMI_TEARS:-4}
 SETS=${VALIDATE_SETS:-real semi random}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # Version of the generators' output: bump when synth --background or --randomised change, so the cache is redone.
@@ -59,7 +63,7 @@ realList() {
 # The semi-synthetic set: every background gets its control and two tears, cases in turn.
 # Backgrounds: the six p6 clips (0.0881 mm/px) and the six labelled real-cine clips (0.108 mm/px).
 semiJobs() {
-  local i=0 cases=(full partial full-subtle full full partial) k=0
+  local i=0 cases=(full partial full-subtle full full partial) k=0 more=(partial full partial full-subtle full partial full) k2=0
   for f in "$DATA"/real-video/p6_*.mp4 "$DATA"/real-cine/B*.wmv "$DATA"/real-cine/b*.wmv; do
     [ -f "$f" ] || continue
     case "$f" in *noload*) continue ;; esac
@@ -70,6 +74,13 @@ semiJobs() {
       printf '%s\t%s\t%s\t%s\n' "$f" "$mm" "${cases[$((k % ${#cases[@]}))]}" "$((SEMI_SEED0 + i + 1 + k % 2))"
       k=$((k + 1))
     done
+    # Two more tears per background (seeds +3, +4), their cases in a second rotation.
+    if [ "$SEMI_TEARS" -ge 4 ]; then
+      for j in 0 1; do
+        printf '%s\t%s\t%s\t%s\n' "$f" "$mm" "${more[$(((k2 + j) % ${#more[@]}))]}" "$((SEMI_SEED0 + i + 3 + j))"
+      done
+      k2=$((k2 + 2))
+    fi
     i=$((i + 10))
   done
 }

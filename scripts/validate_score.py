@@ -43,6 +43,22 @@ def pearson(a, b):
     return sum((x - ma) * (y - mb) for x, y in zip(a, b)) / math.sqrt(va * vb)
 
 
+def wilson(k, n, z=1.96):
+    """95% Wilson score interval of a proportion k/n (None when n is 0)."""
+    if not n:
+        return None
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def ci(k, n):
+    w = wilson(k, n)
+    return "" if w is None else f"; 95% CI {w[0]:.2f}-{w[1]:.2f}"
+
+
 def load(results, s, name):
     path = os.path.join(results, s, name + ".analysis.json")
     if not os.path.exists(path):
@@ -76,6 +92,11 @@ def real_table(rows, results):
         print(f"{name:58} {SHORT.get(call, call):14} {why}")
     summary = ", ".join(f"{SHORT.get(k, k)} {v}" for k, v in sorted(counts.items()))
     print(f"\nreal clips: {len(rows)}; tear calls (full or partial): {tears}  [{summary}]")
+    clips = {name.split("@")[0] for name, _, _ in rows}
+    w = wilson(tears, len(rows))
+    if w is not None:
+        print(f"tear-call rate {tears}/{len(rows)} runs, 95% CI {w[0]:.2f}-{w[1]:.2f} (runs of {len(clips)} distinct clips, "
+              "some at two scales: not independent, so the true interval is wider)")
     return tears
 
 
@@ -164,8 +185,8 @@ def labelled_table(title, key, rows, results):
         print(f"{SHORT[t]:10}" + "".join(f"{confusion.get((t, c), 0):>9}" for c in cols))
     sens = tp / n_tear if n_tear else None
     spec = (n_non - fp) / n_non if n_non else None
-    print(f"\nfull-thickness sensitivity {fmt(sens)} ({tp}/{n_tear}); specificity {fmt(spec)} ({n_non - fp}/{n_non})")
-    print(f"partial graded right {fmt(100 * part_ok / n_part if n_part else None, 0)} % ({part_ok}/{n_part}); "
+    print(f"\nfull-thickness sensitivity {fmt(sens)} ({tp}/{n_tear}{ci(tp, n_tear)}); specificity {fmt(spec)} ({n_non - fp}/{n_non}{ci(n_non - fp, n_non)})")
+    print(f"partial graded right {fmt(100 * part_ok / n_part if n_part else None, 0)} % ({part_ok}/{n_part}{ci(part_ok, n_part)}); "
           f"tear calls on intact clips {none_tear}/{n_none}")
     gmae = sum(abs(x) for x in gap_errors) / len(gap_errors) if gap_errors else None
     wmae = sum(abs(x) for x in widen_errors) / len(widen_errors) if widen_errors else None
