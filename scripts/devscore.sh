@@ -12,6 +12,10 @@ JOBS=${VALIDATE_JOBS:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
 [ -x "$BIN" ] || { echo "devscore: no binary at $BIN; run 'make release' first" >&2; exit 2; }
 [ -d "$DEV" ] || { echo "devscore: no development set at $DEV; run 'make devset' first" >&2; exit 2; }
+# OUT is replaced on every run: refuse a folder that is not an earlier run's (nothing else is lost).
+if [ -e "$OUT" ] && [ ! -f "$OUT/list.tsv" ]; then
+  echo "devscore: $OUT exists and is not an earlier devscore run (no list.tsv); give another folder" >&2; exit 2
+fi
 rm -rf "$OUT"; mkdir -p "$OUT"
 python3 - "$DEV" > "$OUT/list.tsv" <<'PY'
 import json, os, sys
@@ -35,4 +39,4 @@ while IFS=$'\t' read -r set name clip mm; do
   mkdir -p "$OUT/$set"
   printf '%s\0' "$BIN analyze '$clip' $opt --json '$OUT/$set/$name.analysis.json' >/dev/null 2>'$OUT/$set/$name.err' || true"
 done < "$OUT/list.tsv" | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
-python3 "$HERE/validate_score.py" "$OUT/list.tsv" "$OUT"
+SCORE_SEEDS=development python3 "$HERE/validate_score.py" "$OUT/list.tsv" "$OUT"

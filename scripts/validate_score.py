@@ -215,7 +215,8 @@ def main():
     if "semi" in sets:
         labelled_table("(b) Semi-synthetic: tears drawn into real healthy clips, and their controls", "semi", sets["semi"], results)
     if "random" in sets:
-        labelled_table("(c) Randomised simulator set (validation seeds)", "random", sets["random"], results)
+        seeds = os.environ.get("SCORE_SEEDS", "validation")
+        labelled_table(f"(c) Randomised simulator set ({seeds} seeds)", "random", sets["random"], results)
 
 
 if __name__ == "__main__":
