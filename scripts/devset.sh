@@ -6,6 +6,8 @@
 #   DEV_SEMI_WIDE=1 (120 more semi-synthetic clips on all twelve backgrounds, below).
 # Usage: scripts/devset.sh [BIN] [OUT]   (default .build/release/mskcine, /work/valdata/dev)
 set -euo pipefail
+# shellcheck source=scripts/sets-lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/sets-lib.sh"
 BIN=${1:-.build/release/mskcine}
 OUT=${2:-/work/valdata/dev}
 DATA=${VALIDATE_DATA:-../shared/data}
@@ -20,11 +22,10 @@ mkdir -p "$OUT/semi" "$OUT/random"
   for f in "$DATA"/real-video/p6_isometric_max_01_push_01.mp4 "$DATA"/real-video/p6_isokinetic120_01_push_01.mp4 \
            "$DATA"/real-video/p6_passive_ROM_01_push_01.mp4 "$DATA"/real-cine/bw1_m3.wmv "$DATA"/real-cine/bag2_m1.wmv; do
     [ -f "$f" ] || continue
-    mm=0.0881; case "$f" in *real-cine*) mm=0.108 ;; esac
-    b=$(basename "${f%.*}" | tr -c 'A-Za-z0-9_\n' '_')
+    IFS=$'\t' read -r _ mm rows < <(backgroundLine "$f")
+    b=$(backgroundStem "$f")
     for c in none "${cases[$((k % 4))]}" "${cases[$(((k + 1) % 4))]}"; do
       name="dev_${b}_${c}_${seed}"
-      rows=""; case "$f" in *real-cine*) rows="--muscle-rows 158,256,-0.09" ;; esac
       [ -f "$OUT/semi/$name.labels.json" ] || printf '%s\0' "$BIN synth '$OUT/semi' --background '$f' --mm-per-pixel $mm $rows --case $c --seed $seed --frames 80 --name '$name'"
       seed=$((seed + 1))
     done
@@ -35,11 +36,8 @@ mkdir -p "$OUT/semi" "$OUT/random"
   # (seeds 4000 + 10 b + j, names d5_*): 120 more semi-synthetic development clips (session 18).
   if [ "${DEV_SEMI_WIDE:-0}" = 1 ]; then
     b=0; rot=(partial full partial full-subtle full partial full); mostly=(partial partial full partial full-subtle partial)
-    for f in "$DATA"/real-video/p6_*.mp4 "$DATA"/real-cine/B*.wmv "$DATA"/real-cine/b*.wmv; do
-      [ -f "$f" ] || continue
-      case "$f" in *noload*) continue ;; esac
-      mm=0.0881; rows=""; case "$f" in *real-cine*) mm=0.108; rows="--muscle-rows 158,256,-0.09" ;; esac
-      stem=$(basename "${f%.*}" | tr -c 'A-Za-z0-9_\n' '_')
+    while IFS=$'\t' read -r f mm rows; do
+      stem=$(backgroundStem "$f")
       for j in 0 1 2 3; do
         c=${rot[$(((4 * b + j) % 7))]}; s=$((3000 + 10 * b + j)); name="d4_${stem}_${c}_${s}"
         [ -f "$OUT/semi/$name.labels.json" ] || printf '%s\0' "$BIN synth '$OUT/semi' --background '$f' --mm-per-pixel $mm $rows --case $c --seed $s --frames 80 --name '$name'"
@@ -49,7 +47,7 @@ mkdir -p "$OUT/semi" "$OUT/random"
         [ -f "$OUT/semi/$name.labels.json" ] || printf '%s\0' "$BIN synth '$OUT/semi' --background '$f' --mm-per-pixel $mm $rows --case $c --seed $s --frames 80 --name '$name'"
       done
       b=$((b + 1))
-    done
+    done < <(semiBackgrounds "$DATA")
   fi
   for ((i = 0; i < NRANDOM; i++)); do
     s=$((SEED0 + i))
