@@ -45,7 +45,8 @@ public struct AponeurosisPair: Sendable, Equatable {
 /// surroundings) are candidates. Candidates are linked across bands into paths by dynamic
 /// programming that allows only a small slope between neighbouring bands, which keeps the
 /// oblique fascicle striations (pennation 10-30 degrees) from forming paths. Paths are ranked by
-/// lower-quartile ridge contrast across all bands. Among the strong paths, sorted by depth, the muscle is the first pair
+/// lower-quartile ridge contrast across all bands (in a band where a path has no ridge, the
+/// contrast of the profile on its line there). Among the strong paths, sorted by depth, the muscle is the first pair
 /// of consecutive paths whose separation is at least half the largest such separation and at
 /// least `Params.minThicknessMm`: this picks the upper muscle when a second one lies below (as
 /// in a gastrocnemius over soleus view), and skips skin and fat septa above. Each band's inner
@@ -125,6 +126,7 @@ public struct AponeurosisDetector: Sendable {
         var centres: [Double] = []
         var candidates: [[Candidate]] = []
         var active: [Bool] = []
+        var ridgeProfiles: [[Float]] = []
         for b in 0..<bands {
             let x0 = b * w / bands, x1 = (b + 1) * w / bands
             centres.append(Double(x0 + x1 - 1) / 2)
@@ -143,13 +145,15 @@ public struct AponeurosisDetector: Sendable {
             profile = Self.smooth(profile, sigma: sigma)
             profiles.append(profile)
             // Ridges on a smoother profile: an aponeurosis is a thick band, a fascicle or a septum a thin line.
-            candidates.append(!active[b] ? [] : ridges(Self.smooth(profile, sigma: (ridgeSigma * ridgeSigma - sigma * sigma).squareRoot()), backgroundRadius: backgroundRadius))
+            let ridgeProfile = Self.smooth(profile, sigma: (ridgeSigma * ridgeSigma - sigma * sigma).squareRoot())
+            ridgeProfiles.append(ridgeProfile)
+            candidates.append(!active[b] ? [] : ridges(ridgeProfile, backgroundRadius: backgroundRadius))
         }
 
         // Link ridges into paths, strongest first, each ridge used once.
         let activeCount = active.filter { $0 }.count
         guard activeCount >= 3 else { return nil }
-        let paths = linkPaths(candidates, centres: centres, height: h, activeBands: activeCount)
+        let paths = linkPaths(candidates, centres: centres, height: h, active: active, ridgeProfiles: ridgeProfiles, backgroundRadius: backgroundRadius)
         guard let strongest = paths.map(\.contrast).max(), strongest > 0 else { return nil }
         let strong = paths.filter { $0.contrast >= Float(params.strongFraction) * strongest && $0.coverage >= 0.5 }
             .sorted { $0.meanY < $1.meanY }
@@ -302,7 +306,16 @@ public struct AponeurosisDetector: Sendable {
 
     /// Dynamic programming over bands: repeatedly extract the best-scoring path of ridges with a
     /// bounded slope, allowing a band to be skipped (a gap in the band costs nothing but scores nothing).
-    func linkPaths(_ candidates: [[Candidate]], centres: [Double], height: Int, activeBands: Int) -> [Path] {
+    ///
+    /// A path's contrast is the lower quartile over the bands holding tissue. In a band where the
+    /// path has no ridge (the band skipped, or the path ends before it) the contrast is measured on
+    /// the path's own line there (interpolated between its ridges, or level with its end): how far
+    /// the ridge profile at that row stands above its +-`backgroundRadius` mean, 0 when it does not.
+    /// An aponeurosis too faint in a few bands to make a local maximum, or broken by a gap, still
+    /// stands above the belly there; a septum or vessel wall that ends does not continue.
+    func linkPaths(_ candidates: [[Candidate]], centres: [Double], height: Int, active: [Bool], ridgeProfiles: [[Float]],
+                   backgroundRadius: Int) -> [Path] {
+        let activeBands = active.filter { $0 }.count
         var used = candidates.map { [Bool](repeating: false, count: $0.count) }
         var paths: [Path] = []
         let bands = candidates.count
@@ -341,10 +354,14 @@ public struct AponeurosisDetector: Sendable {
             // Also retire ridges lying on this path's line in bands it skipped or crossed.
             let present = ys.compactMap { $0 }
             guard !present.isEmpty else { break }
-            // Lower-quartile contrast over all bands (missing bands count as 0): a path that spans
-            // only part of the width (a vessel wall, a septum) is weak.
+            // Lower-quartile contrast over all bands holding tissue, measured on the path's line where
+            // it has no ridge: a path that spans only part of the width (a vessel wall, a septum) is weak.
             var all = contrasts
-            all.append(contentsOf: [Float](repeating: 0, count: max(0, activeBands - contrasts.count)))
+            let line = Path(ys: ys, contrast: 0, meanY: 0, activeBands: activeBands)
+            for b in 0..<bands where ys[b] == nil && active[b] {
+                if let y = line.interpolated(b) { all.append(Self.standing(ridgeProfiles[b], at: y, backgroundRadius: backgroundRadius)) }
+            }
+            all.append(contentsOf: [Float](repeating: 0, count: max(0, activeBands - all.count)))
             let median = Stats.quantile(all, 0.25) ?? 0
             let path = Path(ys: ys, contrast: median, meanY: present.reduce(0, +) / Double(present.count), activeBands: activeBands)
 
@@ -352,6 +369,17 @@ public struct AponeurosisDetector: Sendable {
             if contrasts.count < 2 { break }
         }
         return paths
+    }
+
+    /// How far `profile` at row `y` (rounded) stands above its mean within +-backgroundRadius; 0
+    /// when it does not, or when y lies outside the profile.
+    static func standing(_ profile: [Float], at y: Double, backgroundRadius r: Int) -> Float {
+        let h = profile.count, yi = Int(y.rounded())
+        guard yi >= 0, yi < h else { return 0 }
+        let a = max(0, yi - r), b = min(h, yi + r + 1)
+        var sum: Float = 0
+        for k in a..<b { sum += profile[k] }
+        return max(0, profile[yi] - sum / Float(b - a))
     }
 
     /// Sub-pixel position where the profile, walking from the peak towards the belly, first falls
