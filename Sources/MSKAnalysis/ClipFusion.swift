@@ -196,8 +196,69 @@ struct ClipFusion {
         let separation = series?.separation ?? Array(repeating: 0, count: n)
         let fraction = series?.fraction ?? Array(repeating: 0, count: n)
 
-        // Frames.
         let thicknessValues = thickness.values
+        var (frames, overlays) = frameRows(thickness: thickness, contraction: c, series: series, gap: gap, separation: separation,
+                                           fraction: fraction, unit: unit, toUnit: toUnit)
+        // Fascicle geometry (issue 12): fused in FascicleFusion.swift.
+        FascicleFusion.apply(observations: records.map(\.observation), regionWidth: region.width, spacing: spacing, calibrated: calibrated,
+                             frames: &frames, overlays: &overlays)
+
+        let figures = WindowFigures(rest: rest, peak: peak, gap: gap, separation: separation, opening: series?.opening)
+        let echoes = records.compactMap(\.observation.echoIntensity)
+        let summary = ClipSummary(
+            restGapWidth: figures.restGap.map { Length(toUnit($0), unit) }, peakGapWidth: figures.peakGap.map { Length(toUnit($0), unit) },
+            gapWidening: figures.widening.map { Length(toUnit($0), unit) },
+            restEndSeparation: figures.restSeparation.map { Length(toUnit($0), unit) }, peakEndSeparation: figures.peakSeparation.map { Length(toUnit($0), unit) },
+            endSeparationChange: figures.separationChange.map { Length(toUnit($0), unit) },
+            meanMuscleThickness: thicknessValues.flatMap { Stats.mean($0) }.map { Length(toUnit($0), unit) },
+            meanEchoIntensity: Stats.mean(echoes),
+            maxDefectDepthFraction: fraction.max() ?? 0,
+            restFrameCount: rest.count, peakFrameCount: peak.count,
+            peakOpening: figures.peakOpening.map { Length(toUnit($0), unit) },
+            tissueMotionRange: c.motionRangeMm.map { Length(toUnit($0), unit) })
+
+        let open = series.map { Self.openDepth(observed: $0.track.observations.map { $0 != nil }, fraction: fraction, rest: rest, peak: peak) }
+
+        let evidence = Evidence(
+            n: n, muscleFrames: muscleFrames, followedFrames: records.filter { $0.observation.aponeuroses?.followed == true }.count, parameters: parameters,
+            defect: series.map { s in
+                Evidence.Defect(frames: s.track.frameCount, presence: Double(s.track.frameCount) / Double(max(1, n)),
+                                openDepthFraction: open?.fraction ?? 0, openWindow: open?.window ?? "rest",
+                                deepFrames: s.track.observedFrames.filter { fraction[$0] >= parameters.findings.fullDepthFraction }.map { records[$0].observation.index },
+                                observedFrames: s.track.observedFrames.map { records[$0].observation.index },
+                                openingOnlyAtPeak: s.openingOnlyAtPeak,
+                                rowOpeningsMm: s.rowOpenings, rowDepths: parameters.field.rowFractions, centreMm: (Stats.median(s.track.centreX.compactMap { $0 }) ?? 0) * spacing.mmPerPixelX)
+            },
+            otherDefectObjects: max(0, trackCount - (series == nil ? 0 : 1)),
+            contractionSeen: c.seen, motionRangeMm: c.motionRangeMm,
+            wideningMm: figures.widening, separationChangeMm: figures.separationChange, peakOpeningMm: figures.peakOpening,
+            restGapMm: figures.restGap, peakGapMm: figures.peakGap, restSeparationMm: figures.restSeparation, peakSeparationMm: figures.peakSeparation,
+            unit: unit, toUnit: toUnit,
+            rejected: records.flatMap(\.observation.rejected).map(\.reason),
+            calibrated: calibrated,
+            restFrames: rest.map { records[$0].observation.index }, peakFrames: peak.map { records[$0].observation.index })
+        let finding = evidence.finding()
+
+        var defectBox: PixelRect?
+        if let s = series {
+            let boxes = s.track.observations.compactMap { $0?.box }
+            defectBox = boxes[boxes.count / 2]
+        }
+        return ClipAnalysis(
+            info: info, calibration: calibrated ? spacing : nil, calibrationSource: calibrated ? options.calibrationSource : .none,
+            unit: unit, imagingRegion: region, imagingRegionSource: regionSource,
+            frames: frames, summary: summary, finding: finding, warnings: notes,
+            contractionSeen: c.seen, thicknessRange: thicknessValues.flatMap { v in v.max().map { $0 - v.min()! } }.map { Length(toUnit($0), unit) },
+            defectBox: defectBox, overlays: overlays, parameters: parameters,
+            opening: series.map { s in s.opening.map { $0.map { Length(toUnit($0), unit) } } } ?? Array(repeating: nil, count: n),
+            tissueMotion: (c.motionMm ?? Array(repeating: 0, count: n)).map { Length(toUnit($0), unit) },
+            peakField: Self.peakField(motion, contraction: c, rest: rest, peak: peak))
+    }
+
+    /// Each frame's measurements and what its overlay draws, from the fused series.
+    func frameRows(thickness: Thickness, contraction c: ContractionEstimate, series: DefectSeries?, gap: [Double], separation: [Double],
+                   fraction: [Double], unit: LengthUnit, toUnit: (Double) -> Double) -> ([FrameMeasurement], [FrameOverlay]) {
+        let n = records.count
         var frames: [FrameMeasurement] = []
         frames.reserveCapacity(n)
         var overlays: [FrameOverlay] = []
@@ -216,7 +277,7 @@ struct ClipFusion {
                 gapWidth: Length(toUnit(gap[t]), unit),
                 endSeparation: Length(toUnit(separation[t]), unit),
                 defectDepthFraction: fraction[t],
-                muscleThickness: thicknessValues.map { Length(toUnit($0[t]), unit) },
+                muscleThickness: thickness.values.map { Length(toUnit($0[t]), unit) },
                 echoIntensity: o.echoIntensity,
                 contraction: c.values[t],
                 muscleDetected: o.aponeuroses != nil,
@@ -229,83 +290,46 @@ struct ClipFusion {
                 defectBox: own?.box,
                 defectCentre: series?.track.centreX[t].map { SIMD2($0, own?.midY ?? pathY) }))
         }
+        return (frames, overlays)
+    }
 
-        // Fascicle geometry (issue 12): fused in FascicleFusion.swift.
-        FascicleFusion.apply(observations: records.map(\.observation), regionWidth: region.width, spacing: spacing, calibrated: calibrated,
-                             frames: &frames, overlays: &overlays)
+    /// The rest and peak figures of the defect's series (working mm): medians over the rest and
+    /// the peak frames, and their changes (nil where a window is empty).
+    struct WindowFigures: Equatable {
+        var restGap: Double?, peakGap: Double?, restSeparation: Double?, peakSeparation: Double?
+        var widening: Double?, separationChange: Double?
+        /// Median opening across the defect over the peak frames where it was measured.
+        var peakOpening: Double?
 
-        // Summary.
-        func medianOver(_ idx: [Int], _ values: [Double]) -> Double? { Stats.median(idx.map { values[$0] }) }
-        let restGap = medianOver(rest, gap), peakGap = medianOver(peak, gap)
-        let restSep = medianOver(rest, separation), peakSep = medianOver(peak, separation)
-        let widening = restGap.flatMap { r in peakGap.map { $0 - r } }
-        let sepChange = restSep.flatMap { r in peakSep.map { $0 - r } }
-        let peakOpening = series.flatMap { s in Stats.median(peak.compactMap { s.opening[$0] }) }
-        let echoes = records.compactMap(\.observation.echoIntensity)
-        let summary = ClipSummary(
-            restGapWidth: restGap.map { Length(toUnit($0), unit) }, peakGapWidth: peakGap.map { Length(toUnit($0), unit) },
-            gapWidening: widening.map { Length(toUnit($0), unit) },
-            restEndSeparation: restSep.map { Length(toUnit($0), unit) }, peakEndSeparation: peakSep.map { Length(toUnit($0), unit) },
-            endSeparationChange: sepChange.map { Length(toUnit($0), unit) },
-            meanMuscleThickness: thicknessValues.flatMap { Stats.mean($0) }.map { Length(toUnit($0), unit) },
-            meanEchoIntensity: Stats.mean(echoes),
-            maxDefectDepthFraction: fraction.max() ?? 0,
-            restFrameCount: rest.count, peakFrameCount: peak.count,
-            peakOpening: peakOpening.map { Length(toUnit($0), unit) },
-            tissueMotionRange: c.motionRangeMm.map { Length(toUnit($0), unit) })
-
-        // Depth of the discontinuity while the defect is open: at rest, or at peak contraction.
-        var openDepth: Double?
-        var openWindow = "rest"
-        if let s = series {
-            let atRest = Stats.median(rest.filter { s.track.observations[$0] != nil }.map { fraction[$0] })
-            let atPeak = Stats.median(peak.filter { s.track.observations[$0] != nil }.map { fraction[$0] })
-            if let p = atPeak, p > (atRest ?? -1) { openDepth = p; openWindow = "peak contraction" } else { openDepth = atRest ?? atPeak }
-            if openDepth == nil { openDepth = Stats.median(s.track.observedFrames.map { fraction[$0] }) }
+        init(rest: [Int], peak: [Int], gap: [Double], separation: [Double], opening: [Double?]?) {
+            func medianOver(_ idx: [Int], _ values: [Double]) -> Double? { Stats.median(idx.map { values[$0] }) }
+            restGap = medianOver(rest, gap); peakGap = medianOver(peak, gap)
+            restSeparation = medianOver(rest, separation); peakSeparation = medianOver(peak, separation)
+            widening = restGap.flatMap { r in peakGap.map { $0 - r } }
+            separationChange = restSeparation.flatMap { r in peakSeparation.map { $0 - r } }
+            peakOpening = opening.flatMap { o in Stats.median(peak.compactMap { o[$0] }) }
         }
+    }
 
-        let evidence = Evidence(
-            n: n, muscleFrames: muscleFrames, followedFrames: records.filter { $0.observation.aponeuroses?.followed == true }.count, parameters: parameters,
-            defect: series.map { s in
-                Evidence.Defect(frames: s.track.frameCount, presence: Double(s.track.frameCount) / Double(max(1, n)),
-                                openDepthFraction: openDepth ?? 0, openWindow: openWindow,
-                                deepFrames: s.track.observedFrames.filter { fraction[$0] >= parameters.findings.fullDepthFraction }.map { records[$0].observation.index },
-                                observedFrames: s.track.observedFrames.map { records[$0].observation.index },
-                                openingOnlyAtPeak: s.openingOnlyAtPeak,
-                                rowOpeningsMm: s.rowOpenings, rowDepths: parameters.field.rowFractions, centreMm: (Stats.median(s.track.centreX.compactMap { $0 }) ?? 0) * spacing.mmPerPixelX)
-            },
-            otherDefectObjects: max(0, trackCount - (series == nil ? 0 : 1)),
-            contractionSeen: c.seen, motionRangeMm: c.motionRangeMm,
-            wideningMm: widening, separationChangeMm: sepChange, peakOpeningMm: peakOpening,
-            restGapMm: restGap, peakGapMm: peakGap, restSeparationMm: restSep, peakSeparationMm: peakSep,
-            unit: unit, toUnit: toUnit,
-            rejected: records.flatMap(\.observation.rejected).map(\.reason),
-            calibrated: calibrated,
-            restFrames: rest.map { records[$0].observation.index }, peakFrames: peak.map { records[$0].observation.index })
-        let finding = evidence.finding()
+    /// Depth of the discontinuity while the defect is open: the median depth fraction over the
+    /// rest frames where it was observed, or over the peak frames when that is larger (a tear that
+    /// opens on contraction); over every observed frame when it was seen in neither window.
+    static func openDepth(observed: [Bool], fraction: [Double], rest: [Int], peak: [Int]) -> (fraction: Double?, window: String) {
+        let atRest = Stats.median(rest.filter { observed[$0] }.map { fraction[$0] })
+        let atPeak = Stats.median(peak.filter { observed[$0] }.map { fraction[$0] })
+        if let p = atPeak, p > (atRest ?? -1) { return (p, "peak contraction") }
+        if let r = atRest ?? atPeak { return (r, "rest") }
+        return (Stats.median(observed.indices.filter { observed[$0] }.map { fraction[$0] }), "rest")
+    }
 
-        var defectBox: PixelRect?
-        if let s = series {
-            let boxes = s.track.observations.compactMap { $0?.box }
-            defectBox = boxes[boxes.count / 2]
+    /// The field at peak contraction (relative to rest), for the report's opening map: empty
+    /// without a contraction.
+    static func peakField(_ motion: TissueMotion, contraction c: ContractionEstimate, rest: [Int], peak: [Int]) -> [FieldArrow] {
+        guard c.seen, let tp = peak.max(by: { c.values[$0] < c.values[$1] }), !motion.positions.isEmpty else { return [] }
+        let tr = rest.min(by: { c.values[$0] < c.values[$1] }) ?? 0
+        return motion.positions.indices.map { k in
+            FieldArrow(position: motion.positions[k], displacement: motion.cumulative[tp][k] - motion.cumulative[tr][k])
         }
-        // The field at peak contraction (relative to rest), for the report's opening map.
-        var peakField: [FieldArrow] = []
-        if c.seen, let tp = peak.max(by: { c.values[$0] < c.values[$1] }), !motion.positions.isEmpty {
-            let tr = rest.min(by: { c.values[$0] < c.values[$1] }) ?? 0
-            peakField = motion.positions.indices.map { k in
-                FieldArrow(position: motion.positions[k], displacement: motion.cumulative[tp][k] - motion.cumulative[tr][k])
-            }
-        }
-        return ClipAnalysis(
-            info: info, calibration: calibrated ? spacing : nil, calibrationSource: calibrated ? options.calibrationSource : .none,
-            unit: unit, imagingRegion: region, imagingRegionSource: regionSource,
-            frames: frames, summary: summary, finding: finding, warnings: notes,
-            contractionSeen: c.seen, thicknessRange: thicknessValues.flatMap { v in v.max().map { $0 - v.min()! } }.map { Length(toUnit($0), unit) },
-            defectBox: defectBox, overlays: overlays, parameters: parameters,
-            opening: series.map { s in s.opening.map { $0.map { Length(toUnit($0), unit) } } } ?? Array(repeating: nil, count: n),
-            tissueMotion: (c.motionMm ?? Array(repeating: 0, count: n)).map { Length(toUnit($0), unit) },
-            peakField: peakField)
     }
 
     // MARK: Series helpers

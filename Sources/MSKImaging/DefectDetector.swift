@@ -179,7 +179,117 @@ public struct DefectDetector: Sendable {
 
     /// `fascicleAngleDeg`: the frame's fascicle angle (physical degrees, `FascicleEstimate`), for the
     /// fibre-continuity test; without it that test is not made.
+    ///
+    /// Stages: the belly between the inner edges and its level (`bellyModel`); its dark pixels
+    /// (`darkMask`) grouped into regions (`connectedRegions`); each region judged by its shape
+    /// (`shapeVerdict`) and its content (`isFluid`); the intact belly left once the candidates are
+    /// taken out (`intactBelly`); the candidates measured (`measure`).
     public func detect(_ image: FloatImage, aponeuroses apo: AponeurosisPair, spacing: Spacing, fascicleAngleDeg: Double? = nil) -> Result {
+        let w = image.width, h = image.height
+        let belly = bellyModel(image, aponeuroses: apo, spacing: spacing)
+        let dark = darkMask(belly, threshold: params.darkFraction * belly.level, width: w, height: h)
+
+        var label = [Int32](repeating: -1, count: w * h)
+        let touchPx = params.touchMm / spacing.mmPerPixelY
+        let (regions, regionPixels) = Self.connectedRegions(dark: dark, label: &label, width: w, height: h, rows: belly.rows,
+                                                            superficialY: belly.supY, deepY: belly.deepY, touchPx: touchPx)
+
+        let pxArea = spacing.mmPerPixelX * spacing.mmPerPixelY
+        var rejected: [RejectedStructure] = []
+        var accepted: [(region: Region, band: DefectBand)] = [], continuing: [(region: Region, band: DefectBand)] = []
+        for var r in regions {
+            let area = Double(r.area) * pxArea
+            let lengthMm = Double(r.maxX - r.minX + 1) * spacing.mmPerPixelX
+            guard area >= params.minAreaMm2, Double(r.maxY - r.minY + 1) * spacing.mmPerPixelY >= params.minHeightMm else { continue }
+            let box = PixelRect(x: r.minX, y: r.minY, width: r.maxX - r.minX + 1, height: r.maxY - r.minY + 1)
+            // The discontinuity's depth extent: how far the region's band stays darker than the
+            // tissue beside it, which may reach an aponeurosis the dark pixels themselves stop short of.
+            // A small patch reaching neither aponeurosis stays what it is (speckle, a piece of a
+            // band): a narrow band's mean over a few rows is as noisy as the speckle.
+            let small = !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2
+            let band = small ? DefectBand(box: box, touchTop: false, touchBottom: false) : DefectBand.extent(pixels: regionPixels[r.pixels], width: w, box: box, touchTop: r.touchTop, touchBottom: r.touchBottom,
+                                         integral: belly.integral, superficialY: belly.supY, deepY: belly.deepY, params: params, spacing: spacing)
+            r.touchTop = band.touchTop; r.touchBottom = band.touchBottom
+            let heightMm = (band.bottom - band.top) * spacing.mmPerPixelY
+            let shape = shapeVerdict(lengthMm: lengthMm, heightMm: heightMm, touchTop: r.touchTop, touchBottom: r.touchBottom,
+                                     atSide: r.minX == 0 || r.maxX == w - 1, small: small)
+            if let reason = shape.reason {
+                rejected.append(RejectedStructure(box: box, reason: String(format: reason, size(lengthMm, heightMm))))
+            }
+            // A small patch (`small`: the band never drops a touch) is not a defect seen in this frame,
+            // but when it is fluid it may continue a defect seen in others (`continuations`): a defect
+            // near the size limit flickers across it.
+            guard shape == .candidate || (shape == .smallPatch && params.continueTracks) else { continue }
+            // One histogram of the region's 3x3-mean grey levels gives every quantile below.
+            let insideValues = regionPixels[r.pixels].map { belly.integral.mean(x: $0 % w, y: $0 / w, rx: 1, ry: 1) }
+            guard let inside = Stats.GreyHistogram(insideValues) else { continue }
+            let content = RegionContent(
+                score: (inside.quantile(0.5) + 0.5 * inside.quantile(0.9)) / max(belly.level, 1),
+                // Fibre texture inside: the spread of the 3x3-mean grey levels over the belly's. Fluid
+                // and haematoma (even with internal echoes) lack the bright fascicle streaks that give
+                // intact muscle, however dark, its texture.
+                texture: Self.spread(inside) / max(belly.spread, 1e-3),
+                enhancement: posteriorEnhancement(belly.integral, region: box, deepY: belly.deepY, spacing: spacing))
+            // Fibre continuity (`FibreContinuity`), measured only where it decides.
+            let fluid = isFluid(content, fibresInterrupted: {
+                fascicleAngleDeg.flatMap { deg in
+                    FibreContinuity.measure(belly.integral, columns: r.minX...r.maxX, rows: r.minY...r.maxY, aponeuroses: apo,
+                                            pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing,
+                                            params: params.fibreContinuity)
+                }.map { $0.besideF >= params.minStriationF && $0.ratio <= params.maxFibreContinuity } ?? false
+            })
+            if !fluid {
+                if area >= 2 * params.minAreaMm2 && !small {
+                    let why = content.enhancement.map { String(format: ", tissue beneath %.2f x as bright as beside", $0) } ?? ""
+                    rejected.append(RejectedStructure(box: box, reason: String(format: "hypoechoic region (%@) that is not fluid (fluid score %.2f, texture %.2f of the belly's%@): fibres or tissue run through it, not a fibre discontinuity", size(lengthMm, heightMm), content.score, content.texture, why)))
+                }
+                continue
+            }
+            if small { continuing.append((r, band)) } else { accepted.append((r, band)) }
+        }
+        accepted.sort { $0.region.area > $1.region.area }
+        let bellyMask = intactBelly(belly.inBelly, excluding: accepted.map(\.region), label: label, width: w, spacing: spacing)
+        // Only the candidates measured (`maxCandidates`, largest first) have their depth carried on
+        // where only the fibres show it (`interruption`); continuations are small patches, never.
+        func measured(_ list: [(region: Region, band: DefectBand)], fibreDepth: Bool) -> [DefectObservation] {
+            list.prefix(params.maxCandidates).compactMap { region, band in
+                var band = band
+                if fibreDepth, let deg = fascicleAngleDeg, !(band.touchTop && band.touchBottom) {
+                    interruption(&band, columns: region.minX...region.maxX, integral: belly.integral, apo: apo, supY: belly.supY, deepY: belly.deepY,
+                                 pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing)
+                }
+                return measure(region: Array(regionPixels[region.pixels]), area: region.area, sumX: region.sumX,
+                               box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
+                               band: band,
+                               smooth: belly.smooth, smoothOffset: belly.smoothOffset, integral: belly.integral, label: label,
+                               bellyRows: belly.rows, belly: belly.level, apo: apo, spacing: spacing)
+            }
+        }
+        continuing.sort { $0.region.area > $1.region.area }
+        return Result(candidates: measured(accepted, fibreDepth: params.fibreDepth), continuations: measured(continuing, fibreDepth: false),
+                      rejected: rejected, bellyMask: bellyMask)
+    }
+
+    /// The belly of one frame: its columns' row ranges between the inner edges, the smoothed image
+    /// over its rows, its level and texture, and the image's integral.
+    struct BellyModel {
+        /// Per column, the belly's first row and the row after its last.
+        var top: [Int], bottom: [Int]
+        /// The rows any column's belly covers.
+        var rows: Range<Int>
+        /// The box-smoothed image over `rows` only (its row k is image row rows.lowerBound + k):
+        /// pixel i of the image is `smooth.pixels[i - smoothOffset]`.
+        var smooth: FloatImage, smoothOffset: Int
+        var integral: IntegralImage
+        /// Whether each image pixel lies in the belly.
+        var inBelly: [Bool]
+        /// Median of the smoothed belly (grey level) and the spread of its 3x3-mean grey levels.
+        var level: Float, spread: Float
+        /// The inner edges' rows at each column.
+        var supY: [Double], deepY: [Double]
+    }
+
+    func bellyModel(_ image: FloatImage, aponeuroses apo: AponeurosisPair, spacing: Spacing) -> BellyModel {
         let w = image.width, h = image.height
         var top = [Int](repeating: 0, count: w), bottom = [Int](repeating: 0, count: w)
         // Keep the blurred inner edge of each aponeurosis out of the belly.
@@ -222,7 +332,7 @@ public struct DefectDetector: Sendable {
             }
             initialised = sampled
         }
-        let belly = Stats.greyQuantile(bellyValues, 0.5) ?? apo.bellyLevel
+        let level = Stats.greyQuantile(bellyValues, 0.5) ?? apo.bellyLevel
         // The belly's texture: the spread of its 3x3-mean grey levels (every third pixel).
         var bellyTexture: [Float] = []
         bellyTexture.reserveCapacity(w * h / 9)
@@ -231,117 +341,104 @@ public struct DefectDetector: Sendable {
                 bellyTexture.append(integral.mean(x: x, y: y, rx: 1, ry: 1))
             }
         }
-        let bellySpread = Self.spread(bellyTexture)
-        let threshold = params.darkFraction * belly
+        return BellyModel(top: top, bottom: bottom, rows: bellyRows, smooth: smooth, smoothOffset: smoothOffset, integral: integral,
+                          inBelly: inBelly, level: level, spread: Self.spread(bellyTexture),
+                          supY: (0..<w).map { apo.superficialInner.y(Double($0)) }, deepY: (0..<w).map { apo.deepInner.y(Double($0)) })
+    }
+
+    /// Belly pixels whose smoothed grey level is under `threshold`.
+    func darkMask(_ belly: BellyModel, threshold: Float, width w: Int, height h: Int) -> [Bool] {
         var dark = [Bool](repeating: false, count: w * h)
-        smooth.pixels.withUnsafeBufferPointer { s in
-            inBelly.withUnsafeBufferPointer { b in
+        belly.smooth.pixels.withUnsafeBufferPointer { s in
+            belly.inBelly.withUnsafeBufferPointer { b in
                 dark.withUnsafeMutableBufferPointer { d in
                     // The belly's rows only (`smooth` starts at the first of them: smoothOffset).
-                    let n = bellyRows.count * w
+                    let n = belly.rows.count * w
                     guard n > 0 else { return }
-                    let sp = s.baseAddress!, bp = b.baseAddress! + smoothOffset, dp = d.baseAddress! + smoothOffset
+                    let sp = s.baseAddress!, bp = b.baseAddress! + belly.smoothOffset, dp = d.baseAddress! + belly.smoothOffset
                     for k in 0..<n { dp[k] = bp[k] && sp[k] < threshold }
                 }
             }
         }
+        return dark
+    }
 
-        // Connected regions (4-connectivity), iterative flood fill.
-        var label = [Int32](repeating: -1, count: w * h)
-        let touchPx = params.touchMm / spacing.mmPerPixelY
-        let supY = (0..<w).map { apo.superficialInner.y(Double($0)) }, deepY = (0..<w).map { apo.deepInner.y(Double($0)) }
-        let (regions, regionPixels) = Self.connectedRegions(dark: dark, label: &label, width: w, height: h, rows: bellyRows,
-                                                            superficialY: supY, deepY: deepY, touchPx: touchPx)
+    /// What a dark region's shape makes of it, before its content is looked at.
+    enum ShapeVerdict: Equatable {
+        /// A defect candidate, if its content is fluid.
+        case candidate
+        /// A small patch reaching neither aponeurosis: a continuation at most, if fluid.
+        case smallPatch
+        /// A long thin structure along the muscle reaching neither aponeurosis: a vessel.
+        case vessel
+        /// At the image's side edge: cannot be told from a margin.
+        case atSide
+        /// Elongated along the muscle without spanning it: a space between fascicles.
+        case alongFascicles
 
-        let pxArea = spacing.mmPerPixelX * spacing.mmPerPixelY
-        var rejected: [RejectedStructure] = []
-        var accepted: [(region: Region, band: DefectBand)] = [], continuing: [(region: Region, band: DefectBand)] = []
-        for var r in regions {
-            let area = Double(r.area) * pxArea
-            let lengthMm = Double(r.maxX - r.minX + 1) * spacing.mmPerPixelX
-            guard area >= params.minAreaMm2, Double(r.maxY - r.minY + 1) * spacing.mmPerPixelY >= params.minHeightMm else { continue }
-            let box = PixelRect(x: r.minX, y: r.minY, width: r.maxX - r.minX + 1, height: r.maxY - r.minY + 1)
-            // The discontinuity's depth extent: how far the region's band stays darker than the
-            // tissue beside it, which may reach an aponeurosis the dark pixels themselves stop short of.
-            // A small patch reaching neither aponeurosis stays what it is (speckle, a piece of a
-            // band): a narrow band's mean over a few rows is as noisy as the speckle.
-            let small = !r.touchTop && !r.touchBottom && area < params.minIsolatedAreaMm2
-            let band = small ? DefectBand(box: box, touchTop: false, touchBottom: false) : DefectBand.extent(pixels: regionPixels[r.pixels], width: w, box: box, touchTop: r.touchTop, touchBottom: r.touchBottom,
-                                         integral: integral, superficialY: supY, deepY: deepY, params: params, spacing: spacing)
-            r.touchTop = band.touchTop; r.touchBottom = band.touchBottom
-            let heightMm = (band.bottom - band.top) * spacing.mmPerPixelY
-            if !r.touchTop && !r.touchBottom && lengthMm / heightMm > params.vesselAspect && heightMm < params.vesselMaxHeightMm {
-                rejected.append(RejectedStructure(box: box, reason: String(format: "long thin dark structure (%@) along the muscle, not reaching an aponeurosis: a vessel, not a fibre discontinuity", size(lengthMm, heightMm))))
-                continue
+        /// The rejection's reason, with `%@` for the region's size (nil for a candidate).
+        var reason: String? {
+            switch self {
+            case .candidate: return nil
+            case .smallPatch: return "small dark patch (%@) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity"
+            case .vessel: return "long thin dark structure (%@) along the muscle, not reaching an aponeurosis: a vessel, not a fibre discontinuity"
+            case .atSide: return "dark region (%@) at the side edge of the image: cannot be told from a margin or measured"
+            case .alongFascicles: return "dark region (%@) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres"
             }
-            if r.minX == 0 || r.maxX == w - 1 {
-                rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%@) at the side edge of the image: cannot be told from a margin or measured", size(lengthMm, heightMm))))
-                continue
-            }
-            // A small patch (`small`: the band never drops a touch) is not a defect seen in this frame,
-            // but when it is fluid it may continue a defect seen in others (`continuations`): a defect
-            // near the size limit flickers across it.
-            if small {
-                rejected.append(RejectedStructure(box: box, reason: String(format: "small dark patch (%@) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity", size(lengthMm, heightMm))))
-                guard params.continueTracks else { continue }
-            } else if !(r.touchTop && r.touchBottom) && lengthMm / heightMm > params.maxAlongAspect {
-                rejected.append(RejectedStructure(box: box, reason: String(format: "dark region (%@) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres", size(lengthMm, heightMm))))
-                continue
-            }
-            // One histogram of the region's 3x3-mean grey levels gives every quantile below.
-            let insideValues = regionPixels[r.pixels].map { integral.mean(x: $0 % w, y: $0 / w, rx: 1, ry: 1) }
-            guard let inside = Stats.GreyHistogram(insideValues) else { continue }
-            let p90 = inside.quantile(0.9)
-            let median = inside.quantile(0.5)
-            let score = (median + 0.5 * p90) / max(belly, 1)
-            let enhancement = posteriorEnhancement(integral, region: box, deepY: deepY, spacing: spacing)
-            // Fibre texture inside: the spread of the 3x3-mean grey levels over the belly's. Fluid
-            // and haematoma (even with internal echoes) lack the bright fascicle streaks that give
-            // intact muscle, however dark, its texture.
-            let texture = Self.spread(inside) / max(bellySpread, 1e-3)
-            // Fluid: nearly anechoic, or hypoechoic with posterior acoustic enhancement beneath it
-            // (fluid attenuates less than tissue), or a haematoma: hypoechoic without fibre texture
-            // (enhancement then only supports). Where there is no room below to look, the
-            // darkness and texture rules decide.
-            // Fibre continuity (`FibreContinuity`), measured only where it decides: speckled internal
-            // echoes can be as spread as the belly's texture, and a haematoma beside a partial tear
-            // sits over intact muscle that hides its enhancement; what both lack is the fascicles'
-            // striation, which runs on through the dark spaces of an intact belly.
-            let hypoechoic = score <= params.maxHaematomaScore
-            let smooth = texture <= params.maxHaematomaTexture
-            let unenhanced = enhancement.map { $0 < params.minAnechoicEnhancement && $0 >= params.minInterruptedEnhancement } ?? false
-            let fibresInterrupted = hypoechoic && (!smooth || unenhanced) && (fascicleAngleDeg.flatMap { deg in
-                FibreContinuity.measure(integral, columns: r.minX...r.maxX, rows: r.minY...r.maxY, aponeuroses: apo,
-                                        pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing,
-                                        params: params.fibreContinuity)
-            }.map { $0.besideF >= params.minStriationF && $0.ratio <= params.maxFibreContinuity } ?? false)
-            let haematoma = hypoechoic && (smooth || fibresInterrupted)
-            let isFluid: Bool
-            if let e = enhancement {
-                isFluid = (score <= params.anechoicScore && e >= params.minAnechoicEnhancement) || (score <= params.maxFluidScore && e >= params.minEnhancement)
-                    || (score <= params.maxFluidScoreStrongEnhancement && e >= params.strongEnhancement)
-                    || (haematoma && (e >= params.minAnechoicEnhancement || (fibresInterrupted && e >= params.minInterruptedEnhancement)))
-            } else {
-                isFluid = score <= params.maxFluidScoreWithoutEnhancement || haematoma
-            }
-            if !isFluid {
-                if area >= 2 * params.minAreaMm2 && !small {
-                    let why = enhancement.map { String(format: ", tissue beneath %.2f x as bright as beside", $0) } ?? ""
-                    rejected.append(RejectedStructure(box: box, reason: String(format: "hypoechoic region (%@) that is not fluid (fluid score %.2f, texture %.2f of the belly's%@): fibres or tissue run through it, not a fibre discontinuity", size(lengthMm, heightMm), score, texture, why)))
-                }
-                continue
-            }
-            if small { continuing.append((r, band)) } else { accepted.append((r, band)) }
         }
-        accepted.sort { $0.region.area > $1.region.area }
+    }
+
+    /// The shape rules, in order: a vessel (reaching neither aponeurosis, longer than
+    /// `vesselAspect` times its height and under `vesselMaxHeightMm` tall), the image's side
+    /// edge, a small patch (`small`), and a region longer than `maxAlongAspect` times its depth
+    /// extent that does not span the muscle. Each rule turns a region down only strictly beyond
+    /// its threshold.
+    func shapeVerdict(lengthMm: Double, heightMm: Double, touchTop: Bool, touchBottom: Bool, atSide: Bool, small: Bool) -> ShapeVerdict {
+        if !touchTop && !touchBottom && lengthMm / heightMm > params.vesselAspect && heightMm < params.vesselMaxHeightMm { return .vessel }
+        if atSide { return .atSide }
+        if small { return .smallPatch }
+        if !(touchTop && touchBottom) && lengthMm / heightMm > params.maxAlongAspect { return .alongFascicles }
+        return .candidate
+    }
+
+    /// A region's content against the belly: `score` (median plus half the 90th percentile of its
+    /// 3x3-mean grey levels, over the belly level), `texture` (their spread over the belly's), and
+    /// the posterior enhancement beneath it (nil without room below to look).
+    struct RegionContent: Equatable {
+        var score: Float
+        var texture: Float
+        var enhancement: Double?
+    }
+
+    /// Whether a region's content is fluid: nearly anechoic, or hypoechoic with posterior acoustic
+    /// enhancement beneath it (fluid attenuates less than tissue), or a haematoma: hypoechoic
+    /// without fibre texture (enhancement then only supports). Where there is no room below to
+    /// look, the darkness and texture rules decide. `fibresInterrupted` (the fibre-continuity test)
+    /// is asked only where it decides: speckled internal echoes can be as spread as the belly's
+    /// texture, and a haematoma beside a partial tear sits over intact muscle that hides its
+    /// enhancement; what both lack is the fascicles' striation, which runs on through the dark
+    /// spaces of an intact belly. Every comparison includes its threshold (at most, at least).
+    func isFluid(_ c: RegionContent, fibresInterrupted: () -> Bool) -> Bool {
+        let hypoechoic = c.score <= params.maxHaematomaScore
+        let smooth = c.texture <= params.maxHaematomaTexture
+        let unenhanced = c.enhancement.map { $0 < params.minAnechoicEnhancement && $0 >= params.minInterruptedEnhancement } ?? false
+        let interrupted = hypoechoic && (!smooth || unenhanced) && fibresInterrupted()
+        let haematoma = hypoechoic && (smooth || interrupted)
+        guard let e = c.enhancement else { return c.score <= params.maxFluidScoreWithoutEnhancement || haematoma }
+        return (c.score <= params.anechoicScore && e >= params.minAnechoicEnhancement) || (c.score <= params.maxFluidScore && e >= params.minEnhancement)
+            || (c.score <= params.maxFluidScoreStrongEnhancement && e >= params.strongEnhancement)
+            || (haematoma && (e >= params.minAnechoicEnhancement || (interrupted && e >= params.minInterruptedEnhancement)))
+    }
+
+    /// The intact belly: `inBelly` without every candidate and a 0.3 mm rim around it.
+    func intactBelly(_ inBelly: [Bool], excluding candidates: [Region], label: [Int32], width w: Int, spacing: Spacing) -> [Bool] {
         var bellyMask = inBelly
-        // Exclude every candidate and a rim around it from the intact belly.
         let rim = spacing.px(x: 0.3)
         // Row by row over each candidate's box: every run of its pixels, widened by the rim
         // (the same pixels as widening each pixel).
         bellyMask.withUnsafeMutableBufferPointer { mask in
             label.withUnsafeBufferPointer { label in
-                for (region, _) in accepted {
+                for region in candidates {
                     for y in region.minY...region.maxY {
                         let row = y * w
                         var x = region.minX
@@ -355,25 +452,7 @@ public struct DefectDetector: Sendable {
                 }
             }
         }
-        // Only the candidates measured (`maxCandidates`, largest first) have their depth carried on
-        // where only the fibres show it (`interruption`); continuations are small patches, never.
-        func measured(_ list: [(region: Region, band: DefectBand)], fibreDepth: Bool) -> [DefectObservation] {
-            list.prefix(params.maxCandidates).compactMap { region, band in
-                var band = band
-                if fibreDepth, let deg = fascicleAngleDeg, !(band.touchTop && band.touchBottom) {
-                    interruption(&band, columns: region.minX...region.maxX, integral: integral, apo: apo, supY: supY, deepY: deepY,
-                                 pixelDeg: FascicleEstimator.pixelDegrees(deg, spacing: spacing), spacing: spacing)
-                }
-                return measure(region: Array(regionPixels[region.pixels]), area: region.area, sumX: region.sumX,
-                               box: PixelRect(x: region.minX, y: region.minY, width: region.maxX - region.minX + 1, height: region.maxY - region.minY + 1),
-                               band: band,
-                               smooth: smooth, smoothOffset: smoothOffset, integral: integral, label: label,
-                               bellyRows: bellyRows, belly: belly, apo: apo, spacing: spacing)
-            }
-        }
-        continuing.sort { $0.region.area > $1.region.area }
-        return Result(candidates: measured(accepted, fibreDepth: params.fibreDepth), continuations: measured(continuing, fibreDepth: false),
-                      rejected: rejected, bellyMask: bellyMask)
+        return bellyMask
     }
 
     /// A 4-connected dark region: its pixels are `pixels` of the shared list `connectedRegions` returns.

@@ -1,0 +1,96 @@
+@testable import MSKImaging
+import Testing
+
+/// The defect detector's named stages, each on its own, exactly on and just beyond each rule's
+/// threshold (the rules turn a region down only strictly beyond their thresholds, and count a
+/// content value equal to its threshold as inside it).
+@Suite struct DefectStageTests {
+    let detector = DefectDetector()
+    var p: DefectDetector.Params { detector.params }
+
+    // MARK: shape
+
+    @Test func aRegionExactlyAsLongAsMaxAlongAspectIsACandidateAndLongerIsNot() {
+        let h = 5.0
+        #expect(p.maxAlongAspect == 1.6)
+        let on = detector.shapeVerdict(lengthMm: 8, heightMm: h, touchTop: true, touchBottom: false, atSide: false, small: false)
+        #expect(on == .candidate)
+        let beyond = detector.shapeVerdict(lengthMm: 8.001, heightMm: h, touchTop: true, touchBottom: false, atSide: false, small: false)
+        #expect(beyond == .alongFascicles)
+        // Spanning the muscle, any length is a candidate.
+        let spanning = detector.shapeVerdict(lengthMm: 40, heightMm: h, touchTop: true, touchBottom: true, atSide: false, small: false)
+        #expect(spanning == .candidate)
+    }
+
+    @Test func aVesselIsLongerThanVesselAspectAndThinnerThanVesselMaxHeight() {
+        #expect(p.vesselAspect == 2.5 && p.vesselMaxHeightMm == 3.5)
+        // Exactly 2.5 times as long as tall: not a vessel (then elongated, as it exceeds 1.6).
+        #expect(detector.shapeVerdict(lengthMm: 5, heightMm: 2, touchTop: false, touchBottom: false, atSide: false, small: false) == .alongFascicles)
+        #expect(detector.shapeVerdict(lengthMm: 5.001, heightMm: 2, touchTop: false, touchBottom: false, atSide: false, small: false) == .vessel)
+        // Exactly vesselMaxHeightMm tall is too tall for a vessel.
+        #expect(detector.shapeVerdict(lengthMm: 20, heightMm: 3.5, touchTop: false, touchBottom: false, atSide: false, small: false) == .alongFascicles)
+        // A vessel-shaped region touching an aponeurosis is not a vessel.
+        #expect(detector.shapeVerdict(lengthMm: 20, heightMm: 2, touchTop: true, touchBottom: false, atSide: false, small: false) == .alongFascicles)
+    }
+
+    @Test func theSideEdgeComesBeforeTheSmallPatchAndTheSmallPatchBeforeTheAspect() {
+        #expect(detector.shapeVerdict(lengthMm: 3, heightMm: 3, touchTop: true, touchBottom: true, atSide: true, small: false) == .atSide)
+        #expect(detector.shapeVerdict(lengthMm: 3, heightMm: 3, touchTop: false, touchBottom: false, atSide: true, small: true) == .atSide)
+        #expect(detector.shapeVerdict(lengthMm: 4, heightMm: 2, touchTop: false, touchBottom: false, atSide: false, small: true) == .smallPatch)
+        #expect(detector.shapeVerdict(lengthMm: 6, heightMm: 2, touchTop: false, touchBottom: false, atSide: false, small: true) == .vessel)
+        #expect(DefectDetector.ShapeVerdict.candidate.reason == nil)
+        #expect(DefectDetector.ShapeVerdict.alongFascicles.reason?.contains("%@") == true)
+    }
+
+    // MARK: content
+
+    @Test func anechoicAtItsThresholdWithEnhancementAtItsThresholdIsFluid() {
+        let c = DefectDetector.RegionContent(score: p.anechoicScore, texture: 5, enhancement: p.minAnechoicEnhancement)
+        #expect(detector.isFluid(c, fibresInterrupted: { false }))
+        // Just under the enhancement, and not dark enough for any other rule: not fluid.
+        let under = DefectDetector.RegionContent(score: p.anechoicScore, texture: 5, enhancement: p.minAnechoicEnhancement - 0.001)
+        #expect(p.minAnechoicEnhancement - 0.001 >= p.minInterruptedEnhancement)
+        #expect(!detector.isFluid(under, fibresInterrupted: { false }))
+    }
+
+    @Test func hypoechoicWithEnhancementAtItsThresholdIsFluidAndJustDarkerThanTheRuleIsNot() {
+        let on = DefectDetector.RegionContent(score: p.maxFluidScore, texture: 5, enhancement: p.minEnhancement)
+        #expect(detector.isFluid(on, fibresInterrupted: { false }))
+        let lighter = DefectDetector.RegionContent(score: p.maxFluidScore.nextUp, texture: 5, enhancement: p.minEnhancement)
+        #expect(!detector.isFluid(lighter, fibresInterrupted: { false }))
+        let strong = DefectDetector.RegionContent(score: p.maxFluidScoreStrongEnhancement, texture: 5, enhancement: p.strongEnhancement)
+        #expect(detector.isFluid(strong, fibresInterrupted: { false }))
+        let strongLighter = DefectDetector.RegionContent(score: p.maxFluidScoreStrongEnhancement.nextUp, texture: 5, enhancement: p.strongEnhancement)
+        #expect(!detector.isFluid(strongLighter, fibresInterrupted: { false }))
+    }
+
+    @Test func aHaematomaWithoutRoomBelowIsDecidedByDarknessAndTexture() {
+        // Hypoechoic and smooth at both thresholds: a haematoma; the fibre test is not asked.
+        var asked = 0
+        let on = DefectDetector.RegionContent(score: p.maxHaematomaScore, texture: p.maxHaematomaTexture, enhancement: nil)
+        #expect(detector.isFluid(on, fibresInterrupted: { asked += 1; return false }))
+        #expect(asked == 0)
+        // Textured: only the fibre test makes it a haematoma, and it is asked.
+        let textured = DefectDetector.RegionContent(score: p.maxHaematomaScore, texture: p.maxHaematomaTexture.nextUp, enhancement: nil)
+        #expect(!detector.isFluid(textured, fibresInterrupted: { asked += 1; return false }))
+        #expect(asked == 1)
+        #expect(detector.isFluid(textured, fibresInterrupted: { true }))
+        // Lighter than a haematoma: the fibres are not asked, and only the darkness rule is left.
+        let light = DefectDetector.RegionContent(score: p.maxHaematomaScore.nextUp, texture: 0, enhancement: nil)
+        #expect(!detector.isFluid(light, fibresInterrupted: { asked += 1; return true }))
+        #expect(asked == 1)
+        let dark = DefectDetector.RegionContent(score: p.maxFluidScoreWithoutEnhancement, texture: 5, enhancement: nil)
+        #expect(detector.isFluid(dark, fibresInterrupted: { false }))
+    }
+
+    @Test func aHaematomaOverShadowedTissueNeedsItsFibresInterrupted() {
+        // Smooth and hypoechoic, tissue beneath darker than beside but not under minInterruptedEnhancement.
+        let e = p.minInterruptedEnhancement
+        let c = DefectDetector.RegionContent(score: p.maxHaematomaScore, texture: p.maxHaematomaTexture, enhancement: e)
+        #expect(!detector.isFluid(c, fibresInterrupted: { false }))
+        #expect(detector.isFluid(c, fibresInterrupted: { true }))
+        // Beneath it darker still (shadow): not fluid whatever the fibres.
+        let shadowed = DefectDetector.RegionContent(score: p.maxHaematomaScore, texture: p.maxHaematomaTexture, enhancement: e - 0.001)
+        #expect(!detector.isFluid(shadowed, fibresInterrupted: { true }))
+    }
+}
