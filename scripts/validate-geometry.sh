@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Geometry against human observers (issue 12): runs `mskcine regress` on the real labelled
-# sequences (per source dataset tt1/tt3/tt4) and the real stills, each split into a development
-# half and a held-out half, and prints the geometry tables.
+# sequences (per source dataset tt1/tt3/tt4), the real stills and the real calf cine clips with a
+# fascicle tracker's labels (UltraTrack: unsigned fascicle angle, fascicle length in pixels; split
+# added in session 19, before anything was tuned on them), each split into a development half and
+# a held-out half, and prints the geometry tables.
 #
 # The split (fixed, decided before any tuning): within each set, the labels files sorted by name
 # (C locale) alternate, the 1st, 3rd, 5th, ... going to the development half and the 2nd, 4th, ...
@@ -39,10 +41,12 @@ link "$DATA/real-labelled" tt1_ tt1
 link "$DATA/real-labelled" tt3_ tt3
 link "$DATA/real-labelled" tt4_ tt4
 link "$DATA/real-stills" img_ stills
+[ -d "$DATA/real-cine" ] && link "$DATA/real-cine" "" cine
 echo "{}" > "$tmp/none.json"
 start=$(date +%s)
 for half in $HALVES; do
-  for set in tt1 tt3 tt4 stills; do
+  for set in tt1 tt3 tt4 stills cine; do
+    [ -d "$tmp/$set-$half" ] || continue
     echo "=== $set, $half half ($(ls "$tmp/$set-$half"/*.labels.json | wc -l) files: $(cd "$tmp/$set-$half" && ls *.labels.json | sed 's/.labels.json//' | tr '\n' ' '))"
     "$BIN" regress "$tmp/$set-$half" --thresholds "$tmp/none.json" ${PARAMETERS:+--parameters "$PARAMETERS"} 2>/dev/null | sed -n '/^geometry against/,$p' | grep -v '^thresholds\|^regress:'
   done

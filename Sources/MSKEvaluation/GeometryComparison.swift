@@ -10,7 +10,9 @@ import MSKReader
 ///
 /// Measure keys (also the keys of `ClipRegression.errors`): `muscleThickness` (in the labels'
 /// unit: `...Px` labels in pixels, `...Mm` labels in mm), `superficialEdgeRowPx`, `deepEdgeRowPx`,
-/// `fascicleAngleDeg`, `deepAponeurosisAngleDeg`, `pennationAngleDeg`, `fascicleLengthMm`.
+/// `fascicleAngleDeg`, `deepAponeurosisAngleDeg`, `pennationAngleDeg`, `fascicleLengthMm`, and for a
+/// fascicle tracker's labels `fascicleAngleAbsDeg` (the engine's |fascicleAngleDeg|) and
+/// `fascicleLengthPx` (the engine's length in frame pixels).
 public struct GeometryComparison: Sendable {
     /// Labelled frames that label any geometry, and in how many of them the engine reports the muscle.
     public var labelledFrames = 0
@@ -32,6 +34,7 @@ public struct GeometryComparison: Sendable {
         ("muscleThickness", "thickness"), ("superficialEdgeRowPx", "superficial row px"), ("deepEdgeRowPx", "deep row px"),
         ("fascicleAngleDeg", "fascicle angle deg"), ("deepAponeurosisAngleDeg", "deep apo angle deg"),
         ("pennationAngleDeg", "pennation deg"), ("fascicleLengthMm", "fascicle length mm"),
+        ("fascicleAngleAbsDeg", "fascicle |angle| deg"), ("fascicleLengthPx", "fascicle length px"),
     ]
 
     /// Compares `analysis` with `labels`; `mask` is the still's aponeurosis mask (for the columns of
@@ -45,6 +48,7 @@ public struct GeometryComparison: Sendable {
         for l in labels.frames ?? [] {
             let labelsGeometry = l.muscleThicknessPx != nil || l.muscleThicknessMm != nil || l.fascicleAngleDeg != nil
                 || l.pennationAngleDeg != nil || l.superficialEdgeRowPx != nil || l.deepEdgeRowPx != nil
+                || l.fascicleAngleAbsDeg != nil || l.fascicleLengthPx != nil
             guard labelsGeometry else { continue }
             g.labelledFrames += 1
             guard let t = position[l.index] else { continue }
@@ -92,6 +96,8 @@ public struct GeometryComparison: Sendable {
             add("deepAponeurosisAngleDeg", f.deepAponeurosisAngleDeg, l.deepAponeurosisAngleDeg)
             add("pennationAngleDeg", f.pennationAngleDeg, l.pennationAngleDeg)
             if a.unit == .mm { add("fascicleLengthMm", f.fascicleLength?.value, l.fascicleLengthMm) }
+            add("fascicleAngleAbsDeg", f.fascicleAngleDeg.map(abs), l.fascicleAngleAbsDeg)
+            add("fascicleLengthPx", Self.lengthPx(f, unit: a.unit, calibration: a.calibration), l.fascicleLengthPx)
         }
         // Observers: each one's deviation from the label (the observers' mean) on the same frames.
         if let obs = labels.observers, let frames = labels.frames {
@@ -118,6 +124,21 @@ public struct GeometryComparison: Sendable {
             }
         }
         return g
+    }
+
+    /// The frame's fascicle length in frame pixels: as reported for an uncalibrated clip; for a
+    /// calibrated one, the reported length's two components along the fascicle's physical angle,
+    /// each divided by its own pixel size (pixels need not be square). nil without a length, or
+    /// without an angle where the pixels are not square.
+    public static func lengthPx(_ f: FrameMeasurement, unit: LengthUnit, calibration: Spacing?) -> Double? {
+        guard let length = f.fascicleLength?.value else { return nil }
+        if unit == .px { return length }
+        guard let c = calibration else { return nil }
+        if c.mmPerPixelX == c.mmPerPixelY { return length / c.mmPerPixelX }
+        guard let deg = f.fascicleAngleDeg else { return nil }
+        let t = deg * .pi / 180
+        let dx = length * cos(t) / c.mmPerPixelX, dy = length * sin(t) / c.mmPerPixelY
+        return (dx * dx + dy * dy).squareRoot()
     }
 
     /// Row of a polyline (points sorted by x) at column x: linear between points, extended along

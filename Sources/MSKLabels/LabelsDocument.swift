@@ -117,6 +117,13 @@ public struct FrameLabel: Codable, Sendable, Equatable {
     public var deepAponeurosisAngleDeg: Double?
     public var pennationAngleDeg: Double?
     public var fascicleLengthMm: Double?
+    /// A fascicle tracker's unsigned angle of the fascicle line to the image's horizontal axis
+    /// (UltraTrack's "pennation", atan2(|dy|, |dx|) of its endpoints): compared with the absolute
+    /// value of `fascicleAngleDeg`.
+    public var fascicleAngleAbsDeg: Double?
+    /// Fascicle length in frame pixels (a tracker's endpoint distance), for a clip whose lengths
+    /// the labels do not give in mm.
+    public var fascicleLengthPx: Double?
 
     // Project additions.
     /// Seconds from the first frame.

@@ -93,6 +93,42 @@ import Testing
         #expect(abs(try #require(g.errors["muscleThickness"])[0] - 20) < 1e-9)
     }
 
+    /// A fascicle tracker's labels (UltraTrack: unsigned angle to the horizontal, endpoint length in
+    /// pixels): the engine's |angle| and its length in frame pixels are compared, and nothing else.
+    @Test func aTrackersUnsignedAngleAndPixelLengthAreCompared() throws {
+        var a = Self.analysis()
+        for t in a.frames.indices {
+            a.frames[t].fascicleAngleDeg = -(25 + Double(t))
+            a.frames[t].fascicleLength = Length(300 + 10 * Double(t), .px)
+        }
+        let json = """
+        {"schema": "mskcine.labels/1", "clip": "fixture.png", "classification": "no-tear",
+         "frames": [{"index": 0, "fascicleAngleAbsDeg": 27, "fascicleLengthPx": 280},
+                    {"index": 1, "fascicleAngleAbsDeg": 25}]}
+        """
+        let g = Regression.compare(a, with: try LabelsDocument.decode(from: Data(json.utf8))).geometry
+        #expect(g.labelledFrames == 2 && g.muscleFound == 2)
+        #expect(try #require(g.errors["fascicleAngleAbsDeg"]) == [25 - 27, 26 - 25])
+        #expect(try #require(g.errors["fascicleLengthPx"]) == [300 - 280])
+        #expect(g.errors["fascicleAngleDeg"] == nil && g.errors["muscleThickness"] == nil)
+        #expect(g.thicknessUnit == nil)
+    }
+
+    /// A calibrated length goes back to pixels along the fascicle's own direction: with 0.1 x 0.2 mm
+    /// pixels, 10 mm at 30 degrees is (8.66 / 0.1, 5 / 0.2) = (86.6, 25) px long.
+    @Test func aCalibratedLengthIsConvertedToPixelsAlongTheFascicle() throws {
+        var f = Self.analysis().frames[0]
+        f.fascicleAngleDeg = 30
+        f.fascicleLength = Length(10, .mm)
+        let square = try #require(GeometryComparison.lengthPx(f, unit: .mm, calibration: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)))
+        #expect(abs(square - 100) < 1e-9)
+        let px = try #require(GeometryComparison.lengthPx(f, unit: .mm, calibration: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.2)))
+        #expect(abs(px - (86.60254037844386 * 86.60254037844386 + 625).squareRoot()) < 1e-9)
+        #expect(GeometryComparison.lengthPx(f, unit: .mm, calibration: nil) == nil)
+        f.fascicleAngleDeg = nil
+        #expect(GeometryComparison.lengthPx(f, unit: .mm, calibration: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.2)) == nil)
+    }
+
     @Test func labelsRoundTripTheirNewFields() throws {
         let doc = try Self.labels(rule: ThicknessRule(kind: ThicknessRule.verticalAtX, x: 5))
         let again = try LabelsDocument.decode(from: doc.encodedJSON())

@@ -175,16 +175,33 @@ enum RegressText {
         }
         lines.append(row("all (\(clips.count) clips)", found: found, of: labelled, errors: pooledErrors, observers: pooledObs, relative: relative))
         let units = Set(clips.compactMap(\.geometry.thicknessUnit)).sorted().joined(separator: ", ")
-        lines.append("thickness in \(units.isEmpty ? "-" : units), by each labels file's thicknessRule; found = labelled frames where the engine reports both inner edges")
-        // "<=3%" is over the frames found; the target counts every labelled frame (one not found is not within 3 %).
-        let within = relative.filter { $0 <= 0.03 }.count
-        lines.append(String(format: "within 3%% of the labelled thickness: %d of %d labelled frames (%.0f%%; a frame where the muscle is not found counts as outside)",
-                            within, labelled, labelled > 0 ? 100 * Double(within) / Double(labelled) : 0))
+        if units.isEmpty {
+            lines.append("no thickness labelled; found = labelled frames where the engine reports both inner edges")
+        } else {
+            lines.append("thickness in \(units), by each labels file's thicknessRule; found = labelled frames where the engine reports both inner edges")
+            // "<=3%" is over the frames found; the target counts every labelled frame (one not found is not within 3 %).
+            let within = relative.filter { $0 <= 0.03 }.count
+            lines.append(String(format: "within 3%% of the labelled thickness: %d of %d labelled frames (%.0f%%; a frame where the muscle is not found counts as outside)",
+                                within, labelled, labelled > 0 ? 100 * Double(within) / Double(labelled) : 0))
+        }
         if let e = pooledErrors["superficialEdgeRowPx"], let d = pooledErrors["deepEdgeRowPx"] {
             lines.append("edge rows at the rule's column (px): superficial \(mae(e)) | \(observers(pooledObs["superficialEdgeRowPx"])); deep \(mae(d)) | \(observers(pooledObs["deepEdgeRowPx"]))")
         }
         if let e = pooledErrors["deepAponeurosisAngleDeg"] {
             lines.append("deep aponeurosis angle (deg): \(mae(e)) | \(observers(pooledObs["deepAponeurosisAngleDeg"]))")
+        }
+        // A fascicle tracker's labels (unsigned angle to the horizontal, endpoint length in pixels).
+        let tracked = clips.filter { $0.geometry.errors["fascicleAngleAbsDeg"] != nil || $0.geometry.errors["fascicleLengthPx"] != nil }
+        if !tracked.isEmpty {
+            lines.append("against a fascicle tracker's labels (engine MAE/bias; frames compared): fascicle |angle| deg, fascicle length px")
+            for c in tracked {
+                let a = c.geometry.errors["fascicleAngleAbsDeg"], l = c.geometry.errors["fascicleLengthPx"]
+                lines.append("  " + c.clip.padding(toLength: 28, withPad: " ", startingAt: 0)
+                             + "\(mae(a)) (\(a?.count ?? 0))".padding(toLength: 22, withPad: " ", startingAt: 0) + "\(mae(l)) (\(l?.count ?? 0))")
+            }
+            let a = pooledErrors["fascicleAngleAbsDeg"], l = pooledErrors["fascicleLengthPx"]
+            lines.append("  " + "all (\(tracked.count) clips)".padding(toLength: 28, withPad: " ", startingAt: 0)
+                         + "\(mae(a)) (\(a?.count ?? 0))".padding(toLength: 22, withPad: " ", startingAt: 0) + "\(mae(l)) (\(l?.count ?? 0))")
         }
         return lines.joined(separator: "\n")
     }
