@@ -81,7 +81,8 @@ public struct FascicleEstimator: Sendable {
         public var mirrorWeight: Double = 1
         /// Search range of fascicle angles (degrees, either sign).
         public var maxAngleDeg: Double = 70
-        /// Angles this close to the aponeuroses' mean direction are not searched (degrees).
+        /// Angles this close to the aponeuroses' mean direction, or to either one's own direction
+        /// (since session 19), are not searched (degrees).
         public var minPennationDeg: Double = 5
         /// Coarse and fine steps (degrees).
         public var coarseStepDeg: Double = 3
@@ -166,6 +167,13 @@ public struct FascicleEstimator: Sendable {
         let supDeg = physicalDeg(pixelSlope: apo.superficialInner.slope(xc))
         // Search in pixel-angle space (cells are square): tan(pixel angle) = tan(physical) / aspect.
         let apoPixelDeg = atan(tan((deepDeg + supDeg) / 2 * .pi / 180) / aspect) * 180 / .pi
+        // Angles within `minPennationDeg` of either aponeurosis' own direction, or of their mean, are
+        // not searched: where the two diverge, texture along one of them lies outside the mean's zone.
+        let deepPixelDeg = atan(tan(deepDeg * .pi / 180) / aspect) * 180 / .pi, supPixelDeg = atan(tan(supDeg * .pi / 180) / aspect) * 180 / .pi
+        func nearAnAponeurosis(_ deg: Double) -> Bool {
+            abs(deg - apoPixelDeg) < params.minPennationDeg || abs(deg - deepPixelDeg) < params.minPennationDeg
+                || abs(deg - supPixelDeg) < params.minPennationDeg
+        }
         func fRatio(_ deg: Double) -> Double { bins.fRatio(tangent: Float(tan(deg * .pi / 180))) }
         // The score of an angle: its F ratio minus the F ratio of its mirror image about the
         // aponeuroses' direction. Texture that lies along the aponeuroses (their side lobes, speckle
@@ -182,13 +190,13 @@ public struct FascicleEstimator: Sendable {
         var best = (deg: 0.0, f: 0.0, score: 0.0)
         for k in -reach...reach {
             let deg = apoPixelDeg + Double(k) * step
-            guard abs(deg) <= params.maxAngleDeg, abs(Double(k) * step) >= params.minPennationDeg, let f = coarse[k + reach] else { continue }
+            guard abs(deg) <= params.maxAngleDeg, abs(Double(k) * step) >= params.minPennationDeg, !nearAnAponeurosis(deg), let f = coarse[k + reach] else { continue }
             let score = f - params.mirrorWeight * (coarse[reach - k] ?? 0)
             if score > best.score { best = (deg, f, score) }
         }
         guard best.f > 1, best.score > 0 else { return nil }
         func score(_ deg: Double) -> (f: Double, score: Double) {
-            if abs(deg - apoPixelDeg) < params.minPennationDeg { return (0, 0) }
+            if nearAnAponeurosis(deg) { return (0, 0) }
             let f = fRatio(deg), mirror = 2 * apoPixelDeg - deg
             return (f, abs(mirror) < 89 ? f - params.mirrorWeight * fRatio(mirror) : f)
         }

@@ -71,6 +71,37 @@ import Testing
         return (image, apo)
     }
 
+    /// Aponeuroses diverging (superficial -10 degrees, deep +10: their mean is horizontal) over a
+    /// belly whose strongest texture runs along the deep one (+10 degrees, twice the fascicles'
+    /// amplitude: its side lobes, or tissue stretched along it) and fascicles at 35 degrees. The deep
+    /// aponeurosis' direction lies 10 degrees from the mean, outside the mean's 5-degree zone, and
+    /// its mirror (-10) holds nothing to cancel it; since session 19 angles within 5 degrees of either
+    /// aponeurosis are not searched either, so the fascicles are found (before: about 10 degrees).
+    @Test func textureAlongOneOfTwoDivergingAponeurosesDoesNotWin() throws {
+        let w = 320, h = 240
+        var rng = SplitMix(seed: 35)
+        func wave(_ deg: Double, _ period: Double, _ x: Int, _ y: Int) -> Double {
+            let a = deg * .pi / 180
+            return cos((Double(x) * sin(a) + Double(y) * cos(a)) / period * 2 * .pi)
+        }
+        var pixels = [Float](repeating: 0, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                let v = 80 + 15 * wave(35, 9, x, y) + 30 * wave(10, 11, x, y) + Double(rng.next() % 41) - 20
+                pixels[y * w + x] = Float(max(0, min(255, v)))
+            }
+        }
+        let t = tan(10 * Double.pi / 180)
+        // Pixel rows, y down: the superficial edge falls towards +x (-10 deg), the deep one rises (+10 deg).
+        let sup = Quadratic(c0: 60 - t * 160, c1: t), deep = Quadratic(c0: 180 + t * 160, c1: -t)
+        let apo = AponeurosisPair(superficialCentre: sup, superficialInner: sup, deepCentre: deep, deepInner: deep,
+                                  bellyLevel: 80, superficialContrast: 100, deepContrast: 100, coverage: 1)
+        let e = try #require(FascicleEstimator().estimate(FloatImage(width: w, height: h, pixels: pixels), aponeuroses: apo,
+                                                          spacing: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)))
+        #expect(abs(e.deepAponeurosisAngleDeg - 10) < 1e-6)
+        #expect(abs(e.fascicleAngleDeg - 35) < 2.0, "estimated \(e.fascicleAngleDeg)")
+    }
+
     @Test("Texture lying symmetrically about the aponeuroses, stronger than the fascicles, does not pull the angle towards them", arguments: [-40.0, 25.0, 45.0])
     func symmetricBackgroundDoesNotWin(angle: Double) throws {
         let (image, apo) = Self.symmetricBackground(angleDeg: angle, seed: UInt64(abs(angle)))
