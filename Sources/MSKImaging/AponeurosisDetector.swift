@@ -126,7 +126,7 @@ public struct AponeurosisDetector: Sendable {
         var centres: [Double] = []
         var candidates: [[Candidate]] = []
         var active: [Bool] = []
-        var ridgeProfiles: [[Float]] = []
+        var heights: [[Float]] = []
         for b in 0..<bands {
             let x0 = b * w / bands, x1 = (b + 1) * w / bands
             centres.append(Double(x0 + x1 - 1) / 2)
@@ -145,15 +145,18 @@ public struct AponeurosisDetector: Sendable {
             profile = Self.smooth(profile, sigma: sigma)
             profiles.append(profile)
             // Ridges on a smoother profile: an aponeurosis is a thick band, a fascicle or a septum a thin line.
+            // Each row's height above its +-3 mm mean scores a ridge there, and a path in a band where it has none.
+            guard active[b] else { candidates.append([]); heights.append([]); continue }
             let ridgeProfile = Self.smooth(profile, sigma: (ridgeSigma * ridgeSigma - sigma * sigma).squareRoot())
-            ridgeProfiles.append(ridgeProfile)
-            candidates.append(!active[b] ? [] : ridges(ridgeProfile, backgroundRadius: backgroundRadius))
+            let above = Self.heightsAboveMean(ridgeProfile, radius: backgroundRadius)
+            heights.append(above)
+            candidates.append(ridges(ridgeProfile, heights: above))
         }
 
         // Link ridges into paths, strongest first, each ridge used once.
         let activeCount = active.filter { $0 }.count
         guard activeCount >= 3 else { return nil }
-        let paths = linkPaths(candidates, centres: centres, height: h, active: active, ridgeProfiles: ridgeProfiles, backgroundRadius: backgroundRadius)
+        let paths = linkPaths(candidates, centres: centres, heights: heights)
         guard let strongest = paths.map(\.contrast).max(), strongest > 0 else { return nil }
         let strong = paths.filter { $0.contrast >= Float(params.strongFraction) * strongest && $0.coverage >= 0.5 }
             .sorted { $0.meanY < $1.meanY }
@@ -283,17 +286,25 @@ public struct AponeurosisDetector: Sendable {
         return total > 0 && 2 * inside > total
     }
 
-    /// Local maxima of `profile` standing `minContrast` above the mean within +-backgroundRadius.
-    func ridges(_ profile: [Float], backgroundRadius r: Int) -> [Candidate] {
+    /// Each row's height above the profile's mean within +-r rows (negative below it).
+    static func heightsAboveMean(_ profile: [Float], radius r: Int) -> [Float] {
         let h = profile.count
         var prefix = [Float](repeating: 0, count: h + 1)
         for i in 0..<h { prefix[i + 1] = prefix[i] + profile[i] }
+        return (0..<h).map { y in
+            let a = max(0, y - r), b = min(h, y + r + 1)
+            return profile[y] - (prefix[b] - prefix[a]) / Float(b - a)
+        }
+    }
+
+    /// Local maxima of `profile` standing `minContrast` above their surroundings (`heights`:
+    /// `heightsAboveMean` of the profile).
+    func ridges(_ profile: [Float], heights: [Float]) -> [Candidate] {
+        let h = profile.count
         var out: [Candidate] = []
         guard h > 2 else { return out }
         for y in 1..<(h - 1) where profile[y] >= profile[y - 1] && profile[y] > profile[y + 1] {
-            let a = max(0, y - r), b = min(h, y + r + 1)
-            let background = (prefix[b] - prefix[a]) / Float(b - a)
-            let contrast = profile[y] - background
+            let contrast = heights[y]
             guard contrast >= params.minContrast else { continue }
             // Sub-pixel peak by parabola.
             let l = profile[y - 1], c = profile[y], rr = profile[y + 1]
@@ -307,15 +318,14 @@ public struct AponeurosisDetector: Sendable {
     /// Dynamic programming over bands: repeatedly extract the best-scoring path of ridges with a
     /// bounded slope, allowing a band to be skipped (a gap in the band costs nothing but scores nothing).
     ///
-    /// A path's contrast is the lower quartile over the bands holding tissue. In a band where the
-    /// path has no ridge (the band skipped, or the path ends before it) the contrast is measured on
-    /// the path's own line there (interpolated between its ridges, or level with its end): how far
-    /// the ridge profile at that row stands above its +-`backgroundRadius` mean, 0 when it does not.
-    /// An aponeurosis too faint in a few bands to make a local maximum, or broken by a gap, still
-    /// stands above the belly there; a septum or vessel wall that ends does not continue.
-    func linkPaths(_ candidates: [[Candidate]], centres: [Double], height: Int, active: [Bool], ridgeProfiles: [[Float]],
-                   backgroundRadius: Int) -> [Path] {
-        let activeBands = active.filter { $0 }.count
+    /// A path's contrast is the lower quartile over the bands holding tissue (`heights` of a band
+    /// without tissue is empty). In a band where the path has no ridge (the band skipped, or the
+    /// path ends before it) the contrast is read on the path's own line there (interpolated between
+    /// its ridges, or level with its end): the row's height above its +-3 mm mean, 0 when it does
+    /// not stand above it. An aponeurosis too faint in a few bands to make a local maximum, or broken
+    /// by a gap, still stands above the belly there; a septum or vessel wall that ends does not continue.
+    func linkPaths(_ candidates: [[Candidate]], centres: [Double], heights: [[Float]]) -> [Path] {
+        let activeBands = heights.filter { !$0.isEmpty }.count
         var used = candidates.map { [Bool](repeating: false, count: $0.count) }
         var paths: [Path] = []
         let bands = candidates.count
@@ -358,8 +368,8 @@ public struct AponeurosisDetector: Sendable {
             // it has no ridge: a path that spans only part of the width (a vessel wall, a septum) is weak.
             var all = contrasts
             let line = Path(ys: ys, contrast: 0, meanY: 0, activeBands: activeBands)
-            for b in 0..<bands where ys[b] == nil && active[b] {
-                if let y = line.interpolated(b) { all.append(Self.standing(ridgeProfiles[b], at: y, backgroundRadius: backgroundRadius)) }
+            for b in 0..<bands where ys[b] == nil && !heights[b].isEmpty {
+                if let y = line.interpolated(b).map({ Int($0.rounded()) }), heights[b].indices.contains(y) { all.append(max(0, heights[b][y])) }
             }
             all.append(contentsOf: [Float](repeating: 0, count: max(0, activeBands - all.count)))
             let median = Stats.quantile(all, 0.25) ?? 0
@@ -369,17 +379,6 @@ public struct AponeurosisDetector: Sendable {
             if contrasts.count < 2 { break }
         }
         return paths
-    }
-
-    /// How far `profile` at row `y` (rounded) stands above its mean within +-backgroundRadius; 0
-    /// when it does not, or when y lies outside the profile.
-    static func standing(_ profile: [Float], at y: Double, backgroundRadius r: Int) -> Float {
-        let h = profile.count, yi = Int(y.rounded())
-        guard yi >= 0, yi < h else { return 0 }
-        let a = max(0, yi - r), b = min(h, yi + r + 1)
-        var sum: Float = 0
-        for k in a..<b { sum += profile[k] }
-        return max(0, profile[yi] - sum / Float(b - a))
     }
 
     /// Sub-pixel position where the profile, walking from the peak towards the belly, first falls

@@ -213,8 +213,8 @@ public struct DefectDetector: Sendable {
             let heightMm = (band.bottom - band.top) * spacing.mmPerPixelY
             let shape = shapeVerdict(lengthMm: lengthMm, heightMm: heightMm, touchTop: r.touchTop, touchBottom: r.touchBottom,
                                      atSide: r.minX == 0 || r.maxX == w - 1, small: small)
-            if let reason = shape.reason {
-                rejected.append(RejectedStructure(box: box, reason: String(format: reason, size(lengthMm, heightMm))))
+            if let reason = shape.reason(size: size(lengthMm, heightMm)) {
+                rejected.append(RejectedStructure(box: box, reason: reason))
             }
             // A small patch (`small`: the band never drops a touch) is not a defect seen in this frame,
             // but when it is fluid it may continue a defect seen in others (`continuations`): a defect
@@ -270,11 +270,9 @@ public struct DefectDetector: Sendable {
                       rejected: rejected, bellyMask: bellyMask)
     }
 
-    /// The belly of one frame: its columns' row ranges between the inner edges, the smoothed image
-    /// over its rows, its level and texture, and the image's integral.
+    /// The belly of one frame: the pixels between the inner edges, the smoothed image over its
+    /// rows, its level and texture, and the image's integral.
     struct BellyModel {
-        /// Per column, the belly's first row and the row after its last.
-        var top: [Int], bottom: [Int]
         /// The rows any column's belly covers.
         var rows: Range<Int>
         /// The box-smoothed image over `rows` only (its row k is image row rows.lowerBound + k):
@@ -341,7 +339,7 @@ public struct DefectDetector: Sendable {
                 bellyTexture.append(integral.mean(x: x, y: y, rx: 1, ry: 1))
             }
         }
-        return BellyModel(top: top, bottom: bottom, rows: bellyRows, smooth: smooth, smoothOffset: smoothOffset, integral: integral,
+        return BellyModel(rows: bellyRows, smooth: smooth, smoothOffset: smoothOffset, integral: integral,
                           inBelly: inBelly, level: level, spread: Self.spread(bellyTexture),
                           supY: (0..<w).map { apo.superficialInner.y(Double($0)) }, deepY: (0..<w).map { apo.deepInner.y(Double($0)) })
     }
@@ -376,14 +374,14 @@ public struct DefectDetector: Sendable {
         /// Elongated along the muscle without spanning it: a space between fascicles.
         case alongFascicles
 
-        /// The rejection's reason, with `%@` for the region's size (nil for a candidate).
-        var reason: String? {
+        /// The rejection's reason for a region of the given size ("1.2 x 3.4 mm"); nil for a candidate.
+        func reason(size: String) -> String? {
             switch self {
             case .candidate: return nil
-            case .smallPatch: return "small dark patch (%@) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity"
-            case .vessel: return "long thin dark structure (%@) along the muscle, not reaching an aponeurosis: a vessel, not a fibre discontinuity"
-            case .atSide: return "dark region (%@) at the side edge of the image: cannot be told from a margin or measured"
-            case .alongFascicles: return "dark region (%@) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres"
+            case .smallPatch: return "small dark patch (\(size)) reaching neither aponeurosis: speckle or a band, not a fibre discontinuity"
+            case .vessel: return "long thin dark structure (\(size)) along the muscle, not reaching an aponeurosis: a vessel, not a fibre discontinuity"
+            case .atSide: return "dark region (\(size)) at the side edge of the image: cannot be told from a margin or measured"
+            case .alongFascicles: return "dark region (\(size)) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres"
             }
         }
     }

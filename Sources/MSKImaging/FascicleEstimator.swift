@@ -166,10 +166,10 @@ public struct FascicleEstimator: Sendable {
         let deepDeg = physicalDeg(pixelSlope: apo.deepInner.slope(xc))
         let supDeg = physicalDeg(pixelSlope: apo.superficialInner.slope(xc))
         // Search in pixel-angle space (cells are square): tan(pixel angle) = tan(physical) / aspect.
-        let apoPixelDeg = atan(tan((deepDeg + supDeg) / 2 * .pi / 180) / aspect) * 180 / .pi
+        let apoPixelDeg = Self.pixelDegrees((deepDeg + supDeg) / 2, spacing: spacing)
         // Angles within `minPennationDeg` of either aponeurosis' own direction, or of their mean, are
         // not searched: where the two diverge, texture along one of them lies outside the mean's zone.
-        let deepPixelDeg = atan(tan(deepDeg * .pi / 180) / aspect) * 180 / .pi, supPixelDeg = atan(tan(supDeg * .pi / 180) / aspect) * 180 / .pi
+        let deepPixelDeg = Self.pixelDegrees(deepDeg, spacing: spacing), supPixelDeg = Self.pixelDegrees(supDeg, spacing: spacing)
         func nearAnAponeurosis(_ deg: Double) -> Bool {
             abs(deg - apoPixelDeg) < params.minPennationDeg || abs(deg - deepPixelDeg) < params.minPennationDeg
                 || abs(deg - supPixelDeg) < params.minPennationDeg
@@ -190,7 +190,7 @@ public struct FascicleEstimator: Sendable {
         var best = (deg: 0.0, f: 0.0, score: 0.0)
         for k in -reach...reach {
             let deg = apoPixelDeg + Double(k) * step
-            guard abs(deg) <= params.maxAngleDeg, abs(Double(k) * step) >= params.minPennationDeg, !nearAnAponeurosis(deg), let f = coarse[k + reach] else { continue }
+            guard abs(deg) <= params.maxAngleDeg, !nearAnAponeurosis(deg), let f = coarse[k + reach] else { continue }
             let score = f - params.mirrorWeight * (coarse[reach - k] ?? 0)
             if score > best.score { best = (deg, f, score) }
         }

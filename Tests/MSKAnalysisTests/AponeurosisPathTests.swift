@@ -24,19 +24,18 @@ import Testing
     @Test func aPathIsScoredOnItsLineWhereItHasNoRidge() throws {
         let detector = AponeurosisDetector()
         let bands = 10, r = 30
-        var profiles: [[Float]] = [], candidates: [[AponeurosisDetector.Candidate]] = []
+        var heights: [[Float]] = [], candidates: [[AponeurosisDetector.Candidate]] = []
         for b in 0..<bands {
             let withRidges = b < 6
             let p = Self.profile(bumps: withRidges ? [(100, 40), (40, 40)] : [(100, 30)])
-            profiles.append(p)
-            candidates.append(withRidges ? detector.ridges(p, backgroundRadius: r) : [])
+            heights.append(AponeurosisDetector.heightsAboveMean(p, radius: r))
+            candidates.append(withRidges ? detector.ridges(p, heights: heights[b]) : [])
         }
         let centres = (0..<bands).map { Double(10 + 20 * $0) }
-        let paths = detector.linkPaths(candidates, centres: centres, height: 200, active: [Bool](repeating: true, count: bands),
-                                       ridgeProfiles: profiles, backgroundRadius: r)
+        let paths = detector.linkPaths(candidates, centres: centres, heights: heights)
         let deep = try #require(paths.first { abs($0.meanY - 100) < 2 })
         let septum = try #require(paths.first { abs($0.meanY - 40) < 2 })
-        let onLine = AponeurosisDetector.standing(profiles[8], at: 100, backgroundRadius: r)
+        let onLine = heights[8][100]
         #expect(onLine > 20)
         // Lower quartile of six ridge contrasts and four on-line values: an on-line value.
         #expect(abs(deep.contrast - onLine) < 0.5)
@@ -44,12 +43,19 @@ import Testing
         #expect(deep.coverage == 0.6)
     }
 
-    /// `standing` is the height above the +-r mean, 0 below it or outside the profile.
-    @Test func standingIsZeroBelowTheMeanAndOutside() {
+    /// Each row's height above its +-r mean: positive on a bump, negative beside it, and the mean
+    /// shrinks to the rows that exist at the profile's ends.
+    @Test func heightsAboveTheMeanOfTheRowsAround() {
         let p = Self.profile(bumps: [(100, 30)])
-        #expect(AponeurosisDetector.standing(p, at: 100, backgroundRadius: 30) > 20)
-        #expect(AponeurosisDetector.standing(p, at: 112, backgroundRadius: 30) == 0)
-        #expect(AponeurosisDetector.standing(p, at: -3, backgroundRadius: 30) == 0)
-        #expect(AponeurosisDetector.standing(p, at: 250, backgroundRadius: 30) == 0)
+        let above = AponeurosisDetector.heightsAboveMean(p, radius: 30)
+        #expect(above.count == p.count)
+        #expect(above[100] > 20)
+        #expect(above[112] < 0)
+        // Row 0 of a flat stretch: its mean over rows 0...30 is the level itself.
+        #expect(abs(above[0]) < 1e-3)
+        let ramp = (0..<10).map { Float($0) }
+        // Row 0 against rows 0...2 (mean 1), row 9 against rows 7...9 (mean 8).
+        #expect(AponeurosisDetector.heightsAboveMean(ramp, radius: 2).first == -1)
+        #expect(AponeurosisDetector.heightsAboveMean(ramp, radius: 2).last == 1)
     }
 }

@@ -38,8 +38,9 @@ import Testing
         #expect(detector.shapeVerdict(lengthMm: 3, heightMm: 3, touchTop: false, touchBottom: false, atSide: true, small: true) == .atSide)
         #expect(detector.shapeVerdict(lengthMm: 4, heightMm: 2, touchTop: false, touchBottom: false, atSide: false, small: true) == .smallPatch)
         #expect(detector.shapeVerdict(lengthMm: 6, heightMm: 2, touchTop: false, touchBottom: false, atSide: false, small: true) == .vessel)
-        #expect(DefectDetector.ShapeVerdict.candidate.reason == nil)
-        #expect(DefectDetector.ShapeVerdict.alongFascicles.reason?.contains("%@") == true)
+        #expect(DefectDetector.ShapeVerdict.candidate.reason(size: "1 x 2 mm") == nil)
+        #expect(DefectDetector.ShapeVerdict.alongFascicles.reason(size: "10.0 x 4.1 mm")
+                == "dark region (10.0 x 4.1 mm) elongated along the muscle and not spanning it: a space between fascicles, not a discontinuity across the fibres")
     }
 
     // MARK: content

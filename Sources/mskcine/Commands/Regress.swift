@@ -194,14 +194,13 @@ enum RegressText {
         let tracked = clips.filter { $0.geometry.errors["fascicleAngleAbsDeg"] != nil || $0.geometry.errors["fascicleLengthPx"] != nil }
         if !tracked.isEmpty {
             lines.append("against a fascicle tracker's labels (engine MAE/bias; frames compared): fascicle |angle| deg, fascicle length px")
-            for c in tracked {
-                let a = c.geometry.errors["fascicleAngleAbsDeg"], l = c.geometry.errors["fascicleLengthPx"]
-                lines.append("  " + c.clip.padding(toLength: 28, withPad: " ", startingAt: 0)
-                             + "\(mae(a)) (\(a?.count ?? 0))".padding(toLength: 22, withPad: " ", startingAt: 0) + "\(mae(l)) (\(l?.count ?? 0))")
+            func trackerRow(_ name: String, _ errors: [String: [Double]]) -> String {
+                let a = errors["fascicleAngleAbsDeg"], l = errors["fascicleLengthPx"]
+                return "  " + name.padding(toLength: 28, withPad: " ", startingAt: 0)
+                    + "\(mae(a)) (\(a?.count ?? 0))".padding(toLength: 22, withPad: " ", startingAt: 0) + "\(mae(l)) (\(l?.count ?? 0))"
             }
-            let a = pooledErrors["fascicleAngleAbsDeg"], l = pooledErrors["fascicleLengthPx"]
-            lines.append("  " + "all (\(tracked.count) clips)".padding(toLength: 28, withPad: " ", startingAt: 0)
-                         + "\(mae(a)) (\(a?.count ?? 0))".padding(toLength: 22, withPad: " ", startingAt: 0) + "\(mae(l)) (\(l?.count ?? 0))")
+            for c in tracked { lines.append(trackerRow(c.clip, c.geometry.errors)) }
+            lines.append(trackerRow("all (\(tracked.count) clips)", pooledErrors))
         }
         return lines.joined(separator: "\n")
     }
