@@ -39,7 +39,7 @@ public enum HTMLReport {
     }
 
     /// One sentence on the methods' limits, shown in every report.
-    public static let limits = "Measurements come from automatic detection and speckle tracking on one 2-D long-axis B-mode clip: they depend on probe position, pressure, image quality and calibration, have been validated on simulated clips only, cannot grade a strain without a visible fibre discontinuity (Peetrons grade 1), and support, not replace, a sonographer's reading."
+    public static let limits = "Measurements come from automatic detection and speckle tracking on one 2-D long-axis B-mode clip: they depend on probe position, pressure, image quality and calibration, have been validated for tears on simulated clips and on tears drawn into real healthy clips only (no labelled real tears exist; figures in the project's Docs/validation.md), cannot grade a strain without a visible fibre discontinuity (Peetrons grade 1), and support, not replace, a sonographer's reading."
 
     /// The report. `keyFrameImages` are the annotated key frames (imaging region) by position.
     public static func make(_ a: ClipAnalysis, keyFrameImages: [Int: RGBImage], rulerImage: RGBImage? = nil, sha256: String?, engineVersion: String) throws(ReportError) -> String {
