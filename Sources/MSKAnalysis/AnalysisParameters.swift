@@ -42,6 +42,13 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         public var reacquireAfterFrames: Int = 5
         /// The thinnest muscle the analysis reports (mm); a pair of edges closer than this is not a muscle.
         public var minThicknessMm: Double = 3
+        /// An observation of the defect whose gap width differs from the median of the track's
+        /// `jumpNeighbours` nearest observations in time by more than `maxGapJumpMm` and by more than
+        /// `maxGapJumpFraction` of that median is another dark region joined to it in that frame: it
+        /// does not measure the gap or the faces (0 mm: every observation does).
+        public var maxGapJumpMm: Double = 3
+        public var maxGapJumpFraction: Double = 0.5
+        public var jumpNeighbours: Int = 4
         public init() {}
     }
 

@@ -101,6 +101,11 @@ struct ClipFusion {
         let tracker = DefectTracker(params: parameters.defectTracking, spacing: spacing)
         let tracks = tracker.tracks(candidates: records.map(\.observation.candidates), continuations: records.map(\.observation.continuations), motion: motion)
         guard let (track, onlyAtPeak) = tracker.primary(tracks, peakFrames: peakFrames) else { return (nil, tracks.count) }
+        // The faces and the gap are measured on the observations that are the defect alone.
+        var measured = track
+        measured.observations = Self.withoutJumps(track.observations, width: { ($0.midRightX - $0.midLeftX) * spacing.mmPerPixelX },
+                                                  maxJumpMm: parameters.fusion.maxGapJumpMm, maxJumpFraction: parameters.fusion.maxGapJumpFraction,
+                                                  neighbours: parameters.fusion.jumpNeighbours)
         let n = records.count
         let sx = spacing.mmPerPixelX, sy = spacing.mmPerPixelY
         let f = parameters.fusion
@@ -110,9 +115,9 @@ struct ClipFusion {
 
         // The tissue motion at each stump face in every frame: the left stump moves with the tissue
         // left of its face (`DefectTrack.faceSteps`).
-        let (leftMotion, rightMotion) = track.faceSteps(motion: motion, radius: radius)
+        let (leftMotion, rightMotion) = measured.faceSteps(motion: motion, radius: radius)
         func fused(_ detection: (DefectObservation) -> Double?, _ m: [Double?]) -> [Double]? {
-            smoother.smooth(motion: m, detections: track.observations.map { $0.flatMap(detection) })?.values
+            smoother.smooth(motion: m, detections: measured.observations.map { $0.flatMap(detection) })?.values
         }
         var gap = [Double](repeating: 0, count: n), separation = [Double](repeating: 0, count: n)
         var faces: [(SIMD2<Double>, SIMD2<Double>)?] = Array(repeating: nil, count: n)
@@ -309,6 +314,23 @@ struct ClipFusion {
             separationChange = restSeparation.flatMap { r in peakSeparation.map { $0 - r } }
             peakOpening = opening.flatMap { o in Stats.median(peak.compactMap { o[$0] }) }
         }
+    }
+
+    /// The observations without those whose width jumps away from their neighbours' (nil there): the
+    /// median width of the `neighbours` observations nearest in time (itself left out) against its
+    /// own, beyond both `maxJumpMm` and `maxJumpFraction` of that median. `maxJumpMm` 0: unchanged.
+    static func withoutJumps<T>(_ observations: [T?], width: (T) -> Double, maxJumpMm: Double, maxJumpFraction: Double, neighbours: Int) -> [T?] {
+        guard maxJumpMm > 0, neighbours > 0 else { return observations }
+        let seen = observations.indices.filter { observations[$0] != nil }
+        guard seen.count > neighbours else { return observations }
+        let widths = Dictionary(uniqueKeysWithValues: seen.map { ($0, width(observations[$0]!)) })
+        var out = observations
+        for t in seen {
+            let nearest = seen.filter { $0 != t }.sorted { abs($0 - t) < abs($1 - t) || (abs($0 - t) == abs($1 - t) && $0 < $1) }.prefix(neighbours)
+            guard let m = Stats.median(nearest.map { widths[$0]! }), let w = widths[t] else { continue }
+            if abs(w - m) > maxJumpMm && abs(w - m) > maxJumpFraction * m { out[t] = nil }
+        }
+        return out
     }
 
     /// Depth of the discontinuity while the defect is open: the median depth fraction over the

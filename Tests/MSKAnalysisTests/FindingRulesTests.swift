@@ -8,7 +8,9 @@ struct FindingRulesTests {
     /// A clip of 60 frames, muscle found throughout, contraction seen, calibrated; one defect when asked.
     func evidence(defect: Bool = true, depth: Double = 0.5, presence: Double = 1, widening: Double? = 0.2, opening: Double? = 0.1,
                   calibrated: Bool = true, contraction: Bool = true, frames: Int = 60, muscleFrames: Int? = nil,
-                  rowOpenings: [Double?] = [], parameters: AnalysisParameters = p) -> Evidence {
+                  rowOpenings: [Double?] = [], separation: Double?? = nil, parameters: AnalysisParameters = p) -> Evidence {
+        // The ends separate as the gap widens unless said otherwise.
+        let separationChange = separation ?? widening
         let observed = Array(0..<Int((presence * Double(frames)).rounded()))
         return Evidence(
             n: frames, muscleFrames: muscleFrames ?? frames, parameters: parameters,
@@ -17,10 +19,10 @@ struct FindingRulesTests {
                                              observedFrames: observed, openingOnlyAtPeak: false,
                                              rowOpeningsMm: rowOpenings, rowDepths: Array(parameters.field.rowFractions.prefix(rowOpenings.count)), centreMm: 20) : nil,
             otherDefectObjects: 0, contractionSeen: contraction, motionRangeMm: contraction ? 3 : 0.2,
-            wideningMm: contraction ? widening : nil, separationChangeMm: contraction ? widening : nil,
+            wideningMm: contraction ? widening : nil, separationChangeMm: contraction ? separationChange : nil,
             peakOpeningMm: contraction && defect ? opening : nil,
             restGapMm: defect ? 2 : 0, peakGapMm: contraction ? (defect ? 2 + (widening ?? 0) : 0) : nil,
-            restSeparationMm: defect ? 2.1 : 0, peakSeparationMm: contraction ? (defect ? 2.1 + (widening ?? 0) : 0) : nil,
+            restSeparationMm: defect ? 2.1 : 0, peakSeparationMm: contraction ? (defect ? 2.1 + (separationChange ?? 0) : 0) : nil,
             unit: calibrated ? .mm : .px, toUnit: { calibrated ? $0 : $0 * 10 }, rejected: [], calibrated: calibrated,
             restFrames: Array(0..<10), peakFrames: contraction ? Array(25..<35) : [])
     }
@@ -80,6 +82,16 @@ struct FindingRulesTests {
             #expect(fieldOnly.classification == .indeterminate && fieldOnly.rules == ["R9-inconsistent"], "widening \(w): \(fieldOnly.rules)")
             #expect(fieldOnly.evidence.last?.contains("the displacement field alone cannot make it full-thickness") == true, "\(fieldOnly.evidence)")
         }
+        // Since session 20 both of the image's measures must show it: the ends separating by 2.3 mm
+        // while the gap widens by 1.1 (`d5_bw1_m3_partial_4090`, a partial tear on a moving real
+        // background) is not enough, nor the other way round; both exactly on the threshold is.
+        for (w, sep) in [(1.1, 2.3), (2.3, 1.1), (r - 0.01, r)] {
+            let one = evidence(depth: 0.6, widening: w, opening: 3.0, rowOpenings: [2.5, 3.2], separation: sep).finding()
+            #expect(one.classification == .indeterminate && one.rules == ["R9-inconsistent"], "widening \(w), separation \(sep): \(one.rules)")
+            #expect(one.evidence.last?.contains("the gap widening +\(String(format: "%.1f", w)) mm and the ends separating +\(String(format: "%.1f", sep)) mm") == true, "\(one.evidence)")
+        }
+        let both = evidence(depth: 0.6, widening: r, opening: 3.0, rowOpenings: [2.5, 3.2], separation: r).finding()
+        #expect(both.classification == .fullThicknessTear && both.rules.first == "R3-depth-by-motion", "\(both.rules)")
         // Also when the field's overall opening is under its threshold (no R4 from it): not a partial tear.
         let weakOverall = evidence(depth: 0.6, widening: 0.3, opening: 0.5, rowOpenings: [1.2, 1.4]).finding()
         #expect(weakOverall.classification == .indeterminate && weakOverall.rules == ["R9-inconsistent"], "\(weakOverall.rules)")

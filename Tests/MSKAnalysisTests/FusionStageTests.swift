@@ -21,6 +21,31 @@ import Testing
         #expect(noPeak.restGap == 1.1)
     }
 
+    /// A dark region joined to the defect in one frame (`d4_Bag1_m0_full-subtle_3060`: 20.1 mm once,
+    /// then 5.6-7.2 mm) does not measure its gap; a gap that opens steadily is kept whole, and the
+    /// rule turns an observation down only beyond both limits (3 mm and half the neighbours' median).
+    @Test func anObservationWhoseWidthJumpsAwayFromItsNeighboursIsLeftOut() {
+        func run(_ w: [Double?]) -> [Double?] {
+            ClipFusion.withoutJumps(w, width: { $0 }, maxJumpMm: 3, maxJumpFraction: 0.5, neighbours: 4)
+        }
+        let merged: [Double?] = [nil, 20.1, nil, 6.5, 6.9, 7.2, 6.6, 6.1]
+        #expect(run(merged) == [nil, nil, nil, 6.5, 6.9, 7.2, 6.6, 6.1])
+        // Opening from 1.5 to 6 mm over the clip: every step is within 3 mm of its neighbours' median.
+        let opening: [Double?] = [1.5, 1.8, 2.2, 2.9, 3.6, 4.4, 5.2, 5.8, 6.0]
+        #expect(run(opening) == opening)
+        // Exactly on the limits: kept (median of 5.0, 5.0, 5.0, 5.0 is 5; 8.0 is 3 mm and 60 % away:
+        // beyond the fraction, not beyond 3 mm).
+        let onLimit: [Double?] = [5, 5, 8, 5, 5]
+        #expect(run(onLimit) == onLimit)
+        // Just beyond both: left out.
+        #expect(run([5, 5, 8.01, 5, 5]) == [5, 5, nil, 5, 5])
+        // A large relative jump on a small gap is not beyond 3 mm: kept.
+        #expect(run([1, 1, 3.5, 1, 1]) == [1, 1, 3.5, 1, 1])
+        // Off (0 mm), or too few observations to have neighbours: unchanged.
+        #expect(ClipFusion.withoutJumps(merged, width: { $0 }, maxJumpMm: 0, maxJumpFraction: 0.5, neighbours: 4) == merged)
+        #expect(run([1, 20, 1]) == [1, 20, 1])
+    }
+
     @Test func theOpenDepthIsTheRestMedianUnlessThePeakOnesIsLarger() {
         let fraction = [0.5, 0.5, 0.6, 0.95, 0.95, 1.0, 0.4]
         let all = [Bool](repeating: true, count: 7)
