@@ -259,12 +259,18 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         if !(defect.maxInternalEchoMm.isFinite && defect.maxInternalEchoMm >= 0 && defect.maxInternalEchoMm < 1000) {
             return "'defect.maxInternalEchoMm' must be 0 (every crossing is a face) or a positive number under 1000, not \(defect.maxInternalEchoMm)"
         }
+        if !(fusion.maxGapJumpMm.isFinite && fusion.maxGapJumpMm >= 0 && fusion.maxGapJumpMm < 1000) {
+            return "'fusion.maxGapJumpMm' must be 0 (every observation measures the gap) or a positive number under 1000, not \(fusion.maxGapJumpMm)"
+        }
+        if !(fusion.maxGapJumpFraction.isFinite && fusion.maxGapJumpFraction >= 0 && fusion.maxGapJumpFraction < 1000) {
+            return "'fusion.maxGapJumpFraction' must be 0 or a positive number under 1000, not \(fusion.maxGapJumpFraction)"
+        }
         if !(field.outlierNoisePx.isFinite && field.outlierNoisePx > 0 && field.outlierNoisePx < 1000) {
             return "'field.outlierNoisePx' must be a positive number under 1000, not \(field.outlierNoisePx)"
         }
         if field.rowFractions.isEmpty || field.rowFractions.contains(where: { !($0 > 0 && $0 < 1) }) { return "'field.rowFractions' must be fractions strictly between 0 and 1" }
         let counts: [(String, Int)] = [("region.bufferedFrames", region.bufferedFrames), ("field.maxColumns", field.maxColumns),
-                                       ("findings.minFrames", findings.minFrames), ("fascicle.minCells", fascicle.minCells), ("fusion.reacquireAfterFrames", fusion.reacquireAfterFrames),
+                                       ("findings.minFrames", findings.minFrames), ("fascicle.minCells", fascicle.minCells), ("fusion.reacquireAfterFrames", fusion.reacquireAfterFrames), ("fusion.jumpNeighbours", fusion.jumpNeighbours),
                                        ("defect.maxCandidates", defect.maxCandidates), ("defect.fibreContinuity.minCells", defect.fibreContinuity.minCells),
                                        ("defect.fibreContinuity.minCellsAcross", defect.fibreContinuity.minCellsAcross)]
         for (name, v) in counts where !(1...100_000).contains(v) { return "'\(name)' must be a whole number from 1 to 100000, not \(v)" }

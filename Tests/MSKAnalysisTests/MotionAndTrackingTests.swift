@@ -272,6 +272,9 @@ struct AnalysisParametersTests {
         (#"{"fascicle": {"maxAngleDeg": 90}}"#, "fascicle.maxAngleDeg"),
         (#"{"fascicle": {"minPennationDeg": 80}}"#, "fascicle.minPennationDeg"),
         (#"{"fascicle": {"minCells": 0}}"#, "fascicle.minCells"),
+        (#"{"fusion": {"maxGapJumpMm": -1}}"#, "fusion.maxGapJumpMm"),
+        (#"{"fusion": {"maxGapJumpFraction": -0.5}}"#, "fusion.maxGapJumpFraction"),
+        (#"{"fusion": {"jumpNeighbours": 0}}"#, "fusion.jumpNeighbours"),
         (#"[1, 2]"#, "JSON object"),
         ("not json", "not JSON"),
     ])
