@@ -323,12 +323,15 @@ struct ClipFusion {
         guard maxJumpMm > 0, neighbours > 0 else { return observations }
         let seen = observations.indices.filter { observations[$0] != nil }
         guard seen.count > neighbours else { return observations }
-        let widths = Dictionary(uniqueKeysWithValues: seen.map { ($0, width(observations[$0]!)) })
+        let widths = seen.map { width(observations[$0]!) }
         var out = observations
-        for t in seen {
-            let nearest = seen.filter { $0 != t }.sorted { abs($0 - t) < abs($1 - t) || (abs($0 - t) == abs($1 - t) && $0 < $1) }.prefix(neighbours)
-            guard let m = Stats.median(nearest.map { widths[$0]! }), let w = widths[t] else { continue }
-            if abs(w - m) > maxJumpMm && abs(w - m) > maxJumpFraction * m { out[t] = nil }
+        for (p, t) in seen.enumerated() {
+            // The nearest in time lie among the `neighbours` observations either side of it (earlier first on a tie).
+            let around = (max(0, p - neighbours)...min(seen.count - 1, p + neighbours)).filter { $0 != p }
+            let nearest = around.sorted { (abs(seen[$0] - t), seen[$0]) < (abs(seen[$1] - t), seen[$1]) }.prefix(neighbours)
+            guard let m = Stats.median(nearest.map { widths[$0] }) else { continue }
+            let jump = abs(widths[p] - m)
+            if jump > maxJumpMm && jump > maxJumpFraction * m { out[t] = nil }
         }
         return out
     }

@@ -141,7 +141,6 @@ struct Evidence {
         // shows the stumps retracting, by both of its measures (the gap widening and the ends
         // separating by `retractionMm` each, since session 20: one alone let semi-synthetic partial
         // tears on moving real backgrounds through): then R3 and R4 do not both rest on the field.
-        let imageRetraction = max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity)
         let imageBothRetract = min(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm
         let byMotion = fieldSaysThrough && imageBothRetract
         let fullDepth = d.openDepthFraction >= f.fullDepthFraction || byMotion
@@ -209,7 +208,7 @@ struct Evidence {
         // The field alone says the discontinuity runs through, the image neither shows it through
         // the thickness nor its stumps retracting: neither call can be made.
         if fieldSaysThrough {
-            words.append("indeterminate: the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness and the stumps retracting by both measures \(imageRetraction.isFinite ? "no further than the gap widening \(wideningMm.map(signedLength) ?? "unmeasured") and the ends separating \(separationChangeMm.map(signedLength) ?? "unmeasured")" : "by an unmeasured amount") (each needs \(length(f.retractionMm))): the displacement field alone cannot make it full-thickness, and a discontinuity the tissue pulls apart across is not a partial tear (R9)")
+            words.append("indeterminate: the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and its two measures of the stumps retracting, the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")), do not both reach \(length(f.retractionMm)): the displacement field alone cannot make it full-thickness, and a discontinuity the tissue pulls apart across is not a partial tear (R9)")
             return indeterminate("R9-inconsistent", words)
         }
         // Not through the thickness.

@@ -88,7 +88,7 @@ struct FindingRulesTests {
         for (w, sep) in [(1.1, 2.3), (2.3, 1.1), (r - 0.01, r)] {
             let one = evidence(depth: 0.6, widening: w, opening: 3.0, rowOpenings: [2.5, 3.2], separation: sep).finding()
             #expect(one.classification == .indeterminate && one.rules == ["R9-inconsistent"], "widening \(w), separation \(sep): \(one.rules)")
-            #expect(one.evidence.last?.contains("the gap widening +\(String(format: "%.1f", w)) mm and the ends separating +\(String(format: "%.1f", sep)) mm") == true, "\(one.evidence)")
+            #expect(one.evidence.last?.contains("the gap widening (+\(String(format: "%.1f", w)) mm) and the ends separating (+\(String(format: "%.1f", sep)) mm), do not both reach 1.5 mm") == true, "\(one.evidence)")
         }
         let both = evidence(depth: 0.6, widening: r, opening: 3.0, rowOpenings: [2.5, 3.2], separation: r).finding()
         #expect(both.classification == .fullThicknessTear && both.rules.first == "R3-depth-by-motion", "\(both.rules)")
