@@ -102,6 +102,24 @@ struct ScreenCalibrationTests {
         #expect(!line.contains("\n"))
     }
 
+    @Test("--depth-mm at the ruler's deepest tick: a Telemed screen whose image runs below its 60 mm tick, numbers unreadable, is calibrated from the ticks; a depth no tick interval fits is refused",
+          .enabled(if: RealLayouts.available, "../shared/data is not on this machine"))
+    func depthAtTheDeepestTick() throws {
+        let still = RealLayouts.dataRoot.appendingPathComponent("real-stills/img_00304.png").path
+        var options = AnalysisOptions()
+        options.depthMm = 60
+        let a = try ClipAnalyzer.analyze(source: try openClip(path: still), options: options)
+        // The ruler: "0" at row 43, "60" at rows 507-508 (Docs/methods.md); the region runs to row 553.
+        let truth = 60.0 / 464.5
+        #expect(a.calibrationSource == .screen && a.unit == .mm)
+        #expect(abs((a.calibration?.mmPerPixelY ?? 0) - truth) < 0.005 * truth, "\(String(describing: a.calibration))")
+        #expect(a.warnings.contains { $0.contains("at the ruler's deepest tick") && $0.contains("10 mm") }, "\(a.warnings)")
+        options.depthMm = 50
+        let refused = try ClipAnalyzer.analyze(source: try openClip(path: still), options: options)
+        #expect(refused.calibrationSource == .none && refused.calibration == nil)
+        #expect(refused.warnings.contains { $0.contains("--depth-mm 50") && $0.contains("not a usual interval") }, "\(refused.warnings)")
+    }
+
     @Test("Without a ruler nothing is invented: lengths stay in pixels, the warning says what to type; --depth-mm calibrates from the region's height",
           .enabled(if: RealLayouts.available, "../shared/data is not on this machine"))
     func noRuler() throws {
