@@ -76,21 +76,21 @@ public struct ScreenCalibration: Sendable, Equatable {
                 let reader = DepthScaleReader()
                 // The printed depth is the image's bottom; or (some scanners) the ruler's deepest tick,
                 // the image running on less than one tick interval below it.
-                let deepestTick = (t.rows.last ?? t.zeroRow) - t.zeroRow
-                let atDeepestTick = deepestTick >= t.spacingPx && bottom - (t.rows.last ?? bottom) < t.spacingPx
+                let deepestRow = t.rows.last ?? t.zeroRow, deepestTick = deepestRow - t.zeroRow
+                let atBottom = reader.scale(ticks: t, depthMm: d, imageHeight: depthRows, tolerance: depthTolerance)
+                let atDeepestTick = atBottom == nil && deepestTick >= t.spacingPx && bottom - deepestRow < t.spacingPx
                     ? reader.scale(ticks: t, depthMm: d, imageHeight: max(1, Int(deepestTick.rounded())), tolerance: depthTolerance) : nil
-                guard var s = reader.scale(ticks: t, depthMm: d, imageHeight: depthRows, tolerance: depthTolerance) ?? atDeepestTick else {
+                guard var s = atBottom ?? atDeepestTick else {
                     c.refusal = String(format: "no calibration: at --depth-mm %g the ruler's ticks (%.2f px apart) would be %.2f mm apart, not a usual interval (1, 2, 5 or 10 mm); check the depth printed on the screen, or give --mm-per-pixel X", d, t.spacingPx, d / Double(depthRows) * t.spacingPx)
                     return c
                 }
-                let where_ = reader.scale(ticks: t, depthMm: d, imageHeight: depthRows, tolerance: depthTolerance) == nil
-                    ? String(format: " at the ruler's deepest tick, the image running %.1f mm below it", (bottom - (t.rows.last ?? bottom)) * s.mmPerPixelY) : ""
+                let readAt = atBottom == nil ? String(format: " at the ruler's deepest tick, the image running %.1f mm below it", (bottom - deepestRow) * s.mmPerPixelY) : ""
                 s.frames = frames.count
                 c.scale = s
                 c.rulerDepthMm = Double(depthRows) * s.mmPerPixelY
                 c.take(s.mmPerPixelY, .rulerTicksAtDepth, .screen, s.confidence)
                 c.note = String(format: "calibration from the depth ruler's ticks (%d ticks %.3f px apart, taken as %g mm at --depth-mm %g%@; their numbers could not be read): %.4f mm per pixel, x taken equal to y",
-                                s.ticks, s.tickSpacingPx, s.tickSpacingMm, d, where_, s.mmPerPixelY)
+                                s.ticks, s.tickSpacingPx, s.tickSpacingMm, d, readAt, s.mmPerPixelY)
             } else {
                 let mm = d / Double(max(1, region.height))
                 guard Calibration.plausibleMmPerPixel.contains(mm) else {

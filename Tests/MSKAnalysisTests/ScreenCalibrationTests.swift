@@ -85,17 +85,20 @@ struct ScreenCalibrationTests {
         #expect(given.calibrationSource == .cli && given.calibration?.mmPerPixelX == 0.09)
     }
 
+    /// A real clip of ../shared/data analysed with `--depth-mm` (nil: without).
+    static func analyzed(_ relativePath: String, depthMm: Double?) throws -> ClipAnalysis {
+        var options = AnalysisOptions()
+        options.depthMm = depthMm
+        return try ClipAnalyzer.analyze(source: try openClip(path: RealLayouts.dataRoot.appendingPathComponent(relativePath).path), options: options)
+    }
+
     @Test("--depth-mm: agreeing with the ruler keeps the ruler's scale; disagreeing (45 against the calf ruler's 50 mm) leaves the clip in pixels, saying why",
           .enabled(if: RealLayouts.available, "../shared/data is not on this machine"))
     func depthAgainstRuler() throws {
-        let calf = RealLayouts.dataRoot.appendingPathComponent("real-cine/Bag1_m0.wmv").path
-        var options = AnalysisOptions()
-        options.depthMm = 50
-        let agree = try ClipAnalyzer.analyze(source: try openClip(path: calf), options: options)
+        let agree = try Self.analyzed("real-cine/Bag1_m0.wmv", depthMm: 50)
         #expect(agree.calibrationSource == .screen)
         #expect(abs((agree.calibration?.mmPerPixelY ?? 0) - 5.0 / 46.25) < 0.01 * 5.0 / 46.25)
-        options.depthMm = 45
-        let disagree = try ClipAnalyzer.analyze(source: try openClip(path: calf), options: options)
+        let disagree = try Self.analyzed("real-cine/Bag1_m0.wmv", depthMm: 45)
         #expect(disagree.calibrationSource == .none && disagree.unit == .px && disagree.calibration == nil)
         let line = try #require(disagree.warnings.first { $0.contains("no calibration") })
         #expect(line.contains("--depth-mm 45") && line.contains("--mm-per-pixel"), "\(line)")
@@ -105,17 +108,13 @@ struct ScreenCalibrationTests {
     @Test("--depth-mm at the ruler's deepest tick: a Telemed screen whose image runs below its 60 mm tick, numbers unreadable, is calibrated from the ticks; a depth no tick interval fits is refused",
           .enabled(if: RealLayouts.available, "../shared/data is not on this machine"))
     func depthAtTheDeepestTick() throws {
-        let still = RealLayouts.dataRoot.appendingPathComponent("real-stills/img_00304.png").path
-        var options = AnalysisOptions()
-        options.depthMm = 60
-        let a = try ClipAnalyzer.analyze(source: try openClip(path: still), options: options)
+        let a = try Self.analyzed("real-stills/img_00304.png", depthMm: 60)
         // The ruler: "0" at row 43, "60" at rows 507-508 (Docs/methods.md); the region runs to row 553.
         let truth = 60.0 / 464.5
         #expect(a.calibrationSource == .screen && a.unit == .mm)
         #expect(abs((a.calibration?.mmPerPixelY ?? 0) - truth) < 0.005 * truth, "\(String(describing: a.calibration))")
         #expect(a.warnings.contains { $0.contains("at the ruler's deepest tick") && $0.contains("10 mm") }, "\(a.warnings)")
-        options.depthMm = 50
-        let refused = try ClipAnalyzer.analyze(source: try openClip(path: still), options: options)
+        let refused = try Self.analyzed("real-stills/img_00304.png", depthMm: 50)
         #expect(refused.calibrationSource == .none && refused.calibration == nil)
         #expect(refused.warnings.contains { $0.contains("--depth-mm 50") && $0.contains("not a usual interval") }, "\(refused.warnings)")
     }
@@ -123,13 +122,10 @@ struct ScreenCalibrationTests {
     @Test("Without a ruler nothing is invented: lengths stay in pixels, the warning says what to type; --depth-mm calibrates from the region's height",
           .enabled(if: RealLayouts.available, "../shared/data is not on this machine"))
     func noRuler() throws {
-        let path = RealLayouts.dataRoot.appendingPathComponent("real-labelled/tt1_S1_L.mkv").path
-        let a = try ClipAnalyzer.analyze(source: try openClip(path: path), options: AnalysisOptions())
+        let a = try Self.analyzed("real-labelled/tt1_S1_L.mkv", depthMm: nil)
         #expect(a.calibrationSource == .none && a.unit == .px && a.calibration == nil)
         #expect(a.warnings.contains { $0.contains("no depth ruler") && $0.contains("--depth-mm") })
-        var options = AnalysisOptions()
-        options.depthMm = 40
-        let b = try ClipAnalyzer.analyze(source: try openClip(path: path), options: options)
+        let b = try Self.analyzed("real-labelled/tt1_S1_L.mkv", depthMm: 40)
         #expect(b.calibrationSource == .cli && b.unit == .mm)
         #expect(abs((b.calibration?.mmPerPixelY ?? 0) - 40.0 / Double(b.imagingRegion.height)) < 1e-9)
     }

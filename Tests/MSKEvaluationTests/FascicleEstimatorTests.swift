@@ -51,6 +51,29 @@ import Testing
         #expect(abs(length - expected) < 1e-6 * expected)
     }
 
+    /// A plane wave of lines at `deg` (spec convention) with `period` pixels, at pixel (x, y), in -1...1.
+    static func wave(_ deg: Double, _ period: Double, _ x: Int, _ y: Int) -> Double {
+        let a = deg * .pi / 180
+        return cos((Double(x) * sin(a) + Double(y) * cos(a)) / period * 2 * .pi)
+    }
+
+    /// A 320x240 image of `texture(x, y)` plus seeded speckle (uniform +-20 grey levels), clamped to 0...255.
+    static func speckled(seed: UInt64, _ texture: (Int, Int) -> Double) -> FloatImage {
+        let w = 320, h = 240
+        var rng = SplitMix(seed: seed)
+        var pixels = [Float](repeating: 0, count: w * h)
+        for y in 0..<h {
+            for x in 0..<w { pixels[y * w + x] = Float(max(0, min(255, texture(x, y) + Double(rng.next() % 41) - 20))) }
+        }
+        return FloatImage(width: w, height: h, pixels: pixels)
+    }
+
+    /// An aponeurosis pair whose band centres are its inner edges.
+    static func pair(superficial: Quadratic, deep: Quadratic) -> AponeurosisPair {
+        AponeurosisPair(superficialCentre: superficial, superficialInner: superficial, deepCentre: deep, deepInner: deep,
+                        bellyLevel: 80, superficialContrast: 100, deepContrast: 100, coverage: 1)
+    }
+
     /// Faint striations at `angleDeg` under stronger texture that lies symmetrically about the
     /// aponeuroses' direction (their side lobes, speckle stretched laterally or blurred by motion):
     /// here lines at +8 and -8 degrees, each of twice the striations' amplitude, and speckle.
@@ -58,13 +81,9 @@ import Testing
         var (image, apo) = texture(angleDeg: angleDeg, seed: seed)
         let w = image.width
         var rng = SplitMix(seed: seed &+ 7)
-        func wave(_ deg: Double, _ period: Double, _ x: Int, _ y: Int) -> Double {
-            let a = deg * .pi / 180
-            return cos((Double(x) * sin(a) + Double(y) * cos(a)) / period * 2 * .pi)
-        }
         for y in 44..<196 {
             for x in 0..<w {
-                let v = 80 + 15 * wave(angleDeg, 9, x, y) + 30 * (wave(8, 11, x, y) + wave(-8, 11, x, y)) + Double(rng.next() % 41) - 20
+                let v = 80 + 15 * Self.wave(angleDeg, 9, x, y) + 30 * (Self.wave(8, 11, x, y) + Self.wave(-8, 11, x, y)) + Double(rng.next() % 41) - 20
                 image.pixels[y * w + x] = Float(max(0, min(255, v)))
             }
         }
@@ -78,26 +97,11 @@ import Testing
     /// its mirror (-10) holds nothing to cancel it; since session 19 angles within 5 degrees of either
     /// aponeurosis are not searched either, so the fascicles are found (before: about 10 degrees).
     @Test func textureAlongOneOfTwoDivergingAponeurosesDoesNotWin() throws {
-        let w = 320, h = 240
-        var rng = SplitMix(seed: 35)
-        func wave(_ deg: Double, _ period: Double, _ x: Int, _ y: Int) -> Double {
-            let a = deg * .pi / 180
-            return cos((Double(x) * sin(a) + Double(y) * cos(a)) / period * 2 * .pi)
-        }
-        var pixels = [Float](repeating: 0, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                let v = 80 + 15 * wave(35, 9, x, y) + 30 * wave(10, 11, x, y) + Double(rng.next() % 41) - 20
-                pixels[y * w + x] = Float(max(0, min(255, v)))
-            }
-        }
+        let image = Self.speckled(seed: 35) { x, y in 80 + 15 * Self.wave(35, 9, x, y) + 30 * Self.wave(10, 11, x, y) }
         let t = tan(10 * Double.pi / 180)
         // Pixel rows, y down: the superficial edge falls towards +x (-10 deg), the deep one rises (+10 deg).
-        let sup = Quadratic(c0: 60 - t * 160, c1: t), deep = Quadratic(c0: 180 + t * 160, c1: -t)
-        let apo = AponeurosisPair(superficialCentre: sup, superficialInner: sup, deepCentre: deep, deepInner: deep,
-                                  bellyLevel: 80, superficialContrast: 100, deepContrast: 100, coverage: 1)
-        let e = try #require(FascicleEstimator().estimate(FloatImage(width: w, height: h, pixels: pixels), aponeuroses: apo,
-                                                          spacing: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)))
+        let apo = Self.pair(superficial: Quadratic(c0: 60 - t * 160, c1: t), deep: Quadratic(c0: 180 + t * 160, c1: -t))
+        let e = try #require(FascicleEstimator().estimate(image, aponeuroses: apo, spacing: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)))
         #expect(abs(e.deepAponeurosisAngleDeg - 10) < 1e-6)
         #expect(abs(e.fascicleAngleDeg - 35) < 2.0, "estimated \(e.fascicleAngleDeg)")
     }
@@ -115,27 +119,14 @@ import Testing
     /// aponeuroses at `apoDeg`: the lobe is not symmetric about the aponeuroses' direction, so its side
     /// away from them outweighs its mirror.
     static func horizontalLobe(angleDeg: Double, apoDeg: Double, seed: UInt64) -> (FloatImage, AponeurosisPair) {
-        let w = 320, h = 240
-        var rng = SplitMix(seed: seed)
-        func wave(_ deg: Double, _ period: Double, _ x: Int, _ y: Int) -> Double {
-            let a = deg * .pi / 180
-            return cos((Double(x) * sin(a) + Double(y) * cos(a)) / period * 2 * .pi)
-        }
-        var pixels = [Float](repeating: 0, count: w * h)
-        for y in 0..<h {
-            for x in 0..<w {
-                var lobe = 0.0
-                for k in -5...5 { lobe += exp(-pow(Double(k) * 3 / 8, 2)) * wave(Double(k) * 3, 10 + Double(k + 5) * 0.37, x, y) }
-                let v = 80 + 16 * wave(angleDeg, 9, x, y) + 6 * lobe + Double(rng.next() % 41) - 20
-                pixels[y * w + x] = Float(max(0, min(255, v)))
-            }
+        let image = speckled(seed: seed) { x, y in
+            var lobe = 0.0
+            for k in -5...5 { lobe += exp(-pow(Double(k) * 3 / 8, 2)) * wave(Double(k) * 3, 10 + Double(k + 5) * 0.37, x, y) }
+            return 80 + 16 * wave(angleDeg, 9, x, y) + 6 * lobe
         }
         // Pixel rows, y down: an edge at apoDeg (rising towards +x when positive) has slope -tan(apoDeg).
         let t = -tan(apoDeg * .pi / 180)
-        let sup = Quadratic(c0: 50 - t * 160, c1: t), deep = Quadratic(c0: 190 - t * 160, c1: t)
-        let apo = AponeurosisPair(superficialCentre: sup, superficialInner: sup, deepCentre: deep, deepInner: deep,
-                                  bellyLevel: 80, superficialContrast: 100, deepContrast: 100, coverage: 1)
-        return (FloatImage(width: w, height: h, pixels: pixels), apo)
+        return (image, pair(superficial: Quadratic(c0: 50 - t * 160, c1: t), deep: Quadratic(c0: 190 - t * 160, c1: t)))
     }
 
     /// Since session 20 the mirror's F ratio weighs 3 times (`mirrorWeight`): with an equal weight the
