@@ -131,6 +131,44 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         public init() {}
     }
 
+    /// The confidence of each call (0...1; Docs/findings.md, "Confidence"): a weight for every figure
+    /// a call's confidence rests on. Set by hand with the rules (no fit), then read against the share
+    /// of calls right per confidence band on the validation sets (Docs/findings.md).
+    public struct Confidence: Sendable, Codable, Equatable {
+        /// R7 no defect: `noDefectBase` + `noDefectPerMuscleShare` x the share of frames with the
+        /// muscle, at most `noDefectMax`, less `noDefectPerOtherObject` for each dark object that
+        /// came and went elsewhere in the clip (at most `noDefectMaxOtherObjects` of them, since
+        /// session 21): on a belly full of dark regions that come and go a tear is harder to exclude
+        /// (development sets, tears and controls: R7 right in 5 of 49 clips with five or more such
+        /// objects, 4 of 33 with two to four, 27 of 37 with at most one).
+        public var noDefectBase: Double = 0.5
+        public var noDefectPerMuscleShare: Double = 0.4
+        public var noDefectMax: Double = 0.9
+        public var noDefectPerOtherObject: Double = 0.05
+        public var noDefectMaxOtherObjects: Int = 6
+        /// R3 + R4 full-thickness: `fullBase` + `fullPerPresence` x the defect's presence (share of
+        /// frames, at most 1) + `fullPerRetraction` x the retraction over twice `retractionMm` (at
+        /// most 1), at most `fullMax`; less `weakOpeningPenalty` when the tissue does not open across
+        /// the defect (R8 weak opening).
+        public var fullBase: Double = 0.6
+        public var fullPerPresence: Double = 0.2
+        public var fullPerRetraction: Double = 0.15
+        public var fullMax: Double = 0.95
+        public var weakOpeningPenalty: Double = 0.2
+        /// R3 without R4's retraction (the stumps separate by `noRetractionMm` to `retractionMm`):
+        /// full-thickness, weakly confirmed.
+        public var fullWeaklyConfirmed: Double = 0.55
+        /// R6 no tear: a dark region too shallow, or seen in too few frames.
+        public var shallow: Double = 0.6
+        public var intermittent: Double = 0.55
+        /// R6 partial: `partialBase` + `partialPerPresence` x presence, less `partialChangePenalty`
+        /// when it changes by half `partialMaxChangeMm` or more on contraction.
+        public var partialBase: Double = 0.55
+        public var partialPerPresence: Double = 0.25
+        public var partialChangePenalty: Double = 0.1
+        public init() {}
+    }
+
     public var region = Region()
     /// The aponeurosis detector (`AponeurosisDetector.Params`: band width, ridge smoothing and
     /// contrast, the pair rule, the inner-edge level, following the previous frame's pair).
@@ -146,6 +184,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
     public var defectTracking = DefectTracking()
     public var opening = Opening()
     public var findings = Findings()
+    public var confidence = Confidence()
 
     public init() {}
 
@@ -234,7 +273,17 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("defect.bandRatio", defect.bandRatio), ("fascicle.bellyFraction", fascicle.bellyFraction),
             ("fascicle.bandCentre", fascicle.bandCentre),
         ]
-        for (name, v) in fractions where !(v.isFinite && v >= 0 && v <= 1) {
+        let c = confidence
+        let weights: [(String, Double)] = [
+            ("confidence.noDefectBase", c.noDefectBase), ("confidence.noDefectPerMuscleShare", c.noDefectPerMuscleShare),
+            ("confidence.noDefectMax", c.noDefectMax), ("confidence.noDefectPerOtherObject", c.noDefectPerOtherObject),
+            ("confidence.fullBase", c.fullBase), ("confidence.fullPerPresence", c.fullPerPresence),
+            ("confidence.fullPerRetraction", c.fullPerRetraction), ("confidence.fullMax", c.fullMax),
+            ("confidence.weakOpeningPenalty", c.weakOpeningPenalty), ("confidence.fullWeaklyConfirmed", c.fullWeaklyConfirmed),
+            ("confidence.shallow", c.shallow), ("confidence.intermittent", c.intermittent), ("confidence.partialBase", c.partialBase),
+            ("confidence.partialPerPresence", c.partialPerPresence), ("confidence.partialChangePenalty", c.partialChangePenalty),
+        ]
+        for (name, v) in fractions + weights where !(v.isFinite && v >= 0 && v <= 1) {
             return "'\(name)' must lie in 0...1, not \(v)"
         }
         for (name, v) in [("defect.fibreContinuity.faceMarginFraction", defect.fibreContinuity.faceMarginFraction),
@@ -249,6 +298,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             return "'fascicle.minPennationDeg' must be 0 or more and under 'fascicle.maxAngleDeg', not \(fascicle.minPennationDeg)"
         }
         if fascicle.maxAngleDeg >= 89 { return "'fascicle.maxAngleDeg' must be under 89 degrees, not \(fascicle.maxAngleDeg)" }
+        if confidence.noDefectMaxOtherObjects < 0 {
+            return "'confidence.noDefectMaxOtherObjects' must be 0 or more, not \(confidence.noDefectMaxOtherObjects)"
+        }
         if windows.restMaxContraction >= windows.peakMinContraction { return "'windows.restMaxContraction' must be below 'windows.peakMinContraction'" }
         if !(field.outlierThreshold.isFinite && field.outlierThreshold >= 0 && field.outlierThreshold < 1000) {
             return "'field.outlierThreshold' must be 0 (no test) or a positive number under 1000, not \(field.outlierThreshold)"

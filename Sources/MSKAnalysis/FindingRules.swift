@@ -88,7 +88,7 @@ struct Evidence {
     }
 
     func finding() -> Finding {
-        let f = parameters.findings
+        let f = parameters.findings, c = parameters.confidence
         var words: [String] = []
         // R1: enough frames to follow a contraction.
         if n < f.minFrames {
@@ -126,7 +126,12 @@ struct Evidence {
                 return indeterminate("R5-needs-contraction", words)
             }
             words.append("no tear (Peetrons grade 0): no defect interrupting the fibres, at rest or through the contraction")
-            return Finding(classification: .noTear, confidence: min(0.9, 0.5 + 0.4 * muscleShare), evidence: words, peetronsGrade: 0, rules: ["R7-no-defect"])
+            let others = min(otherDefectObjects, c.noDefectMaxOtherObjects)
+            if others > 0 {
+                words.append("the \(otherDefectObjects) dark object(s) that came and went lower the confidence of this call: among dark regions that come and go a tear is harder to exclude")
+            }
+            let confidence = min(c.noDefectMax, c.noDefectBase + c.noDefectPerMuscleShare * muscleShare) - c.noDefectPerOtherObject * Double(others)
+            return Finding(classification: .noTear, confidence: max(0, confidence), evidence: words, peetronsGrade: 0, rules: ["R7-no-defect"])
         }
 
         words.append(String(format: "one hypoechoic defect followed through the clip: seen in %d of %d frames (%@) at %@ along the muscle",
@@ -188,22 +193,22 @@ struct Evidence {
         }
         if fullDepth {
             if retracts {
-                var confidence = 0.6 + 0.2 * min(1, d.presence) + 0.15 * min(1, retraction / (2 * f.retractionMm))
+                var confidence = c.fullBase + c.fullPerPresence * min(1, d.presence) + c.fullPerRetraction * min(1, retraction / (2 * f.retractionMm))
                 var rules = [byMotion ? "R3-depth-by-motion" : "R3-full-depth", "R4-retraction"]
                 if let o = peakOpeningMm, o < f.noRetractionMm {
                     words.append("the surrounding tissue does not open across the defect (\(signedLength(o))): this argues against retracting stumps and lowers the confidence")
-                    confidence -= 0.2
+                    confidence -= c.weakOpeningPenalty
                     rules.append("R8-weak-opening")
                 }
                 words.append("full-thickness tear (Peetrons grade 3): the discontinuity spans the thickness (R3) and the same stumps pull apart on contraction by \(length(retraction)) (R4, >= \(length(f.retractionMm)))")
-                return Finding(classification: .fullThicknessTear, confidence: min(0.95, confidence), evidence: words, peetronsGrade: 3, rules: rules)
+                return Finding(classification: .fullThicknessTear, confidence: max(0, min(c.fullMax, confidence)), evidence: words, peetronsGrade: 3, rules: rules)
             }
             if stays {
                 words.append("indeterminate: a discontinuity spans the thickness (\(percent(d.openDepthFraction))) but its stumps do not retract on contraction (\(signedLength(retraction)), under \(length(f.noRetractionMm))): a torn muscle's ends pull apart, so this argues against a full-thickness tear, and a region through the whole thickness is not a partial tear (R8)")
                 return indeterminate("R8-full-depth-without-retraction", words)
             }
             words.append("full-thickness tear (Peetrons grade 3), weakly confirmed: the discontinuity spans the thickness (R3) but the stumps separate by only \(length(retraction)) on contraction (under \(length(f.retractionMm)), R4)")
-            return Finding(classification: .fullThicknessTear, confidence: 0.55, evidence: words, peetronsGrade: 3, rules: ["R3-full-depth"])
+            return Finding(classification: .fullThicknessTear, confidence: c.fullWeaklyConfirmed, evidence: words, peetronsGrade: 3, rules: ["R3-full-depth"])
         }
         // The field alone says the discontinuity runs through, the image neither shows it through
         // the thickness nor its stumps retracting: neither call can be made.
@@ -214,7 +219,7 @@ struct Evidence {
         // Not through the thickness.
         if d.openDepthFraction < f.minPartialDepthFraction {
             words.append("no tear (Peetrons grade 0): the dark region reaches only \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.minPartialDepthFraction)), R6): within what intact bellies show")
-            return Finding(classification: .noTear, confidence: 0.6, evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
+            return Finding(classification: .noTear, confidence: c.shallow, evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
         }
         if retracts {
             words.append("indeterminate: the stumps seem to separate on contraction by \(length(retraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
@@ -222,11 +227,11 @@ struct Evidence {
         }
         if d.presence < f.minPartialPresence {
             words.append("no tear (Peetrons grade 0): the dark region is seen in only \(percent(d.presence)) of the frames (a partial tear is seen in at least \(percent(f.minPartialPresence)), R6): a dark space that comes and goes")
-            return Finding(classification: .noTear, confidence: 0.55, evidence: words, peetronsGrade: 0, rules: ["R6-intermittent"])
+            return Finding(classification: .noTear, confidence: c.intermittent, evidence: words, peetronsGrade: 0, rules: ["R6-intermittent"])
         }
-        var confidence = 0.55 + 0.25 * min(1, d.presence)
-        if retraction >= f.partialMaxChangeMm / 2 { confidence -= 0.1 }
+        var confidence = c.partialBase + c.partialPerPresence * min(1, d.presence)
+        if retraction >= f.partialMaxChangeMm / 2 { confidence -= c.partialChangePenalty }
         words.append("partial tear (Peetrons grade 2): the defect spans \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.fullDepthFraction)), R3), fibres bridge it, and it changes by under \(length(f.partialMaxChangeMm)) on contraction (R6)")
-        return Finding(classification: .partialTear, confidence: confidence, evidence: words, peetronsGrade: 2, rules: ["R6-partial"])
+        return Finding(classification: .partialTear, confidence: max(0, min(1, confidence)), evidence: words, peetronsGrade: 2, rules: ["R6-partial"])
     }
 }

@@ -1,4 +1,5 @@
 @testable import MSKAnalysis
+import Foundation
 import Testing
 
 @Suite("Finding rules (Docs/findings.md): each rule decides the call it should, and sits exactly on its threshold")
@@ -8,7 +9,7 @@ struct FindingRulesTests {
     /// A clip of 60 frames, muscle found throughout, contraction seen, calibrated; one defect when asked.
     func evidence(defect: Bool = true, depth: Double = 0.5, presence: Double = 1, widening: Double? = 0.2, opening: Double? = 0.1,
                   calibrated: Bool = true, contraction: Bool = true, frames: Int = 60, muscleFrames: Int? = nil,
-                  rowOpenings: [Double?] = [], separation: Double?? = nil, parameters: AnalysisParameters = p) -> Evidence {
+                  rowOpenings: [Double?] = [], separation: Double?? = nil, otherObjects: Int = 0, parameters: AnalysisParameters = p) -> Evidence {
         // The ends separate as the gap widens unless said otherwise.
         let separationChange = separation ?? widening
         let observed = Array(0..<Int((presence * Double(frames)).rounded()))
@@ -18,7 +19,7 @@ struct FindingRulesTests {
                                              deepFrames: depth >= parameters.findings.fullDepthFraction ? Array(20..<40) : [],
                                              observedFrames: observed, openingOnlyAtPeak: false,
                                              rowOpeningsMm: rowOpenings, rowDepths: Array(parameters.field.rowFractions.prefix(rowOpenings.count)), centreMm: 20) : nil,
-            otherDefectObjects: 0, contractionSeen: contraction, motionRangeMm: contraction ? 3 : 0.2,
+            otherDefectObjects: otherObjects, contractionSeen: contraction, motionRangeMm: contraction ? 3 : 0.2,
             wideningMm: contraction ? widening : nil, separationChangeMm: contraction ? separationChange : nil,
             peakOpeningMm: contraction && defect ? opening : nil,
             restGapMm: defect ? 2 : 0, peakGapMm: contraction ? (defect ? 2 + (widening ?? 0) : 0) : nil,
@@ -169,6 +170,50 @@ struct FindingRulesTests {
         #expect(none.classification == .noTear && none.peetronsGrade == 0 && none.rules == ["R7-no-defect"])
         let noneStill = evidence(defect: false, contraction: false).finding()
         #expect(noneStill.classification == .indeterminate && noneStill.rules == ["R5-needs-contraction"])
+    }
+
+    @Test("R7's confidence: 0.9 with the muscle throughout, less 0.05 for each dark object that came and went, counted up to 6")
+    func noDefectConfidence() {
+        func confidence(_ others: Int, muscleFrames: Int = 60) -> Double {
+            let f = evidence(defect: false, muscleFrames: muscleFrames, otherObjects: others).finding()
+            #expect(f.rules == ["R7-no-defect"])
+            return f.confidence
+        }
+        #expect(abs(confidence(0) - 0.9) < 1e-9)
+        #expect(abs(confidence(1) - 0.85) < 1e-9)
+        #expect(abs(confidence(6) - 0.6) < 1e-9)
+        #expect(abs(confidence(7) - 0.6) < 1e-9, "objects beyond the sixth lower it no further")
+        // Muscle in half the frames: 0.5 + 0.4 x 0.5 = 0.7, less 0.1 for two objects.
+        #expect(abs(confidence(2, muscleFrames: 30) - 0.6) < 1e-9)
+        let said = evidence(defect: false, otherObjects: 3).finding().evidence.joined(separator: "\n")
+        #expect(said.contains("the 3 dark object(s) that came and went lower the confidence"))
+        #expect(!evidence(defect: false).finding().evidence.joined().contains("lower the confidence"))
+    }
+
+    @Test("Every confidence comes from the parameters' weights")
+    func confidenceWeightsDecide() throws {
+        var p = AnalysisParameters()
+        p.confidence.noDefectMax = 0.7
+        p.confidence.noDefectPerOtherObject = 0
+        #expect(abs(evidence(defect: false, otherObjects: 4, parameters: p).finding().confidence - 0.7) < 1e-9)
+        p.confidence.shallow = 0.42
+        let shallow = evidence(depth: 0.2, widening: 0.1, parameters: p).finding()
+        #expect(shallow.rules == ["R6-shallow"] && shallow.confidence == 0.42)
+        p.confidence.partialBase = 0.3
+        p.confidence.partialPerPresence = 0.1
+        let partial = evidence(depth: 0.5, widening: 0.1, opening: 0.1, parameters: p).finding()
+        #expect(partial.rules == ["R6-partial"] && abs(partial.confidence - 0.4) < 1e-9)
+        p.confidence.fullBase = 0.1
+        p.confidence.fullPerPresence = 0
+        p.confidence.fullPerRetraction = 0
+        let full = evidence(depth: 1.0, widening: 3.0, opening: 2.0, parameters: p).finding()
+        #expect(full.classification == .fullThicknessTear && abs(full.confidence - 0.1) < 1e-9)
+        // A file can set them, and refuses a weight outside 0...1.
+        let fromFile = try AnalysisParameters.overriding(with: Data(#"{"confidence": {"intermittent": 0.3}}"#.utf8), source: "c.json")
+        #expect(fromFile.confidence.intermittent == 0.3)
+        #expect(throws: ParametersError.self) {
+            try AnalysisParameters.overriding(with: Data(#"{"confidence": {"fullMax": 1.2}}"#.utf8), source: "c.json")
+        }
     }
 
     @Test("Rule thresholds come from the parameters: a stricter file changes the call")
