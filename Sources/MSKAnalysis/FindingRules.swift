@@ -125,11 +125,11 @@ struct Evidence {
                 words.append("indeterminate: no defect seen, but without a contraction a tear that opens only on contraction cannot be excluded")
                 return indeterminate("R5-needs-contraction", words)
             }
-            words.append("no tear (Peetrons grade 0): no defect interrupting the fibres, at rest or through the contraction")
             let others = min(otherDefectObjects, c.noDefectMaxOtherObjects)
             if others > 0 {
-                words.append("the \(otherDefectObjects) dark object(s) that came and went lower the confidence of this call: among dark regions that come and go a tear is harder to exclude")
+                words.append("the \(otherDefectObjects) dark object(s) that came and went lower the confidence of the call: among dark regions that come and go a tear is harder to exclude")
             }
+            words.append("no tear (Peetrons grade 0): no defect interrupting the fibres, at rest or through the contraction")
             let confidence = min(c.noDefectMax, c.noDefectBase + c.noDefectPerMuscleShare * muscleShare) - c.noDefectPerOtherObject * Double(others)
             return Finding(classification: .noTear, confidence: max(0, confidence), evidence: words, peetronsGrade: 0, rules: ["R7-no-defect"])
         }
