@@ -13,8 +13,10 @@ extension TrendReport {
         }
         var body = "<h1>\(esc(title))</h1>\n"
         body += "<p>Minimal detectable change: thickness \(String(format: "%.2f", thresholds.thicknessMdcMm)) mm, echo intensity "
-            + "\(String(format: "%.1f", thresholds.echoMdc)) grey levels. A flag needs the change from baseline beyond it and, with three or "
-            + "more studies, a slope whose 95% confidence interval excludes zero.</p>\n"
+            + "\(String(format: "%.1f", thresholds.echoMdc)) grey levels, pennation angle \(String(format: "%.1f", thresholds.pennationMdcDeg)) deg, "
+            + "fascicle length \(String(format: "%.1f", thresholds.fascicleLengthMdcMm)) mm. A flag needs the change from baseline beyond it and, "
+            + "with three or more studies, a slope whose 95% confidence interval excludes zero. Atrophy is flagged on the thickness alone; a "
+            + "falling pennation angle or fascicle length is marked beside it.</p>\n"
         if series.isEmpty { body += "<p>No series: no analysed clip has a patient id and study date.</p>\n" }
         for s in series {
             var flags: [String] = []
@@ -23,8 +25,11 @@ extension TrendReport {
             body += "<section><h2>\(esc(s.patientId)) · \(esc(s.muscle)) · \(esc(s.side))"
                 + (flags.isEmpty ? "" : " <span class=flag>\(flags.joined(separator: ", "))</span>") + "</h2>\n"
             body += "<p>\(esc(TrendReport.line("Thickness", s.thickness, unit: "mm", flag: "atrophyTrend")))<br>"
-                + "\(esc(TrendReport.line("Echo intensity", s.echoIntensity, unit: "", flag: "echoIntensityRising")))</p>\n"
-            body += "<div class=plots>" + Self.svg(s.thickness, label: "thickness (mm)") + Self.svg(s.echoIntensity, label: "echo intensity (grey levels)") + "</div>\n"
+                + "\(esc(TrendReport.line("Echo intensity", s.echoIntensity, unit: "", flag: "echoIntensityRising")))<br>"
+                + "\(esc(TrendReport.line("Pennation angle", s.pennationAngle, unit: "deg", flag: "pennationFalling")))<br>"
+                + "\(esc(TrendReport.line("Fascicle length", s.fascicleLength, unit: "mm", flag: "fascicleLengthFalling")))</p>\n"
+            body += "<div class=plots>" + Self.svg(s.thickness, label: "thickness (mm)") + Self.svg(s.echoIntensity, label: "echo intensity (grey levels)")
+                + Self.svg(s.pennationAngle, label: "pennation angle (deg)") + Self.svg(s.fascicleLength, label: "fascicle length (mm)") + "</div>\n"
             if let other = s.contralateralSide, !s.contralateral.isEmpty {
                 body += "<p>Against the \(esc(other)) side: " + s.contralateral.map { d in
                     "\(d.date): " + (d.thicknessMm.map { String(format: "%+.2f mm", $0) } ?? "n/a") + ", echo "

@@ -3,6 +3,7 @@ import MSKTestSupport
 import MSKAnalysis
 import MSKBatch
 import MSKReader
+import MSKReport
 import MSKStudyDB
 @testable import mskcine
 import Testing
@@ -276,6 +277,25 @@ struct BatchTests {
         let noisy = Trend.compute([clip("right", "2026-01-01", 20.0, 50), clip("right", "2026-02-01", 21.5, 50),
                                    clip("right", "2026-03-01", 18.0, 50), clip("right", "2026-04-01", 19.5, 50)])
         #expect(!noisy.series[0].atrophyTrend)
+    }
+
+    @Test("the trend page shows pennation angle and fascicle length beside thickness and echo, each with its plot and flag")
+    func trendPageFascicleMeasures() throws {
+        // Four studies a month apart: thickness flat, pennation falling 2 deg a month (beyond its
+        // 2-degree MDC), fascicle length flat; a second series without fascicle values.
+        let dates = ["2026-01-01", "2026-01-31", "2026-03-02", "2026-04-01"]
+        var clips = dates.enumerated().map { i, d in
+            TrendClip(patientId: "A", muscle: "gm", side: "right", studyDate: d, thicknessMm: 20, echoIntensity: 50,
+                      pennationAngleDeg: 24 - 2 * Double(i), fascicleLengthMm: 60)
+        }
+        clips += dates.map { TrendClip(patientId: "B", muscle: "gm", side: "right", studyDate: $0, thicknessMm: 18, echoIntensity: 55) }
+        let page = Trend.compute(clips).html()
+        #expect(page.contains("pennation angle 2.0 deg, fascicle length 5.0 mm"), "the MDCs are stated")
+        #expect(page.contains("Pennation angle: change from baseline -6.00 deg") && page.contains("-&gt; pennationFalling"))
+        #expect(page.contains("Fascicle length: change from baseline +0.00 mm") && !page.contains("fascicleLengthFalling</"))
+        #expect(page.components(separatedBy: "pennation angle (deg)").count - 1 == 2, "one plot per series")
+        #expect(page.contains("Pennation angle: no values") && page.contains("pennation angle (deg): no values"), "B has none")
+        #expect(!page.contains("atrophyTrend</span>"), "thickness flat: no atrophy flag on either series")
     }
 
     @Test("manifest, shard parsing, usage errors")
