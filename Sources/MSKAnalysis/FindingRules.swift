@@ -127,7 +127,7 @@ struct Evidence {
             }
             let others = min(otherDefectObjects, c.noDefectMaxOtherObjects)
             if others > 0 {
-                words.append("the \(otherDefectObjects) dark object(s) that came and went lower the confidence of the call: among dark regions that come and go a tear is harder to exclude")
+                words.append("those dark objects lower the confidence of the call: among dark regions that come and go a tear is harder to exclude")
             }
             words.append("no tear (Peetrons grade 0): no defect interrupting the fibres, at rest or through the contraction")
             let confidence = min(c.noDefectMax, c.noDefectBase + c.noDefectPerMuscleShare * muscleShare) - c.noDefectPerOtherObject * Double(others)

@@ -24,12 +24,10 @@ extension TrendReport {
             if s.echoIntensityRising { flags.append("echoIntensityRising") }
             body += "<section><h2>\(esc(s.patientId)) · \(esc(s.muscle)) · \(esc(s.side))"
                 + (flags.isEmpty ? "" : " <span class=flag>\(flags.joined(separator: ", "))</span>") + "</h2>\n"
-            body += "<p>\(esc(TrendReport.line("Thickness", s.thickness, unit: "mm", flag: "atrophyTrend")))<br>"
-                + "\(esc(TrendReport.line("Echo intensity", s.echoIntensity, unit: "", flag: "echoIntensityRising")))<br>"
-                + "\(esc(TrendReport.line("Pennation angle", s.pennationAngle, unit: "deg", flag: "pennationFalling")))<br>"
-                + "\(esc(TrendReport.line("Fascicle length", s.fascicleLength, unit: "mm", flag: "fascicleLengthFalling")))</p>\n"
-            body += "<div class=plots>" + Self.svg(s.thickness, label: "thickness (mm)") + Self.svg(s.echoIntensity, label: "echo intensity (grey levels)")
-                + Self.svg(s.pennationAngle, label: "pennation angle (deg)") + Self.svg(s.fascicleLength, label: "fascicle length (mm)") + "</div>\n"
+            let measures = s.measures
+            body += "<p>" + measures.map { m in esc(TrendReport.line(m.name.prefix(1).uppercased() + m.name.dropFirst(), m.values, unit: m.unit, flag: m.flag)) }
+                .joined(separator: "<br>") + "</p>\n"
+            body += "<div class=plots>" + measures.map { Self.svg($0.values, label: "\($0.name) (\($0.unit))") }.joined() + "</div>\n"
             if let other = s.contralateralSide, !s.contralateral.isEmpty {
                 body += "<p>Against the \(esc(other)) side: " + s.contralateral.map { d in
                     "\(d.date): " + (d.thicknessMm.map { String(format: "%+.2f mm", $0) } ?? "n/a") + ", echo "

@@ -1,6 +1,17 @@
 import Foundation
 import MSKAnalysis
 
+extension TrendSeries {
+    /// The four measures in the order every output lists them (text, `--json`, the HTML page): the
+    /// JSON key, the name a reader sees, the values, the unit, and the flag a change beyond the MDC raises.
+    package var measures: [(key: String, name: String, values: TrendMeasure?, unit: String, flag: String)] {
+        [("thickness", "thickness", thickness, "mm", "atrophyTrend"),
+         ("echoIntensity", "echo intensity", echoIntensity, "grey levels", "echoIntensityRising"),
+         ("pennationAngle", "pennation angle", pennationAngle, "deg", "pennationFalling"),
+         ("fascicleLength", "fascicle length", fascicleLength, "mm", "fascicleLengthFalling")]
+    }
+}
+
 extension TrendReport {
     public static let schema = "mskcine.trend/1"
 
@@ -23,7 +34,8 @@ extension TrendReport {
         }
         return .object([
             ("schema", .string(Self.schema)),
-            ("minimalDetectableChange", .object([("thicknessMm", .number(thresholds.thicknessMdcMm)), ("echoIntensity", .number(thresholds.echoMdc))])),
+            ("minimalDetectableChange", .object([("thicknessMm", .number(thresholds.thicknessMdcMm)), ("echoIntensity", .number(thresholds.echoMdc)),
+                                                 ("pennationAngleDeg", .number(thresholds.pennationMdcDeg)), ("fascicleLengthMm", .number(thresholds.fascicleLengthMdcMm))])),
             ("unidentifiedClips", .number(Double(unidentifiedClips))),
             ("uncalibratedClips", .number(Double(uncalibratedClips))),
             ("series", .array(series.map { s in
@@ -33,10 +45,7 @@ extension TrendReport {
                     ("studies", .array(s.studies.map { .object([("studyDate", .string($0.date)), ("clips", .number(Double($0.clips)))]) })),
                     ("atrophyTrend", .bool(s.atrophyTrend)),
                     ("echoIntensityRising", .bool(s.echoIntensityRising)),
-                    ("thickness", measure(s.thickness, flag: "atrophyTrend", unit: "mm")),
-                    ("echoIntensity", measure(s.echoIntensity, flag: "echoIntensityRising", unit: "grey levels")),
-                    ("pennationAngle", measure(s.pennationAngle, flag: "pennationFalling", unit: "deg")),
-                    ("fascicleLength", measure(s.fascicleLength, flag: "fascicleLengthFalling", unit: "mm")),
+                ] + s.measures.map { ($0.key, measure($0.values, flag: $0.flag, unit: $0.unit)) } + [
                     ("contralateralSide", s.contralateralSide.map { .string($0) } ?? .null),
                     ("contralateral", .array(s.contralateral.map { d in
                         .object([("studyDate", .string(d.date)), ("thicknessDifferenceMm", num(d.thicknessMm)),
@@ -63,10 +72,7 @@ extension TrendReport {
                              + (t.map { String(format: "%12.2f", $0) } ?? "         n/a") + "  "
                              + (e.map { String(format: "%14.1f", $0) } ?? "           n/a"))
             }
-            lines.append("  " + Self.line("thickness", s.thickness, unit: "mm", flag: "atrophyTrend"))
-            lines.append("  " + Self.line("echo intensity", s.echoIntensity, unit: "", flag: "echoIntensityRising"))
-            lines.append("  " + Self.line("pennation angle", s.pennationAngle, unit: "deg", flag: "pennation falling"))
-            lines.append("  " + Self.line("fascicle length", s.fascicleLength, unit: "mm", flag: "fascicle length falling"))
+            for m in s.measures { lines.append("  " + Self.line(m.name, m.values, unit: m.unit, flag: m.flag)) }
             if let other = s.contralateralSide, !s.contralateral.isEmpty {
                 for d in s.contralateral {
                     lines.append("  vs \(other) on \(d.date): thickness " + (d.thicknessMm.map { String(format: "%+.2f mm", $0) } ?? "n/a")

@@ -292,10 +292,19 @@ struct BatchTests {
         let page = Trend.compute(clips).html()
         #expect(page.contains("pennation angle 2.0 deg, fascicle length 5.0 mm"), "the MDCs are stated")
         #expect(page.contains("Pennation angle: change from baseline -6.00 deg") && page.contains("-&gt; pennationFalling"))
-        #expect(page.contains("Fascicle length: change from baseline +0.00 mm") && !page.contains("fascicleLengthFalling</"))
+        #expect(page.contains("Fascicle length: change from baseline +0.00 mm") && !page.contains("fascicleLengthFalling"))
         #expect(page.components(separatedBy: "pennation angle (deg)").count - 1 == 2, "one plot per series")
         #expect(page.contains("Pennation angle: no values") && page.contains("pennation angle (deg): no values"), "B has none")
-        #expect(!page.contains("atrophyTrend</span>"), "thickness flat: no atrophy flag on either series")
+        #expect(!page.contains("<span class=flag>"), "thickness flat, echo flat: no flag on either series")
+        #expect(page.contains("Echo intensity: change from baseline +0.00 grey levels"))
+        // The text and JSON outputs list the same measures with the same flags.
+        let report = Trend.compute(clips)
+        #expect(report.text().contains("pennation angle: change from baseline -6.00 deg") && report.text().contains("-> pennationFalling"))
+        guard case .object(let top) = report.document(), case .array(let series)? = top.first(where: { $0.0 == "series" })?.1,
+              case .object(let a)? = series.first, case .object(let pennation)? = a.first(where: { $0.0 == "pennationAngle" })?.1 else {
+            Issue.record("no pennationAngle in the JSON document"); return
+        }
+        #expect(pennation.contains { $0.0 == "pennationFalling" && $0.1 == .bool(true) })
     }
 
     @Test("manifest, shard parsing, usage errors")
