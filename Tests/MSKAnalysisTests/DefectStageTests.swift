@@ -57,11 +57,13 @@ import Testing
     @Test func hypoechoicWithEnhancementAtItsThresholdIsFluidAndJustDarkerThanTheRuleIsNot() {
         let on = DefectDetector.RegionContent(score: p.maxFluidScore, texture: 5, enhancement: p.minEnhancement)
         #expect(detector.isFluid(on, fibresInterrupted: { false }))
-        let lighter = DefectDetector.RegionContent(score: p.maxFluidScore.nextUp, texture: 5, enhancement: p.minEnhancement)
+        // Textured as muscle, not as a layered haematoma (whose own rule would take it).
+        let textured = (p.maxHaematomaTexture + p.minHeterogeneousTexture) / 2
+        let lighter = DefectDetector.RegionContent(score: p.maxFluidScore.nextUp, texture: textured, enhancement: p.minEnhancement)
         #expect(!detector.isFluid(lighter, fibresInterrupted: { false }))
         let strong = DefectDetector.RegionContent(score: p.maxFluidScoreStrongEnhancement, texture: 5, enhancement: p.strongEnhancement)
         #expect(detector.isFluid(strong, fibresInterrupted: { false }))
-        let strongLighter = DefectDetector.RegionContent(score: p.maxFluidScoreStrongEnhancement.nextUp, texture: 5, enhancement: p.strongEnhancement)
+        let strongLighter = DefectDetector.RegionContent(score: p.maxFluidScoreStrongEnhancement.nextUp, texture: textured, enhancement: p.strongEnhancement)
         #expect(!detector.isFluid(strongLighter, fibresInterrupted: { false }))
     }
 
@@ -82,6 +84,28 @@ import Testing
         #expect(asked == 1)
         let dark = DefectDetector.RegionContent(score: p.maxFluidScoreWithoutEnhancement, texture: 5, enhancement: nil)
         #expect(detector.isFluid(dark, fibresInterrupted: { false }))
+    }
+
+    @Test func aHeterogeneousHaematomaIsFluidOverEnhancementAtItsThresholds() {
+        // Hypoechoic, grey levels spread as fluid above and clot below, over enhanced tissue.
+        let on = DefectDetector.RegionContent(score: p.maxHaematomaScore, texture: p.minHeterogeneousTexture, enhancement: p.minHeterogeneousEnhancement)
+        #expect(detector.isFluid(on, fibresInterrupted: { false }))
+        // Less enhancement (still over minAnechoicEnhancement), or a spread just under the rule's
+        // (still textured as muscle), or lighter than a haematoma: not fluid.
+        #expect(p.minHeterogeneousEnhancement - 0.001 >= p.minAnechoicEnhancement && p.minHeterogeneousTexture.nextDown > p.maxHaematomaTexture)
+        let weak = DefectDetector.RegionContent(score: p.maxHaematomaScore, texture: p.minHeterogeneousTexture, enhancement: p.minHeterogeneousEnhancement - 0.001)
+        #expect(!detector.isFluid(weak, fibresInterrupted: { false }))
+        let lessSpread = DefectDetector.RegionContent(score: p.maxHaematomaScore, texture: p.minHeterogeneousTexture.nextDown, enhancement: p.minHeterogeneousEnhancement)
+        #expect(!detector.isFluid(lessSpread, fibresInterrupted: { false }))
+        let lighter = DefectDetector.RegionContent(score: p.maxHaematomaScore.nextUp, texture: 5, enhancement: p.minHeterogeneousEnhancement)
+        #expect(!detector.isFluid(lighter, fibresInterrupted: { false }))
+        // Without room below to look, the rule does not apply.
+        let noRoom = DefectDetector.RegionContent(score: p.maxHaematomaScore, texture: 5, enhancement: nil)
+        #expect(!detector.isFluid(noRoom, fibresInterrupted: { false }))
+        // Set out of reach (a parameter), the same region is not fluid.
+        var off = p
+        off.minHeterogeneousTexture = .infinity
+        #expect(!DefectDetector(params: off).isFluid(on, fibresInterrupted: { false }))
     }
 
     @Test func aHaematomaOverShadowedTissueNeedsItsFibresInterrupted() {

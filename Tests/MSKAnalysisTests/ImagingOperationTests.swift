@@ -484,15 +484,22 @@ struct DefectFaceTests {
         drawn(seed: 31, beneath: beneath) { x, _, noise in (130...169).contains(x) ? 55 + 40 * noise.next() : nil }
     }
 
-    @Test("Echoes inside fluid (score about 0.8) are allowed over 1.32 times the enhancement, not over 1.23, nor at the former 1.5 rule")
+    @Test("Echoes inside fluid (score about 0.8) are allowed over 1.32 times the enhancement, not over 1.23, nor at the former 1.5 rule; spread more than the belly, over 1.23 times too")
     func echoicFluidOverEnhancement() throws {
-        let weak = DefectDetector().detect(Self.echoicFluidOverEnhancement(beneath: 135), aponeuroses: Self.apo, spacing: Self.spacing)
+        // The strong-enhancement rule alone (the heterogeneous-haematoma rule, which also takes
+        // echoes spread more than the belly's over 1.1 times the enhancement, set out of reach).
+        var alone = DefectDetector.Params()
+        alone.minHeterogeneousTexture = .infinity
+        let weak = DefectDetector(params: alone).detect(Self.echoicFluidOverEnhancement(beneath: 135), aponeuroses: Self.apo, spacing: Self.spacing)
         #expect(weak.defect == nil, "taken for a defect over 1.23x enhancement: \(String(describing: weak.defect?.box))")
         #expect(weak.rejected.contains { $0.reason.hasPrefix("hypoechoic region") && $0.reason.contains("not fluid") }, "\(weak.rejected.map(\.reason))")
+        // With it (the default), the same speckled fluid over 1.23 times is a defect.
+        let heterogeneous = DefectDetector().detect(Self.echoicFluidOverEnhancement(beneath: 135), aponeuroses: Self.apo, spacing: Self.spacing)
+        #expect(heterogeneous.defect != nil, "\(heterogeneous.rejected.map(\.reason))")
         let d = try Self.faces(Self.echoicFluidOverEnhancement())
         #expect(abs(d.midRightX - d.midLeftX - 40) <= 4, "faces at \(d.midLeftX) and \(d.midRightX)")
         // At the 1.5 of sessions before 13, the same region is turned down as not fluid.
-        var params = DefectDetector.Params()
+        var params = alone
         params.strongEnhancement = 1.5
         let strict = DefectDetector(params: params).detect(Self.echoicFluidOverEnhancement(), aponeuroses: Self.apo, spacing: Self.spacing)
         #expect(strict.defect == nil, "taken for a defect: \(String(describing: strict.defect?.box))")

@@ -257,6 +257,8 @@ struct AnalysisParametersTests {
         (#"{"defect": {"maxFibreContinuity": 1.5}}"#, "defect.maxFibreContinuity"),
         (#"{"defect": {"minStriationF": 0}}"#, "defect.minStriationF"),
         (#"{"defect": {"minInterruptedEnhancement": -0.5}}"#, "defect.minInterruptedEnhancement"),
+        (#"{"defect": {"minHeterogeneousEnhancement": 0}}"#, "defect.minHeterogeneousEnhancement"),
+        (#"{"defect": {"minHeterogeneousTexture": -1}}"#, "defect.minHeterogeneousTexture"),
         (#"{"defect": {"fibreContinuity": {"faceMarginFraction": 0.5}}}"#, "defect.fibreContinuity.faceMarginFraction"),
         (#"{"defect": {"fibreContinuity": {"minCells": 0}}}"#, "defect.fibreContinuity.minCells"),
         (#"{"defect": {"gapBandFraction": 1.2}}"#, "defect.gapBandFraction"),
