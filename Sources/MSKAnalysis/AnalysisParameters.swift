@@ -252,7 +252,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.minThicknessMm", aponeurosis.minThicknessMm), ("aponeurosis.maxConvergenceDeg", aponeurosis.maxConvergenceDeg),
             ("aponeurosis.followMm", aponeurosis.followMm), ("aponeurosis.compression.dynamicRangeDb", aponeurosis.compression.dynamicRangeDb),
             ("defect.minStriationF", defect.minStriationF), ("defect.minInterruptedEnhancement", defect.minInterruptedEnhancement),
-            ("defect.minHeterogeneousTexture", Double(defect.minHeterogeneousTexture)), ("defect.minHeterogeneousEnhancement", defect.minHeterogeneousEnhancement), ("defect.fibreContinuity.cellMm", defect.fibreContinuity.cellMm),
+            ("defect.minHeterogeneousTexture", Double(defect.minHeterogeneousTexture)), ("defect.maxSuperficialAlongAspect", defect.maxSuperficialAlongAspect), ("defect.minHeterogeneousEnhancement", defect.minHeterogeneousEnhancement), ("defect.fibreContinuity.cellMm", defect.fibreContinuity.cellMm),
             ("defect.fibreContinuity.highPassMm", defect.fibreContinuity.highPassMm), ("defect.fibreContinuity.gapMm", defect.fibreContinuity.gapMm),
             ("fascicle.cellMm", fascicle.cellMm), ("fascicle.highPassMm", fascicle.highPassMm), ("fascicle.maxAngleDeg", fascicle.maxAngleDeg),
             ("fascicle.coarseStepDeg", fascicle.coarseStepDeg), ("fascicle.fineStepDeg", fascicle.fineStepDeg),

@@ -13,10 +13,20 @@ import Testing
     @Test func aRegionExactlyAsLongAsMaxAlongAspectIsACandidateAndLongerIsNot() {
         let h = 5.0
         #expect(p.maxAlongAspect == 1.6)
-        let on = detector.shapeVerdict(lengthMm: 8, heightMm: h, touchTop: true, touchBottom: false, atSide: false, small: false)
-        #expect(on == .candidate)
-        let beyond = detector.shapeVerdict(lengthMm: 8.001, heightMm: h, touchTop: true, touchBottom: false, atSide: false, small: false)
-        #expect(beyond == .alongFascicles)
+        for (top, bottom) in [(false, true), (false, false)] {
+            let on = detector.shapeVerdict(lengthMm: 8, heightMm: h, touchTop: top, touchBottom: bottom, atSide: false, small: false)
+            #expect(on == .candidate)
+            let beyond = detector.shapeVerdict(lengthMm: 8.001, heightMm: h, touchTop: top, touchBottom: bottom, atSide: false, small: false)
+            #expect(beyond == .alongFascicles)
+        }
+        // Under the superficial aponeurosis alone, up to maxSuperficialAlongAspect.
+        #expect(p.maxSuperficialAlongAspect == 3)
+        #expect(detector.shapeVerdict(lengthMm: 15, heightMm: h, touchTop: true, touchBottom: false, atSide: false, small: false) == .candidate)
+        #expect(detector.shapeVerdict(lengthMm: 15.001, heightMm: h, touchTop: true, touchBottom: false, atSide: false, small: false) == .alongFascicles)
+        // Set under maxAlongAspect, it changes nothing: the general limit holds.
+        var tight = p
+        tight.maxSuperficialAlongAspect = 1
+        #expect(DefectDetector(params: tight).shapeVerdict(lengthMm: 8.001, heightMm: h, touchTop: true, touchBottom: false, atSide: false, small: false) == .alongFascicles)
         // Spanning the muscle, any length is a candidate.
         let spanning = detector.shapeVerdict(lengthMm: 40, heightMm: h, touchTop: true, touchBottom: true, atSide: false, small: false)
         #expect(spanning == .candidate)

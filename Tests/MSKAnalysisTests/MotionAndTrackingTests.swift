@@ -259,6 +259,7 @@ struct AnalysisParametersTests {
         (#"{"defect": {"minInterruptedEnhancement": -0.5}}"#, "defect.minInterruptedEnhancement"),
         (#"{"defect": {"minHeterogeneousEnhancement": 0}}"#, "defect.minHeterogeneousEnhancement"),
         (#"{"defect": {"minHeterogeneousTexture": -1}}"#, "defect.minHeterogeneousTexture"),
+        (#"{"defect": {"maxSuperficialAlongAspect": 0}}"#, "defect.maxSuperficialAlongAspect"),
         (#"{"defect": {"fibreContinuity": {"faceMarginFraction": 0.5}}}"#, "defect.fibreContinuity.faceMarginFraction"),
         (#"{"defect": {"fibreContinuity": {"minCells": 0}}}"#, "defect.fibreContinuity.minCells"),
         (#"{"defect": {"gapBandFraction": 1.2}}"#, "defect.gapBandFraction"),
