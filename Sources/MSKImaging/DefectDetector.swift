@@ -112,7 +112,7 @@ public struct DefectDetector: Sendable {
         public var vesselAspect: Double = 2.5
         /// A tear interrupts the fibres across the muscle: a region that does not span the thickness
         /// and is longer along the muscle than this many times its height is taken for a dark space
-        /// between fascicles (real bellies show them; simulated defects are at most ~1.2).
+        /// between fascicles (real bellies show them, most of them at the deep aponeurosis).
         public var maxAlongAspect: Double = 1.6
         /// ... except a region reaching the superficial aponeurosis and not the deep one, up to this
         /// many times (a fluid cleft under the superficial aponeurosis: a partial tear there, or the

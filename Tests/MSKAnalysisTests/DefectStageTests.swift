@@ -67,7 +67,7 @@ import Testing
     @Test func hypoechoicWithEnhancementAtItsThresholdIsFluidAndJustDarkerThanTheRuleIsNot() {
         let on = DefectDetector.RegionContent(score: p.maxFluidScore, texture: 5, enhancement: p.minEnhancement)
         #expect(detector.isFluid(on, fibresInterrupted: { false }))
-        // Textured as muscle, not as a layered haematoma (whose own rule would take it).
+        // Textured as muscle, not as a heterogeneous haematoma (whose own rule would take it).
         let textured = (p.maxHaematomaTexture + p.minHeterogeneousTexture) / 2
         let lighter = DefectDetector.RegionContent(score: p.maxFluidScore.nextUp, texture: textured, enhancement: p.minEnhancement)
         #expect(!detector.isFluid(lighter, fibresInterrupted: { false }))
