@@ -253,7 +253,8 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.followMm", aponeurosis.followMm), ("aponeurosis.compression.dynamicRangeDb", aponeurosis.compression.dynamicRangeDb),
             ("defect.minStriationF", defect.minStriationF), ("defect.minInterruptedEnhancement", defect.minInterruptedEnhancement),
             ("defect.minHeterogeneousTexture", Double(defect.minHeterogeneousTexture)), ("defect.minHeterogeneousEnhancement", defect.minHeterogeneousEnhancement),
-            ("defect.maxSuperficialAlongAspect", defect.maxSuperficialAlongAspect), ("defect.fibreContinuity.cellMm", defect.fibreContinuity.cellMm),
+            ("defect.maxSuperficialAlongAspect", defect.maxSuperficialAlongAspect), ("defect.sideCoreMinWidthMm", defect.sideCoreMinWidthMm),
+            ("defect.fibreContinuity.cellMm", defect.fibreContinuity.cellMm),
             ("defect.fibreContinuity.highPassMm", defect.fibreContinuity.highPassMm), ("defect.fibreContinuity.gapMm", defect.fibreContinuity.gapMm),
             ("fascicle.cellMm", fascicle.cellMm), ("fascicle.highPassMm", fascicle.highPassMm), ("fascicle.maxAngleDeg", fascicle.maxAngleDeg),
             ("fascicle.coarseStepDeg", fascicle.coarseStepDeg), ("fascicle.fineStepDeg", fascicle.fineStepDeg),
@@ -272,7 +273,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("aponeurosis.minSeparationFraction", aponeurosis.minSeparationFraction), ("aponeurosis.skinFraction", aponeurosis.skinFraction),
             ("aponeurosis.edgeFraction", aponeurosis.edgeFraction), ("defect.maxFibreContinuity", defect.maxFibreContinuity),
             ("defect.gapBandFraction", defect.gapBandFraction), ("defect.faceRefineFraction", defect.faceRefineFraction),
-            ("defect.bandRatio", defect.bandRatio), ("fascicle.bellyFraction", fascicle.bellyFraction),
+            ("defect.bandRatio", defect.bandRatio), ("defect.sideCoreCoverage", defect.sideCoreCoverage), ("fascicle.bellyFraction", fascicle.bellyFraction),
             ("fascicle.bandCentre", fascicle.bandCentre),
         ]
         let c = confidence

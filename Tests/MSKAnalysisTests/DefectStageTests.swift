@@ -128,4 +128,51 @@ import Testing
         let shadowed = DefectDetector.RegionContent(score: p.maxHaematomaScore, texture: p.maxHaematomaTexture, enhancement: e - 0.001)
         #expect(!detector.isFluid(shadowed, fibresInterrupted: { true }))
     }
+
+    // MARK: side core
+
+    /// A 40 x 40 mask, belly rows 10-29 (20 deep): a full-depth strip at columns 20-25 (rows
+    /// 12-28, 17 of 20 rows: exactly 0.85 of the depth), joined by a shallow dark band (rows
+    /// 15-20) to the image's left side; `extra` marks more dark pixels.
+    func sideMask(extra: [(Int, Int)] = []) -> (DefectDetector.Region, [Int], [Int32]) {
+        let w = 40, h = 40
+        var dark = [Bool](repeating: false, count: w * h)
+        for y in 15...20 { for x in 0..<20 { dark[y * w + x] = true } }
+        for y in 12...28 { for x in 20...25 { dark[y * w + x] = true } }
+        for (x, y) in extra { dark[y * w + x] = true }
+        var label = [Int32](repeating: -1, count: w * h)
+        let (regions, pixels) = DefectDetector.connectedRegions(dark: dark, label: &label, width: w, height: h, rows: 10..<30,
+                                                                superficialY: Array(repeating: 10, count: w), deepY: Array(repeating: 30, count: w), touchPx: 2)
+        return (regions[0], pixels, label)
+    }
+
+    @Test func aSideCoreIsTheRunOfColumnsSpanningAtLeastItsCoverageOfTheDepth() {
+        let (r, pixels, label) = sideMask()
+        #expect(r.minX == 0 && r.maxX == 25)
+        let depth = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
+        var l = label
+        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: depth, deepY: deep, coverage: 0.85, minWidthPx: 3, touchPx: 2, id: 7)
+        #expect(core?.region.minX == 20 && core?.region.maxX == 25)
+        #expect(core?.region.area == 6 * 17 && core?.pixels.count == 6 * 17)
+        #expect(core?.region.touchTop == true && core?.region.touchBottom == true)
+        #expect(core?.pixels.allSatisfy { l[$0] == 7 } == true)
+        // The strip's 17 rows are 0.85 of the depth: a higher coverage finds no core.
+        var l2 = label
+        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: depth, deepY: deep, coverage: 0.86, minWidthPx: 3, touchPx: 2, id: 7) == nil)
+        #expect(l2 == label)
+        // Narrower than minWidthPx: none.
+        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: depth, deepY: deep, coverage: 0.85, minWidthPx: 7, touchPx: 2, id: 7) == nil)
+    }
+
+    @Test func aRunOfSpanningColumnsAtTheImageSideIsNoCore() {
+        // Columns 0-2 also span the depth: that run is at the side and is not taken; the strip is.
+        let (r, pixels, label) = sideMask(extra: (0...2).flatMap { x in (11...29).map { (x, $0) } })
+        let sup = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
+        var l = label
+        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 3, touchPx: 2, id: 7)
+        #expect(core?.region.minX == 20 && core?.region.maxX == 25)
+        // At 0.95 only the side run (19 of 20 rows) qualifies, and it is not taken.
+        var l3 = label
+        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l3, width: 40, supY: sup, deepY: deep, coverage: 0.95, minWidthPx: 3, touchPx: 2, id: 7) == nil)
+    }
 }

@@ -260,6 +260,8 @@ struct AnalysisParametersTests {
         (#"{"defect": {"minHeterogeneousEnhancement": 0}}"#, "defect.minHeterogeneousEnhancement"),
         (#"{"defect": {"minHeterogeneousTexture": -1}}"#, "defect.minHeterogeneousTexture"),
         (#"{"defect": {"maxSuperficialAlongAspect": 0}}"#, "defect.maxSuperficialAlongAspect"),
+        (#"{"defect": {"sideCoreCoverage": 1.5}}"#, "defect.sideCoreCoverage"),
+        (#"{"defect": {"sideCoreMinWidthMm": 0}}"#, "defect.sideCoreMinWidthMm"),
         (#"{"defect": {"fibreContinuity": {"faceMarginFraction": 0.5}}}"#, "defect.fibreContinuity.faceMarginFraction"),
         (#"{"defect": {"fibreContinuity": {"minCells": 0}}}"#, "defect.fibreContinuity.minCells"),
         (#"{"defect": {"gapBandFraction": 1.2}}"#, "defect.gapBandFraction"),
