@@ -149,19 +149,19 @@ import Testing
     @Test func aSideCoreIsTheRunOfColumnsSpanningAtLeastItsCoverageOfTheDepth() {
         let (r, pixels, label) = sideMask()
         #expect(r.minX == 0 && r.maxX == 25)
-        let depth = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
+        let sup = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
         var l = label
-        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: depth, deepY: deep, coverage: 0.85, minWidthPx: 3, touchPx: 2, id: 7)
+        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 3, touchPx: 2, id: 7)
         #expect(core?.region.minX == 20 && core?.region.maxX == 25)
         #expect(core?.region.area == 6 * 17 && core?.pixels.count == 6 * 17)
         #expect(core?.region.touchTop == true && core?.region.touchBottom == true)
         #expect(core?.pixels.allSatisfy { l[$0] == 7 } == true)
         // The strip's 17 rows are 0.85 of the depth: a higher coverage finds no core.
         var l2 = label
-        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: depth, deepY: deep, coverage: 0.86, minWidthPx: 3, touchPx: 2, id: 7) == nil)
+        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: sup, deepY: deep, coverage: 0.86, minWidthPx: 3, touchPx: 2, id: 7) == nil)
         #expect(l2 == label)
         // Narrower than minWidthPx: none.
-        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: depth, deepY: deep, coverage: 0.85, minWidthPx: 7, touchPx: 2, id: 7) == nil)
+        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 7, touchPx: 2, id: 7) == nil)
     }
 
     @Test func aRunOfSpanningColumnsAtTheImageSideIsNoCore() {
