@@ -221,8 +221,8 @@ public struct DefectDetector: Sendable {
         let pxArea = spacing.mmPerPixelX * spacing.mmPerPixelY
         var rejected: [RejectedStructure] = []
         var accepted: [(region: Region, band: DefectBand)] = [], continuing: [(region: Region, band: DefectBand)] = []
-        // Regions are judged in turn; a side core (below) joins the end of the list.
-        let ownRegions = regions.count
+        // Regions are judged in turn; a side core (below) joins the end of the list. A side core
+        // lies off the image's side edges, so it is never split again.
         var next = 0
         while next < regions.count {
             var r = regions[next]; next += 1
@@ -243,7 +243,7 @@ public struct DefectDetector: Sendable {
                                      atSide: r.minX == 0 || r.maxX == w - 1, small: small)
             // A region turned down at the image's side may be a tear joined, through the dark belly
             // beside it, to the side: its columns that span the belly are judged again on their own.
-            if params.sideCore, shape == .atSide, next <= ownRegions,
+            if params.sideCore, shape == .atSide,
                let core = Self.sideCore(r, pixels: regionPixels, label: &label, width: w, supY: belly.supY, deepY: belly.deepY,
                                         coverage: params.sideCoreCoverage, minWidthPx: spacing.px(x: params.sideCoreMinWidthMm),
                                         touchPx: touchPx, id: Int32(regions.count)) {
@@ -522,10 +522,7 @@ public struct DefectDetector: Sendable {
             let y = i / w, x = i - y * w
             guard run.contains(x) else { continue }
             list.append(i); label[i] = id
-            core.area += 1; core.sumX += Double(x)
-            core.minX = min(core.minX, x); core.maxX = max(core.maxX, x); core.minY = min(core.minY, y); core.maxY = max(core.maxY, y)
-            if Double(y) - supY[x] <= touchPx { core.touchTop = true }
-            if deepY[x] - Double(y) <= touchPx { core.touchBottom = true }
+            core.add(x: x, y: y, superficialY: supY[x], deepY: deepY[x], touchPx: touchPx)
         }
         return (core, list)
     }
@@ -534,6 +531,16 @@ public struct DefectDetector: Sendable {
     struct Region {
         var id: Int32 = 0; var area = 0; var minX = Int.max; var maxX = Int.min; var minY = Int.max; var maxY = Int.min; var sumX = 0.0
         var touchTop = false; var touchBottom = false; var pixels: Range<Int> = 0..<0
+
+        /// Counts pixel (x, y) in, with the inner edges' rows at its column: a pixel within
+        /// `touchPx` of an inner edge makes the region reach that aponeurosis.
+        @inline(__always)
+        mutating func add(x: Int, y: Int, superficialY: Double, deepY: Double, touchPx: Double) {
+            area += 1; sumX += Double(x)
+            minX = min(minX, x); maxX = max(maxX, x); minY = min(minY, y); maxY = max(maxY, y)
+            if Double(y) - superficialY <= touchPx { touchTop = true }
+            if deepY - Double(y) <= touchPx { touchBottom = true }
+        }
     }
 
     /// The 4-connected regions of `dark` (dark pixels lie only in `rows`), found by an iterative
@@ -570,10 +577,8 @@ public struct DefectDetector: Sendable {
                                         depth -= 1
                                         let i = stack[depth]
                                         let y = i / w, x = i - y * w
-                                        r.area += 1; r.sumX += Double(x); list[listed] = i; listed += 1
-                                        r.minX = min(r.minX, x); r.maxX = max(r.maxX, x); r.minY = min(r.minY, y); r.maxY = max(r.maxY, y)
-                                        if Double(y) - supY[x] <= touchPx { r.touchTop = true }
-                                        if deepY[x] - Double(y) <= touchPx { r.touchBottom = true }
+                                        r.add(x: x, y: y, superficialY: supY[x], deepY: deepY[x], touchPx: touchPx)
+                                        list[listed] = i; listed += 1
                                         // The four neighbours, pushed in this order (the fill's order is the list's order).
                                         if x > 0, dark[i - 1], label[i - 1] < 0 { label[i - 1] = id; stack[depth] = i - 1; depth += 1 }
                                         if x < w - 1, dark[i + 1], label[i + 1] < 0 { label[i + 1] = id; stack[depth] = i + 1; depth += 1 }

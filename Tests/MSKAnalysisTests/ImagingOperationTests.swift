@@ -368,6 +368,25 @@ struct DefectFaceTests {
         }
     }
 
+    @Test("A fluid gap joined to the image's side by a dark band is found on its side core, and lost without it")
+    func gapJoinedToTheSide() throws {
+        // The fluid gap at x 130-169 (over enhanced tissue), and a dark band (grey 40, rows 90-105,
+        // 0.16 of the belly's depth) from the image's left edge to the gap: one dark region, at
+        // the side edge.
+        let image = Self.drawn(seed: 5) { x, y, noise in
+            if (130...169).contains(x) { return 20 + 0.5 * Float(abs(x - 150)) + 4 * noise.next() }
+            if x < 130, (90...105).contains(y) { return 40 + 4 * noise.next() }
+            return nil
+        }
+        let found = try Self.faces(image)
+        #expect(found.box.x >= 125 && found.box.x + found.box.width <= 175, "box \(found.box)")
+        #expect(found.touchesSuperficial && found.touchesDeep)
+        #expect(abs(found.midRightX - found.midLeftX - 40) <= 4, "faces at \(found.midLeftX) and \(found.midRightX)")
+        var off = DefectDetector.Params()
+        off.sideCore = false
+        #expect(DefectDetector(params: off).detect(image, aponeuroses: Self.apo, spacing: Self.spacing).defect == nil)
+    }
+
     @Test("The gap's width is the same with a bright grain inside the fluid as without it")
     func grainInsideFluid() throws {
         for grain in [false, true] {
