@@ -109,6 +109,12 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         public var minMuscleFrameFraction: Double = 0.5
         /// R3: a discontinuity through at least this fraction of the thickness spans it (spec).
         public var fullDepthFraction: Double = 0.9
+        /// R3 asks this quantile (0.5...1) of the depth fractions over the open window's observed
+        /// frames to reach `fullDepthFraction` (0.75, the upper quartile: the discontinuity reads
+        /// through the thickness in a quarter of the frames while open; 0.5, their median, before
+        /// session 24). A frame's depth reads short far more often than long: the dark band stops at
+        /// a septum or at echoes inside a haematoma. The partial grade (R6) keeps the median.
+        public var openDepthQuantile: Double = 0.75
         /// R4: stumps retracting (gap widening or end-separation change) by at least this much from
         /// rest to peak contraction (mm). Peetrons grade 3 tears retract by several mm.
         public var retractionMm: Double = 1.5
@@ -292,6 +298,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         for (name, v) in [("defect.fibreContinuity.faceMarginFraction", defect.fibreContinuity.faceMarginFraction),
                           ("defect.fibreContinuity.edgeMarginFraction", defect.fibreContinuity.edgeMarginFraction)] where !(v.isFinite && v >= 0 && v < 0.5) {
             return "'\(name)' must lie in 0...0.5 (a share left out at each side), not \(v)"
+        }
+        if !(findings.openDepthQuantile.isFinite && findings.openDepthQuantile >= 0.5 && findings.openDepthQuantile <= 1) {
+            return "'findings.openDepthQuantile' must lie in 0.5...1 (0.5: the median of the open frames' depths), not \(findings.openDepthQuantile)"
         }
         if !(fascicle.mirrorWeight.isFinite && fascicle.mirrorWeight >= 0 && fascicle.mirrorWeight <= 10) {
             return "'fascicle.mirrorWeight' must lie in 0...10, not \(fascicle.mirrorWeight)"

@@ -223,12 +223,15 @@ struct ClipFusion {
             tissueMotionRange: c.motionRangeMm.map { Length(toUnit($0), unit) })
 
         let open = series.map { Self.openDepth(observed: $0.track.observations.map { $0 != nil }, fraction: fraction, rest: rest, peak: peak) }
+        let through = series.map { Self.openDepth(observed: $0.track.observations.map { $0 != nil }, fraction: fraction, rest: rest, peak: peak,
+                                                  quantile: parameters.findings.openDepthQuantile) }
 
         let evidence = Evidence(
             n: n, muscleFrames: muscleFrames, followedFrames: records.filter { $0.observation.aponeuroses?.followed == true }.count, parameters: parameters,
             defect: series.map { s in
                 Evidence.Defect(frames: s.track.frameCount, presence: Double(s.track.frameCount) / Double(max(1, n)),
                                 openDepthFraction: open?.fraction ?? 0, openWindow: open?.window ?? "rest",
+                                throughDepthFraction: through?.fraction, throughWindow: through?.window,
                                 deepFrames: s.track.observedFrames.filter { fraction[$0] >= parameters.findings.fullDepthFraction }.map { records[$0].observation.index },
                                 observedFrames: s.track.observedFrames.map { records[$0].observation.index },
                                 openingOnlyAtPeak: s.openingOnlyAtPeak,
@@ -336,15 +339,23 @@ struct ClipFusion {
         return out
     }
 
-    /// Depth of the discontinuity while the defect is open: the median depth fraction over the
-    /// rest frames where it was observed, or over the peak frames when that is larger (a tear that
-    /// opens on contraction); over every observed frame when it was seen in neither window.
-    static func openDepth(observed: [Bool], fraction: [Double], rest: [Int], peak: [Int]) -> (fraction: Double?, window: String) {
-        let atRest = Stats.median(rest.filter { observed[$0] }.map { fraction[$0] })
-        let atPeak = Stats.median(peak.filter { observed[$0] }.map { fraction[$0] })
+    /// Depth of the discontinuity while the defect is open: the `quantile` (0.5: the median) of the
+    /// depth fractions over the rest frames where it was observed, or over the peak frames when that
+    /// is larger (a tear that opens on contraction); over every observed frame when it was seen in
+    /// neither window.
+    static func openDepth(observed: [Bool], fraction: [Double], rest: [Int], peak: [Int], quantile q: Double = 0.5) -> (fraction: Double?, window: String) {
+        // Linear interpolation between order statistics: at 0.5 exactly `Stats.median`.
+        func value(_ v: [Double]) -> Double? {
+            guard !v.isEmpty, q != 0.5 else { return Stats.median(v) }
+            let s = v.sorted(), pos = min(max(q, 0), 1) * Double(s.count - 1)
+            let i = Int(pos), f = pos - Double(i)
+            return i + 1 < s.count ? s[i] * (1 - f) + s[i + 1] * f : s[i]
+        }
+        let atRest = value(rest.filter { observed[$0] }.map { fraction[$0] })
+        let atPeak = value(peak.filter { observed[$0] }.map { fraction[$0] })
         if let p = atPeak, p > (atRest ?? -1) { return (p, "peak contraction") }
         if let r = atRest ?? atPeak { return (r, "rest") }
-        return (Stats.median(observed.indices.filter { observed[$0] }.map { fraction[$0] }), "rest")
+        return (value(observed.indices.filter { observed[$0] }.map { fraction[$0] }), "rest")
     }
 
     /// The field at peak contraction (relative to rest), for the report's opening map: empty

@@ -19,6 +19,13 @@ struct Evidence {
         var openDepthFraction: Double
         /// "rest" or "peak contraction": where it is open.
         var openWindow: String
+        /// The depth the discontinuity reaches in a share of those frames (`openDepthQuantile`, the
+        /// upper quartile), and its window: R3's figure. The depth read in one frame errs short far
+        /// more often than long (the dark band stops at a septum or at echoes in a haematoma), so a
+        /// tear through the thickness reads through in some frames and short in others. Nil: as
+        /// `openDepthFraction`.
+        var throughDepthFraction: Double? = nil
+        var throughWindow: String? = nil
         /// Frame indices where the discontinuity spans the thickness.
         var deepFrames: [Int]
         var observedFrames: [Int]
@@ -148,15 +155,19 @@ struct Evidence {
         // tears on moving real backgrounds through): then R3 and R4 do not both rest on the field.
         let imageBothRetract = min(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm
         let byMotion = fieldSaysThrough && imageBothRetract
-        let fullDepth = d.openDepthFraction >= f.fullDepthFraction || byMotion
+        let through = max(d.openDepthFraction, d.throughDepthFraction ?? 0)
+        let throughWindow = (d.throughDepthFraction ?? 0) > d.openDepthFraction ? (d.throughWindow ?? d.openWindow) : d.openWindow
+        let fullDepth = through >= f.fullDepthFraction || byMotion
         // The opening at each depth row, for the evidence lines that cite it.
         func openingPerDepth() -> String {
             zip(d.rowDepths, rows).map { String(format: "%@ at %.0f%% of the depth", signedLength($1 ?? 0), 100 * $0) }.joined(separator: ", ")
         }
         if byMotion {
             words.append("the defect's dark region spans \(percent(d.openDepthFraction)) of the thickness in the image, but the tissue pulls apart across it at every depth sampled (\(openingPerDepth()); each >= \(length(f.openingMm))): the fibre discontinuity runs through the thickness (R3 by motion)")
-        } else if fullDepth {
+        } else if fullDepth && d.openDepthFraction >= f.fullDepthFraction {
             words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction))): no bridging fibres")
+        } else if fullDepth {
+            words.append("fibre discontinuity spans \(percent(through)) of the muscle thickness in the deepest \(percent(1 - f.openDepthQuantile)) of the frames while open (at \(throughWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction)); \(percent(d.openDepthFraction)) in half of them, where echoes or a septum stop its dark band): no bridging fibres")
         } else {
             words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow)), under the \(percent(f.fullDepthFraction)) of a full-thickness tear: fibres bridge it")
         }
@@ -204,7 +215,7 @@ struct Evidence {
                 return Finding(classification: .fullThicknessTear, confidence: max(0, min(c.fullMax, confidence)), evidence: words, peetronsGrade: 3, rules: rules)
             }
             if stays {
-                words.append("indeterminate: a discontinuity spans the thickness (\(percent(d.openDepthFraction))) but its stumps do not retract on contraction (\(signedLength(retraction)), under \(length(f.noRetractionMm))): a torn muscle's ends pull apart, so this argues against a full-thickness tear, and a region through the whole thickness is not a partial tear (R8)")
+                words.append("indeterminate: a discontinuity spans the thickness (\(percent(through))) but its stumps do not retract on contraction (\(signedLength(retraction)), under \(length(f.noRetractionMm))): a torn muscle's ends pull apart, so this argues against a full-thickness tear, and a region through the whole thickness is not a partial tear (R8)")
                 return indeterminate("R8-full-depth-without-retraction", words)
             }
             words.append("full-thickness tear (Peetrons grade 3), weakly confirmed: the discontinuity spans the thickness (R3) but the stumps separate by only \(length(retraction)) on contraction (under \(length(f.retractionMm)), R4)")

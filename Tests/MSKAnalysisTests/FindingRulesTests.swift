@@ -106,6 +106,32 @@ struct FindingRulesTests {
         #expect(weak.confidence < strong.confidence)
     }
 
+    @Test("R3 asks the open frames' upper quartile to reach the full depth; the partial grade keeps their median")
+    func throughDepth() {
+        let full = Self.p.findings.fullDepthFraction
+        // Median short of the full depth, upper quartile through it, stumps retracting: full-thickness.
+        var e = evidence(depth: 0.7, widening: 3.0, opening: 2.8)
+        e.defect?.throughDepthFraction = full
+        e.defect?.throughWindow = "peak contraction"
+        let f = e.finding()
+        #expect(f.classification == .fullThicknessTear && f.rules == ["R3-full-depth", "R4-retraction"], "\(f.rules)")
+        #expect(f.evidence.contains { $0.contains("spans 90% of the muscle thickness in the deepest 25% of the frames while open (at peak contraction") && $0.contains("70% in half of them") }, "\(f.evidence)")
+        // Just short of it: the stumps retract but the discontinuity does not span the thickness (R9).
+        e.defect?.throughDepthFraction = full - 0.001
+        #expect(e.finding().rules == ["R9-inconsistent"])
+        // Without the quartile (nil), the median alone decides, as before.
+        #expect(evidence(depth: 0.7, widening: 3.0, opening: 2.8).finding().rules == ["R9-inconsistent"])
+        // Through in the quartile but not retracting on a seen contraction: R8, quoting the quartile's depth.
+        var still = evidence(depth: 0.7, widening: 0.1, opening: 0.1, separation: 0.1)
+        still.defect?.throughDepthFraction = 0.95
+        let r8 = still.finding()
+        #expect(r8.rules == ["R8-full-depth-without-retraction"] && r8.evidence.contains { $0.contains("spans the thickness (95%)") }, "\(r8.evidence)")
+        // The partial grade keeps the median: a shallow region whose quartile reaches 50% is still shallow.
+        var shallow = evidence(depth: 0.2, widening: 0.1, opening: 0.1)
+        shallow.defect?.throughDepthFraction = 0.5
+        #expect(shallow.finding().rules == ["R6-shallow"])
+    }
+
     @Test("R8: full depth whose stumps do not retract on a seen contraction is indeterminate, not a tear")
     func fullDepthWithoutRetraction() {
         let f = evidence(depth: 1.0, widening: 0.1, opening: 0.1).finding()

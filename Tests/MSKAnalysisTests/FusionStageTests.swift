@@ -66,5 +66,11 @@ import Testing
         #expect(between.fraction == 0.7 && between.window == "rest")
         // Never observed: no depth.
         #expect(ClipFusion.openDepth(observed: [false, false], fraction: [0, 0], rest: [0], peak: [1]).fraction == nil)
+        // Another quantile: linear between order statistics, 0.5 exactly the median.
+        let rest4 = [0.6, 0.95, 0.6, 0.95, 0.2]
+        #expect(ClipFusion.openDepth(observed: all, fraction: rest4, rest: [0, 1, 2, 3], peak: [4], quantile: 0.5).fraction == (0.6 + 0.95) / 2)
+        #expect(ClipFusion.openDepth(observed: all, fraction: rest4, rest: [0, 1, 2, 3], peak: [4], quantile: 0.75).fraction == 0.95)
+        let q = ClipFusion.openDepth(observed: all, fraction: [0.2, 0.4, 0.6, 1.0, 0.1], rest: [0, 1, 2, 3], peak: [4], quantile: 0.75)
+        #expect(abs((q.fraction ?? 0) - 0.7) < 1e-12 && q.window == "rest")
     }
 }

@@ -261,6 +261,8 @@ struct AnalysisParametersTests {
         (#"{"defect": {"minHeterogeneousTexture": -1}}"#, "defect.minHeterogeneousTexture"),
         (#"{"defect": {"maxSuperficialAlongAspect": 0}}"#, "defect.maxSuperficialAlongAspect"),
         (#"{"defect": {"sideCoreCoverage": 1.5}}"#, "defect.sideCoreCoverage"),
+        (#"{"findings": {"openDepthQuantile": 0.4}}"#, "findings.openDepthQuantile"),
+        (#"{"findings": {"openDepthQuantile": 1.2}}"#, "findings.openDepthQuantile"),
         (#"{"defect": {"sideCoreMinWidthMm": 0}}"#, "defect.sideCoreMinWidthMm"),
         (#"{"defect": {"fibreContinuity": {"faceMarginFraction": 0.5}}}"#, "defect.fibreContinuity.faceMarginFraction"),
         (#"{"defect": {"fibreContinuity": {"minCells": 0}}}"#, "defect.fibreContinuity.minCells"),
