@@ -167,7 +167,7 @@ struct Evidence {
         } else if fullDepth && d.openDepthFraction >= f.fullDepthFraction {
             words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction))): no bridging fibres")
         } else if fullDepth {
-            words.append("fibre discontinuity spans \(percent(through)) of the muscle thickness in the deepest \(percent(1 - f.openDepthQuantile)) of the frames while open (at \(throughWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction)); \(percent(d.openDepthFraction)) in half of them, where echoes or a septum stop its dark band): no bridging fibres")
+            words.append("fibre discontinuity spans \(percent(through)) of the muscle thickness in the deepest \(percent(1 - f.openDepthQuantile)) of the frames while open (at \(throughWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction)); their median \(percent(d.openDepthFraction))): no bridging fibres")
         } else {
             words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow)), under the \(percent(f.fullDepthFraction)) of a full-thickness tear: fibres bridge it")
         }

@@ -115,7 +115,7 @@ struct FindingRulesTests {
         e.defect?.throughWindow = "peak contraction"
         let f = e.finding()
         #expect(f.classification == .fullThicknessTear && f.rules == ["R3-full-depth", "R4-retraction"], "\(f.rules)")
-        #expect(f.evidence.contains { $0.contains("spans 90% of the muscle thickness in the deepest 25% of the frames while open (at peak contraction") && $0.contains("70% in half of them") }, "\(f.evidence)")
+        #expect(f.evidence.contains { $0.contains("spans 90% of the muscle thickness in the deepest 25% of the frames while open (at peak contraction") && $0.contains("their median 70%)") }, "\(f.evidence)")
         // Just short of it: the stumps retract but the discontinuity does not span the thickness (R9).
         e.defect?.throughDepthFraction = full - 0.001
         #expect(e.finding().rules == ["R9-inconsistent"])
