@@ -252,6 +252,10 @@ public struct AponeurosisDetector: Sendable {
                 let a = strong[i], b = strong[j]
                 let sep = (b.meanY - a.meanY) * spacing.mmPerPixelY
                 guard sep >= params.minThicknessMm, sep <= maxMm else { continue }
+                // A muscle is that thick wherever both its aponeuroses are seen, not only on average:
+                // two bright lines of a fascia converging to a millimetre apart are not a muscle.
+                let thinnest = zip(a.ys, b.ys).compactMap { ya, yb in ya.flatMap { ya in yb.map { $0 - ya } } }.min() ?? 0
+                guard thinnest * spacing.mmPerPixelY >= params.minThicknessMm else { continue }
                 // The skin line under the probe is not an aponeurosis.
                 if a.meanY < max(Double(spacing.px(y: params.skinDepthMm)), params.skinFraction * Double(height)) { continue }
                 if let sa = a.slope, let sb = b.slope, abs(atan(sa / bandStep) - atan(sb / bandStep)) > params.maxConvergenceDeg * .pi / 180 { continue }

@@ -43,6 +43,27 @@ import Testing
         #expect(deep.coverage == 0.6)
     }
 
+    /// Two bright lines 10 bands long at 0.2 mm a pixel: the upper at row 100, the lower running from
+    /// row 150 to row 108 (13 degrees from parallel at 20 px a band, 5.8 mm apart on average). They
+    /// come within 1.6 mm of each other at the right, so they are not a muscle's two aponeuroses (a
+    /// fascia's layers, session 24); the same lines held parallel 50 rows apart are.
+    @Test func twoLinesConvergingUnderTheThinnestMuscleAreNotAPair() {
+        let detector = AponeurosisDetector()
+        let spacing = Spacing(mmPerPixelX: 0.2, mmPerPixelY: 0.2)
+        func path(_ rows: [Double]) -> AponeurosisDetector.Path {
+            AponeurosisDetector.Path(ys: rows, contrast: 100, meanY: rows.reduce(0, +) / Double(rows.count), activeBands: rows.count)
+        }
+        let upper = path(Array(repeating: 100, count: 10))
+        let converging = path((0..<10).map { 150 - 42 * Double($0) / 9 })
+        #expect(detector.choosePair(strong: [upper, converging], long: [upper, converging], spacing: spacing, height: 400, bandStep: 20) == nil)
+        let parallel = path(Array(repeating: 150, count: 10))
+        let pair = detector.choosePair(strong: [upper, parallel], long: [upper, parallel], spacing: spacing, height: 400, bandStep: 20)
+        #expect(pair?.0.meanY == 100 && pair?.1.meanY == 150)
+        // Just at the limit: 4 mm (20 rows) where they come closest is still a muscle.
+        let toFour = path((0..<10).map { 150 - 30 * Double($0) / 9 })
+        #expect(detector.choosePair(strong: [upper, toFour], long: [upper, toFour], spacing: spacing, height: 400, bandStep: 20) != nil)
+    }
+
     /// Each row's height above its +-r mean: positive on a bump, negative beside it, and the mean
     /// shrinks to the rows that exist at the profile's ends.
     @Test func heightsAboveTheMeanOfTheRowsAround() {
