@@ -47,8 +47,9 @@ public struct TrackSmoother: Sendable {
     ///
     /// A run of `reacquireAfter` consecutive gated-out detections means the track, not the
     /// detector, is wrong (tracking drifted, or followed the wrong structure): the filter restarts
-    /// from the first detection of the run, and the backward pass does not carry the old track
-    /// across the restart. Correct detections are never discarded for the rest of the clip.
+    /// from the run's first detection that the next one confirms (`restart`; the run's first
+    /// until session 24), and the backward pass does not carry the old track across the restart. Correct
+    /// detections are never discarded for the rest of the clip.
     public func smooth(motion: [Double?], detections: [Double?]) -> Output? {
         let n = detections.count
         guard n > 0, motion.count == n, let firstValue = detections.first(where: { $0 != nil }) ?? nil else { return nil }
@@ -78,15 +79,20 @@ public struct TrackSmoother: Sendable {
                     rejected += 1
                     if runStart == nil { runStart = t }
                     runLength += 1
-                    if let limit = reacquireAfter, runLength >= limit, let start = runStart, let z0 = detections[start] {
-                        // Restart at the run's first frame from its detection.
-                        rejected -= runLength
-                        reacquired.append(start)
+                    if let limit = reacquireAfter, runLength >= limit, let start = runStart,
+                       let (j, zj) = restart(detections, motion: motion, run: start...t) {
+                        // Restart from the run's own detections, at the first the next confirms:
+                        // the run's first may be an outlier itself (one wrong pair), and a track
+                        // restarted on it would gate out the correct detections after it again.
+                        // The run's frames from there on are filtered again; those before it stay
+                        // rejected, on the old track.
+                        rejected -= (j...t).filter { detections[$0] != nil }.count
+                        reacquired.append(j)
                         runStart = nil; runLength = 0
-                        x = z0; p = r
-                        predicted[start] = z0; predictedVar[start] = 1e12
-                        filtered[start] = x; filteredVar[start] = p
-                        t = start + 1
+                        x = zj; p = r
+                        predicted[j] = zj; predictedVar[j] = 1e12
+                        filtered[j] = x; filteredVar[j] = p
+                        t = j + 1
                         continue
                     }
                 }
@@ -102,5 +108,21 @@ public struct TrackSmoother: Sendable {
             }
         }
         return Output(values: smoothed, rejected: rejected, reacquiredAt: reacquired)
+    }
+
+    /// The frame a run of gated-out detections restarts the track at, and its detection: the run's
+    /// first detection that the next one in the run confirms (the two within the gate of each
+    /// other, `gate` standard deviations of a difference of two detections, after the tracked
+    /// motion between them), so that a single wrong detection (one wrong pair) at the run's start
+    /// is not restarted on; the run's first when no two agree. Nil when the run holds none.
+    func restart(_ detections: [Double?], motion: [Double?], run: ClosedRange<Int>) -> (Int, Double)? {
+        let seen = run.compactMap { k in detections[k].map { (k, $0) } }
+        guard let first = seen.first else { return nil }
+        let limit = gate * detectionNoise * 2.0.squareRoot()
+        for (a, b) in zip(seen, seen.dropFirst()) {
+            let moved = ((a.0 + 1)...b.0).reduce(0.0) { $0 + (motion[$1] ?? 0) }
+            if abs(b.1 - (a.1 + moved)) <= limit { return a }
+        }
+        return first
     }
 }

@@ -112,6 +112,29 @@ struct TrackSmootherReacquireTests {
         #expect(abs(stuck.values[n - 1] - 15) < 0.5)
     }
 
+    @Test("A run that starts on an outlier restarts at the first detection the next one confirms, not on the outlier")
+    func restartsOnTheRunsMedian() throws {
+        // 20 for ten frames, one wrong pair (5) at frame 10, then 17 (a change the tracking missed)
+        // to the clip's end, four frames: too few for a second re-acquisition.
+        let detections: [Double?] = Array(repeating: 20, count: 10) + [5] + Array(repeating: 17, count: 4)
+        let out = try #require(TrackSmoother(motionNoise: 0.03, detectionNoise: 0.15, gate: 4, reacquireAfter: 5)
+            .smooth(motion: Array(repeating: 0, count: 15), detections: detections))
+        #expect(out.reacquiredAt == [11])
+        #expect(out.values[11...].allSatisfy { abs($0 - 17) < 0.05 }, "\(out.values)")
+        #expect(out.values[..<11].allSatisfy { abs($0 - 20) < 0.05 }, "\(out.values)")
+        #expect(out.rejected == 1)
+        // The restart: the run's first detection the next one confirms, after the tracked motion.
+        let s = TrackSmoother(motionNoise: 0.03, detectionNoise: 0.15, gate: 4, reacquireAfter: 5)
+        let still: [Double?] = Array(repeating: 0, count: 6)
+        #expect(s.restart([nil, 5, 17, nil, 16.9, 17.1], motion: still, run: 0...5)! == (2, 17))
+        var moved = still
+        moved[2] = 2
+        #expect(s.restart([5, 10, 12], motion: moved, run: 0...2)! == (1, 10))
+        // No two agree (the +2 not tracked): the run's first, as before session 24.
+        #expect(s.restart([5, 10, 12], motion: still, run: 0...2)! == (0, 5))
+        #expect(s.restart([nil, nil], motion: still, run: 0...1) == nil)
+    }
+
     @Test("A few outlying detections are gated out, not re-acquired")
     func outliers() throws {
         var detections: [Double?] = Array(repeating: 10, count: 30)
