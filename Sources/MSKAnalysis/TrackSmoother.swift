@@ -48,8 +48,8 @@ public struct TrackSmoother: Sendable {
     /// A run of `reacquireAfter` consecutive gated-out detections means the track, not the
     /// detector, is wrong (tracking drifted, or followed the wrong structure): the filter restarts
     /// from the run's first detection that the next one confirms (`restart`; the run's first
-    /// until session 24), and the backward pass does not carry the old track across the restart. Correct
-    /// detections are never discarded for the rest of the clip.
+    /// until session 24), and the backward pass does not carry the old track across the restart.
+    /// Correct detections are never discarded for the rest of the clip.
     public func smooth(motion: [Double?], detections: [Double?]) -> Output? {
         let n = detections.count
         guard n > 0, motion.count == n, let firstValue = detections.first(where: { $0 != nil }) ?? nil else { return nil }

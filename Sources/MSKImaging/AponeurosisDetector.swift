@@ -253,8 +253,12 @@ public struct AponeurosisDetector: Sendable {
                 let sep = (b.meanY - a.meanY) * spacing.mmPerPixelY
                 guard sep >= params.minThicknessMm, sep <= maxMm else { continue }
                 // A muscle is that thick wherever both its aponeuroses are seen, not only on average:
-                // two bright lines of a fascia converging to a millimetre apart are not a muscle.
-                let thinnest = zip(a.ys, b.ys).compactMap { ya, yb in ya.flatMap { ya in yb.map { $0 - ya } } }.min() ?? 0
+                // two bright lines of a fascia converging to a millimetre apart are not a muscle (nor
+                // two paths never seen in the same band).
+                let thinnest = zip(a.ys, b.ys).compactMap { ya, yb -> Double? in
+                    guard let ya, let yb else { return nil }
+                    return yb - ya
+                }.min() ?? 0
                 guard thinnest * spacing.mmPerPixelY >= params.minThicknessMm else { continue }
                 // The skin line under the probe is not an aponeurosis.
                 if a.meanY < max(Double(spacing.px(y: params.skinDepthMm)), params.skinFraction * Double(height)) { continue }
