@@ -231,7 +231,7 @@ struct ClipFusion {
             defect: series.map { s in
                 Evidence.Defect(frames: s.track.frameCount, presence: Double(s.track.frameCount) / Double(max(1, n)),
                                 openDepthFraction: open?.fraction ?? 0, openWindow: open?.window ?? "rest",
-                                throughDepthFraction: through?.fraction, throughWindow: through?.window,
+                                throughDepthFraction: through?.fraction ?? 0, throughWindow: through?.window ?? "rest",
                                 deepFrames: s.track.observedFrames.filter { fraction[$0] >= parameters.findings.fullDepthFraction }.map { records[$0].observation.index },
                                 observedFrames: s.track.observedFrames.map { records[$0].observation.index },
                                 openingOnlyAtPeak: s.openingOnlyAtPeak,
@@ -344,13 +344,7 @@ struct ClipFusion {
     /// is larger (a tear that opens on contraction); over every observed frame when it was seen in
     /// neither window.
     static func openDepth(observed: [Bool], fraction: [Double], rest: [Int], peak: [Int], quantile q: Double = 0.5) -> (fraction: Double?, window: String) {
-        // Linear interpolation between order statistics: at 0.5 exactly `Stats.median`.
-        func value(_ v: [Double]) -> Double? {
-            guard !v.isEmpty, q != 0.5 else { return Stats.median(v) }
-            let s = v.sorted(), pos = min(max(q, 0), 1) * Double(s.count - 1)
-            let i = Int(pos), f = pos - Double(i)
-            return i + 1 < s.count ? s[i] * (1 - f) + s[i + 1] * f : s[i]
-        }
+        func value(_ v: [Double]) -> Double? { Stats.quantile(v, q) }
         let atRest = value(rest.filter { observed[$0] }.map { fraction[$0] })
         let atPeak = value(peak.filter { observed[$0] }.map { fraction[$0] })
         if let p = atPeak, p > (atRest ?? -1) { return (p, "peak contraction") }

@@ -22,10 +22,9 @@ struct Evidence {
         /// The depth the discontinuity reaches in a share of those frames (`openDepthQuantile`, the
         /// upper quartile), and its window: R3's figure. The depth read in one frame errs short far
         /// more often than long (the dark band stops at a septum or at echoes in a haematoma), so a
-        /// tear through the thickness reads through in some frames and short in others. Nil: as
-        /// `openDepthFraction`.
-        var throughDepthFraction: Double? = nil
-        var throughWindow: String? = nil
+        /// tear through the thickness reads through in some frames and short in others.
+        var throughDepthFraction: Double
+        var throughWindow: String
         /// Frame indices where the discontinuity spans the thickness.
         var deepFrames: [Int]
         var observedFrames: [Int]
@@ -155,8 +154,7 @@ struct Evidence {
         // tears on moving real backgrounds through): then R3 and R4 do not both rest on the field.
         let imageBothRetract = min(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm
         let byMotion = fieldSaysThrough && imageBothRetract
-        let through = max(d.openDepthFraction, d.throughDepthFraction ?? 0)
-        let throughWindow = (d.throughDepthFraction ?? 0) > d.openDepthFraction ? (d.throughWindow ?? d.openWindow) : d.openWindow
+        let through = d.throughDepthFraction
         let fullDepth = through >= f.fullDepthFraction || byMotion
         // The opening at each depth row, for the evidence lines that cite it.
         func openingPerDepth() -> String {
@@ -167,7 +165,7 @@ struct Evidence {
         } else if fullDepth && d.openDepthFraction >= f.fullDepthFraction {
             words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction))): no bridging fibres")
         } else if fullDepth {
-            words.append("fibre discontinuity spans \(percent(through)) of the muscle thickness in the deepest \(percent(1 - f.openDepthQuantile)) of the frames while open (at \(throughWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction)); their median \(percent(d.openDepthFraction))): no bridging fibres")
+            words.append("fibre discontinuity spans \(percent(through)) of the muscle thickness in the deepest \(percent(1 - f.openDepthQuantile)) of the frames while open (at \(d.throughWindow); \(Self.ranges(d.deepFrames)) at or over \(percent(f.fullDepthFraction)); their median \(percent(d.openDepthFraction))): no bridging fibres")
         } else {
             words.append("fibre discontinuity spans \(percent(d.openDepthFraction)) of the muscle thickness while open (at \(d.openWindow)), under the \(percent(f.fullDepthFraction)) of a full-thickness tear: fibres bridge it")
         }

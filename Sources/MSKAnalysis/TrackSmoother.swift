@@ -86,7 +86,7 @@ public struct TrackSmoother: Sendable {
                         // restarted on it would gate out the correct detections after it again.
                         // The run's frames from there on are filtered again; those before it stay
                         // rejected, on the old track.
-                        rejected -= (j...t).filter { detections[$0] != nil }.count
+                        rejected -= (j...t).count { detections[$0] != nil }
                         reacquired.append(j)
                         runStart = nil; runLength = 0
                         x = zj; p = r

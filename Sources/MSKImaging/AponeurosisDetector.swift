@@ -255,11 +255,9 @@ public struct AponeurosisDetector: Sendable {
                 // A muscle is that thick wherever both its aponeuroses are seen, not only on average:
                 // two bright lines of a fascia converging to a millimetre apart are not a muscle (nor
                 // two paths never seen in the same band).
-                let thinnest = zip(a.ys, b.ys).compactMap { ya, yb -> Double? in
-                    guard let ya, let yb else { return nil }
-                    return yb - ya
-                }.min() ?? 0
-                guard thinnest * spacing.mmPerPixelY >= params.minThicknessMm else { continue }
+                var thinnest = Double.infinity
+                for case let (ya?, yb?) in zip(a.ys, b.ys) { thinnest = min(thinnest, yb - ya) }
+                guard thinnest.isFinite, thinnest * spacing.mmPerPixelY >= params.minThicknessMm else { continue }
                 // The skin line under the probe is not an aponeurosis.
                 if a.meanY < max(Double(spacing.px(y: params.skinDepthMm)), params.skinFraction * Double(height)) { continue }
                 if let sa = a.slope, let sb = b.slope, abs(atan(sa / bandStep) - atan(sb / bandStep)) > params.maxConvergenceDeg * .pi / 180 { continue }

@@ -202,6 +202,17 @@ public enum Stats {
         return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
     }
 
+    /// Value at quantile q (0...1) by linear interpolation between order statistics. At 0.5 it is
+    /// `median(v)` exactly: halving is exact in binary floating point, so a/2 + b/2 rounds as
+    /// (a + b)/2 does.
+    public static func quantile(_ values: [Double], _ q: Double) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let s = values.sorted()
+        let pos = (q.isNaN ? 0 : min(max(q, 0), 1)) * Double(s.count - 1)
+        let i = Int(pos), f = pos - Double(i)
+        return i + 1 < s.count ? s[i] * (1 - f) + s[i + 1] * f : s[i]
+    }
+
     public static func mean(_ values: [Double]) -> Double? {
         values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
     }

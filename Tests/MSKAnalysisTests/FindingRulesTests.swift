@@ -16,6 +16,7 @@ struct FindingRulesTests {
         return Evidence(
             n: frames, muscleFrames: muscleFrames ?? frames, parameters: parameters,
             defect: defect ? Evidence.Defect(frames: observed.count, presence: presence, openDepthFraction: depth, openWindow: "rest",
+                                             throughDepthFraction: depth, throughWindow: "rest",
                                              deepFrames: depth >= parameters.findings.fullDepthFraction ? Array(20..<40) : [],
                                              observedFrames: observed, openingOnlyAtPeak: false,
                                              rowOpeningsMm: rowOpenings, rowDepths: Array(parameters.field.rowFractions.prefix(rowOpenings.count)), centreMm: 20) : nil,
@@ -119,7 +120,7 @@ struct FindingRulesTests {
         // Just short of it: the stumps retract but the discontinuity does not span the thickness (R9).
         e.defect?.throughDepthFraction = full - 0.001
         #expect(e.finding().rules == ["R9-inconsistent"])
-        // Without the quartile (nil), the median alone decides, as before.
+        // The quartile as deep as the median: the median's call, as before session 24.
         #expect(evidence(depth: 0.7, widening: 3.0, opening: 2.8).finding().rules == ["R9-inconsistent"])
         // Through in the quartile but not retracting on a seen contraction: R8, quoting the quartile's depth.
         var still = evidence(depth: 0.7, widening: 0.1, opening: 0.1, separation: 0.1)

@@ -276,6 +276,23 @@ import Testing
         #expect(Stats.quantile(values, q) == expected)
         #expect(abs((Stats.quantile([Float](repeating: 3, count: 5000), q) ?? 0) - 3) < 1e-5)
     }
+
+    /// The Double quantile: linear between order statistics, and at 0.5 the median exactly (R3's
+    /// quartile and R6's median come from one function; the median must not move by a bit).
+    @Test func doubleQuantileInterpolatesAndItsMidpointIsTheMedian() {
+        #expect(Stats.quantile([0.2, 0.4, 0.6, 1.0], 0.75) == 0.6 * 0.75 + 1.0 * 0.25)
+        let three: [Double] = [3, 1, 2]
+        #expect(Stats.quantile(three, 0) == 1 && Stats.quantile(three, 1) == 3)
+        #expect(Stats.quantile([Double](), 0.5) == nil)
+        var state: UInt64 = 5
+        for n in 1...40 {
+            let v: [Double] = (0..<n).map { _ in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Double(state >> 11) / Double(1 << 53)
+            }
+            #expect(Stats.quantile(v, 0.5) == Stats.median(v), "n = \(n)")
+        }
+    }
 }
 
 
