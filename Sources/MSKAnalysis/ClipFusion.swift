@@ -76,6 +76,38 @@ struct ClipFusion {
         return Thickness(values: values, rejected: out.rejected, reacquiredAt: out.reacquiredAt, agrees: agrees)
     }
 
+    /// Inner edges for the frames where the aponeuroses were not found but the fused thickness is
+    /// reported (`fuseThickness` carries it through them): the nearest found frame's edges (the
+    /// earlier on a tie), each moved by the tissue's tracked vertical motion at it since that frame
+    /// (`FrameRecord.superficialDy`, `deepDy`), and the deep edge then placed at the fused
+    /// thickness. What the report and the overlay draw there is then what is reported (nil: found
+    /// in that frame, or no thickness reported).
+    func carriedEdges(thickness: [Double]?, width: Int) -> [(superficial: Quadratic, deep: Quadratic)?] {
+        let n = records.count
+        var out = [(superficial: Quadratic, deep: Quadratic)?](repeating: nil, count: n)
+        let found = (0..<n).filter { records[$0].observation.aponeuroses != nil }
+        guard let thickness, thickness.count == n, !found.isEmpty else { return out }
+        for t in 0..<n where records[t].observation.aponeuroses == nil {
+            guard let s = found.min(by: { abs($0 - t) < abs($1 - t) || (abs($0 - t) == abs($1 - t) && $0 < $1) }),
+                  let apo = records[s].observation.aponeuroses else { continue }
+            // A frame's motion is from the frame before it to it.
+            func moved(_ dy: (ClipAnalyzer.FrameRecord) -> Double?) -> Double {
+                s < t ? ((s + 1)...t).reduce(0) { $0 + (dy(records[$1]) ?? 0) } : -((t + 1)...s).reduce(0) { $0 + (dy(records[$1]) ?? 0) }
+            }
+            var superficial = apo.superficialInner, deep = apo.deepInner
+            superficial.c0 += moved(\.superficialDy)
+            deep.c0 += moved(\.deepDy)
+            // The thickness is measured across the axis, so a vertical shift changes it by its cosine:
+            // a few steps converge.
+            for _ in 0..<3 {
+                guard let now = FrameAnalyzer.thicknessMm(superficial: superficial, deep: deep, width: width, spacing: spacing) else { break }
+                deep.c0 += (thickness[t] - now) / spacing.mmPerPixelY
+            }
+            out[t] = (superficial, deep)
+        }
+        return out
+    }
+
     // MARK: Stage 2: contraction
 
     func contraction(_ motion: TissueMotion) -> ContractionEstimate {
@@ -202,8 +234,14 @@ struct ClipFusion {
         let fraction = series?.fraction ?? Array(repeating: 0, count: n)
 
         let thicknessValues = thickness.values
+        let carried = carriedEdges(thickness: thicknessValues, width: region.width)
+        let carriedFrames = carried.indices.filter { carried[$0] != nil }
+        if !carriedFrames.isEmpty {
+            notes.append("the aponeuroses were not found in \(carriedFrames.count) frame(s) (" + Evidence.ranges(carriedFrames.map { records[$0].observation.index })
+                         + "); the edges there are the nearest found frame's, moved with the tissue and placed at the tracked thickness")
+        }
         var (frames, overlays) = frameRows(thickness: thickness, contraction: c, series: series, gap: gap, separation: separation,
-                                           fraction: fraction, unit: unit, toUnit: toUnit)
+                                           fraction: fraction, carried: carried, unit: unit, toUnit: toUnit)
         // Fascicle geometry (issue 12): fused in FascicleFusion.swift.
         FascicleFusion.apply(observations: records.map(\.observation), regionWidth: region.width, spacing: spacing, calibrated: calibrated,
                              frames: &frames, overlays: &overlays)
@@ -265,7 +303,8 @@ struct ClipFusion {
 
     /// Each frame's measurements and what its overlay draws, from the fused series.
     func frameRows(thickness: Thickness, contraction c: ContractionEstimate, series: DefectSeries?, gap: [Double], separation: [Double],
-                   fraction: [Double], unit: LengthUnit, toUnit: (Double) -> Double) -> ([FrameMeasurement], [FrameOverlay]) {
+                   fraction: [Double], carried: [(superficial: Quadratic, deep: Quadratic)?], unit: LengthUnit,
+                   toUnit: (Double) -> Double) -> ([FrameMeasurement], [FrameOverlay]) {
         let n = records.count
         var frames: [FrameMeasurement] = []
         frames.reserveCapacity(n)
@@ -292,7 +331,8 @@ struct ClipFusion {
                 defectDetected: own != nil,
                 quality: quality))
             overlays.append(FrameOverlay(
-                superficialInner: o.aponeuroses?.superficialInner, deepInner: o.aponeuroses?.deepInner,
+                superficialInner: o.aponeuroses?.superficialInner ?? carried[t]?.superficial,
+                deepInner: o.aponeuroses?.deepInner ?? carried[t]?.deep,
                 leftFace: series?.faces[t]?.0, rightFace: series?.faces[t]?.1,
                 midY: own?.midY, midLeftX: own?.midLeftX, midRightX: own?.midRightX,
                 defectBox: own?.box,

@@ -68,13 +68,21 @@ public struct FrameAnalyzer: Sendable {
     /// (so it is measured perpendicular to the muscle axis); the median over columns clear of
     /// the defect (and 2 mm either side of it).
     func thickness(_ apo: AponeurosisPair, width: Int, excluding defect: DefectObservation?) -> Double? {
-        var values: [Double] = []
         let clear = 2.0 / spacing.mmPerPixelX
+        return Self.thicknessMm(superficial: apo.superficialInner, deep: apo.deepInner, width: width, spacing: spacing,
+                                excluding: defect.map { (Double($0.box.x) - clear)...(Double($0.box.maxX) + clear) })
+    }
+
+    /// The thickness between two inner edges (mm), as above: the median over the region's columns
+    /// (those in `excluding` left out) of the vertical distance times the cosine of the local axis angle.
+    static func thicknessMm(superficial: Quadratic, deep: Quadratic, width: Int, spacing: Spacing, excluding: ClosedRange<Double>? = nil) -> Double? {
+        var values: [Double] = []
+        values.reserveCapacity(width)
         for x in 0..<width {
             let xd = Double(x)
-            if let d = defect, xd >= Double(d.box.x) - clear, xd <= Double(d.box.maxX) + clear { continue }
-            let vertical = apo.verticalThickness(at: xd) * spacing.mmPerPixelY
-            let slopePx = (apo.superficialInner.slope(xd) + apo.deepInner.slope(xd)) / 2
+            if let excluding, excluding.contains(xd) { continue }
+            let vertical = (deep.y(xd) - superficial.y(xd)) * spacing.mmPerPixelY
+            let slopePx = (superficial.slope(xd) + deep.slope(xd)) / 2
             let slopeMm = slopePx * spacing.mmPerPixelY / spacing.mmPerPixelX
             values.append(vertical * cos(atan(slopeMm)))
         }

@@ -39,9 +39,18 @@ public struct OverlayPainter: Sendable {
         let w = lineWidth
         // Aponeurosis inner edges across the region.
         // The same points the result document reports (`superficialEdgePx`, `deepEdgePx`).
+        // Where the muscle was not found in this frame the edges are carried from the nearest frame
+        // where it was (`ClipFusion.carriedEdges`): dashed, one dash per reported segment.
+        let carried = !analysis.frames[t].muscleDetected
         for points in [o.superficialEdge(region: region), o.deepEdge(region: region)] {
             guard let points else { continue }
-            canvas.polyline(points, .aponeurosis, thickness: w)
+            if carried {
+                for i in stride(from: 0, to: points.count - 1, by: 2) {
+                    canvas.line(points[i].x, points[i].y, points[i + 1].x, points[i + 1].y, .aponeurosis, thickness: w)
+                }
+            } else {
+                canvas.polyline(points, .aponeurosis, thickness: w)
+            }
         }
         // The fascicle at the frame's reported angle, from the deep to the superficial inner edge.
         // Where the straight fascicle leaves the image (shallow pennation) only the part inside the region is drawn.

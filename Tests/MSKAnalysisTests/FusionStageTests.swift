@@ -1,4 +1,5 @@
 @testable import MSKAnalysis
+import MSKImaging
 import Testing
 
 /// The clip fusion's named stages on their own: the rest and peak figures, and the depth the
@@ -72,5 +73,42 @@ import Testing
         #expect(ClipFusion.openDepth(observed: all, fraction: rest4, rest: [0, 1, 2, 3], peak: [4], quantile: 0.75).fraction == 0.95)
         let q = ClipFusion.openDepth(observed: all, fraction: [0.2, 0.4, 0.6, 1.0, 0.1], rest: [0, 1, 2, 3], peak: [4], quantile: 0.75)
         #expect(abs((q.fraction ?? 0) - 0.7) < 1e-12 && q.window == "rest")
+    }
+
+    /// Frames where the aponeuroses were not found still report the tracked thickness; the edges
+    /// drawn and reported there are the nearest found frame's (the earlier on a tie), moved by the
+    /// tissue's tracked vertical motion and with the deep edge at that thickness (`tt1_S8_R`: 7 of
+    /// 9 labelled frames had a thickness and no edges).
+    @Test func framesWithoutTheMuscleGetTheNearestFoundEdgesMovedAndAtTheTrackedThickness() throws {
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        func pair(_ s: Double, _ d: Double) -> AponeurosisPair {
+            AponeurosisPair(superficialCentre: Quadratic(c0: s - 3, c1: 0.05), superficialInner: Quadratic(c0: s, c1: 0.05),
+                            deepCentre: Quadratic(c0: d + 3, c1: 0.1), deepInner: Quadratic(c0: d, c1: 0.1, c2: 1e-4),
+                            bellyLevel: 80, superficialContrast: 60, deepContrast: 50, coverage: 1)
+        }
+        let found: [AponeurosisPair?] = [pair(50, 150), nil, nil, nil, pair(52, 156)]
+        let records = found.enumerated().map { t, apo in
+            ClipAnalyzer.FrameRecord(observation: FrameObservation(index: t, timeS: Double(t) / 10, aponeuroses: apo, candidates: [], rejected: []),
+                                     superficialDy: t == 0 ? nil : 0.5, deepDy: t == 0 ? nil : 0.8, field: nil)
+        }
+        let fusion = ClipFusion(records: records, spacing: spacing, calibrated: true, parameters: AnalysisParameters())
+        let thickness = [10.2, 10.4, 10.6, 10.8, 11.0]
+        let carried = fusion.carriedEdges(thickness: thickness, width: 200)
+        #expect(carried[0] == nil && carried[4] == nil)
+        // Frame 1 from frame 0 (+0.5 px), frame 2 a tie (from frame 0, +1 px), frame 3 from frame 4 (-0.5 px).
+        let expectedSuperficial = [1: 50.5, 2: 51.0, 3: 51.5]
+        for t in 1...3 {
+            let e = try #require(carried[t])
+            #expect(abs(e.superficial.c0 - expectedSuperficial[t]!) < 1e-9)
+            #expect(e.superficial.c1 == 0.05 && e.deep.c1 == 0.1 && e.deep.c2 == 1e-4)
+            let mm = try #require(FrameAnalyzer.thicknessMm(superficial: e.superficial, deep: e.deep, width: 200, spacing: spacing))
+            #expect(abs(mm - thickness[t]) < 1e-3)
+        }
+        // No thickness reported (the muscle never tracked): nothing carried.
+        #expect(fusion.carriedEdges(thickness: nil, width: 200).allSatisfy { $0 == nil })
+        // No frame found: nothing to carry from.
+        let none = ClipFusion(records: records.map { var r = $0; r.observation.aponeuroses = nil; return r }, spacing: spacing,
+                              calibrated: true, parameters: AnalysisParameters())
+        #expect(none.carriedEdges(thickness: thickness, width: 200).allSatisfy { $0 == nil })
     }
 }
