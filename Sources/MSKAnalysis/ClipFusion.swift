@@ -85,18 +85,27 @@ struct ClipFusion {
     func carriedEdges(thickness: [Double]?, width: Int) -> [(superficial: Quadratic, deep: Quadratic)?] {
         let n = records.count
         var out = [(superficial: Quadratic, deep: Quadratic)?](repeating: nil, count: n)
-        let found = (0..<n).filter { records[$0].observation.aponeuroses != nil }
-        guard let thickness, thickness.count == n, !found.isEmpty else { return out }
+        guard let thickness, thickness.count == n, records.contains(where: { $0.observation.aponeuroses != nil }) else { return out }
+        // Each edge's tracked row change from frame 0 (a frame's motion is from the frame before it to it).
+        var superficialMoved = [Double](repeating: 0, count: n), deepMoved = [Double](repeating: 0, count: n)
+        for t in 1..<max(1, n) {
+            superficialMoved[t] = superficialMoved[t - 1] + (records[t].superficialDy ?? 0)
+            deepMoved[t] = deepMoved[t - 1] + (records[t].deepDy ?? 0)
+        }
+        // The nearest found frame at or before, and at or after, each frame.
+        var before = [Int?](repeating: nil, count: n), after = [Int?](repeating: nil, count: n)
+        for t in 0..<n { before[t] = records[t].observation.aponeuroses != nil ? t : (t > 0 ? before[t - 1] : nil) }
+        for t in stride(from: n - 1, through: 0, by: -1) { after[t] = records[t].observation.aponeuroses != nil ? t : (t < n - 1 ? after[t + 1] : nil) }
         for t in 0..<n where records[t].observation.aponeuroses == nil {
-            guard let s = found.min(by: { abs($0 - t) < abs($1 - t) || (abs($0 - t) == abs($1 - t) && $0 < $1) }),
-                  let apo = records[s].observation.aponeuroses else { continue }
-            // A frame's motion is from the frame before it to it.
-            func moved(_ dy: (ClipAnalyzer.FrameRecord) -> Double?) -> Double {
-                s < t ? ((s + 1)...t).reduce(0) { $0 + (dy(records[$1]) ?? 0) } : -((t + 1)...s).reduce(0) { $0 + (dy(records[$1]) ?? 0) }
+            let s: Int?
+            switch (before[t], after[t]) {
+            case let (b?, a?): s = t - b <= a - t ? b : a
+            case let (b, a): s = b ?? a
             }
+            guard let s, let apo = records[s].observation.aponeuroses else { continue }
             var superficial = apo.superficialInner, deep = apo.deepInner
-            superficial.c0 += moved(\.superficialDy)
-            deep.c0 += moved(\.deepDy)
+            superficial.c0 += superficialMoved[t] - superficialMoved[s]
+            deep.c0 += deepMoved[t] - deepMoved[s]
             // The thickness is measured across the axis, so a vertical shift changes it by its cosine:
             // a few steps converge.
             for _ in 0..<3 {
