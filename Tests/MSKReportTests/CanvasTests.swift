@@ -1,4 +1,6 @@
+@testable import MSKAnalysis
 import MSKImage
+import MSKImaging
 @testable import MSKReport
 import Testing
 
@@ -75,5 +77,43 @@ struct CanvasTests {
         let g = GreyImage(width: 3, height: 2, pixels: [0, 10, 20, 30, 40, 255])
         let c = Canvas(grey: g)
         #expect(c.pixel(1, 0) == RGB(10, 10, 10) && c.pixel(2, 1) == RGB(255, 255, 255))
+    }
+}
+
+/// The overlay draws the aponeurosis edges whole where the muscle was found in the frame, and dashed
+/// where they were carried from the nearest found frame (`ClipFusion.carriedEdges`, `muscleDetected`
+/// false): the same points, every other segment.
+@Suite struct OverlayEdgeStyleTests {
+    /// A sample's analysis cut to two frames, found and not found, reporting the same flat edges
+    /// (region rows 30 and 130) in a 200 x 150 region at (10, 20), and nothing else to draw.
+    static func analysis() throws -> ClipAnalysis {
+        var a = try Fixtures.analysis(labels: try #require(Fixtures.labelFiles.first)).1
+        a.imagingRegion = PixelRect(x: 10, y: 20, width: 200, height: 150)
+        a.frames = Array(a.frames.prefix(2))
+        a.frames[0].muscleDetected = true
+        a.frames[1].muscleDetected = false
+        a.overlays = Array(repeating: FrameOverlay(superficialInner: Quadratic(c0: 30), deepInner: Quadratic(c0: 130)), count: 2)
+        a.defectBox = nil
+        a.peakField = []
+        return a
+    }
+
+    /// Edge-coloured pixels on frame row `row` of frame `t`'s overlay.
+    static func edgePixels(frame t: Int, row: Int) throws -> Int {
+        var painter = OverlayPainter(analysis: try analysis())
+        var canvas = Canvas(grey: GreyImage(width: 220, height: 180))
+        painter.draw(on: &canvas, frame: t)
+        return (0..<canvas.width).count { canvas.pixel($0, row) == .aponeurosis }
+    }
+
+    @Test func carriedEdgesAreDrawnDashedFoundOnesWhole() throws {
+        for row in [50, 150] {
+            let whole = try Self.edgePixels(frame: 0, row: row), dashed = try Self.edgePixels(frame: 1, row: row)
+            // The whole line covers the region's width (200 px). The dashes are every other 8-px
+            // segment between the reported points (x 0, 8, ..., 192, 199), each with both its ends:
+            // 12 of 9 px and the last, 192-199, of 8: 116 px.
+            #expect(whole == 200, "row \(row): \(whole)")
+            #expect(dashed == 116, "row \(row): \(dashed)")
+        }
     }
 }
