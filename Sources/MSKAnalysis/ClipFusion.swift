@@ -85,7 +85,7 @@ struct ClipFusion {
     func carriedEdges(thickness: [Double]?, width: Int) -> [(superficial: Quadratic, deep: Quadratic)?] {
         let n = records.count
         var out = [(superficial: Quadratic, deep: Quadratic)?](repeating: nil, count: n)
-        guard let thickness, thickness.count == n, records.contains(where: { $0.observation.aponeuroses != nil }) else { return out }
+        guard let thickness, thickness.count == n else { return out }
         // Each edge's tracked row change from frame 0 (a frame's motion is from the frame before it to it).
         var superficialMoved = [Double](repeating: 0, count: n), deepMoved = [Double](repeating: 0, count: n)
         for t in 1..<max(1, n) {
@@ -97,11 +97,9 @@ struct ClipFusion {
         for t in 0..<n { before[t] = records[t].observation.aponeuroses != nil ? t : (t > 0 ? before[t - 1] : nil) }
         for t in stride(from: n - 1, through: 0, by: -1) { after[t] = records[t].observation.aponeuroses != nil ? t : (t < n - 1 ? after[t + 1] : nil) }
         for t in 0..<n where records[t].observation.aponeuroses == nil {
-            let s: Int?
-            switch (before[t], after[t]) {
-            case let (b?, a?): s = t - b <= a - t ? b : a
-            case let (b, a): s = b ?? a
-            }
+            var s = before[t] ?? after[t]
+            if let b = before[t], let a = after[t], a - t < t - b { s = a }
+            // No found frame on either side: nothing to carry.
             guard let s, let apo = records[s].observation.aponeuroses else { continue }
             var superficial = apo.superficialInner, deep = apo.deepInner
             superficial.c0 += superficialMoved[t] - superficialMoved[s]

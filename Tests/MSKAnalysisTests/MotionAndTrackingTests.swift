@@ -113,7 +113,7 @@ struct TrackSmootherReacquireTests {
     }
 
     @Test("A run that starts on an outlier restarts at the first detection the next one confirms, not on the outlier")
-    func restartsOnTheRunsMedian() throws {
+    func restartsAtTheFirstDetectionTheNextConfirms() throws {
         // 20 for ten frames, one wrong pair (5) at frame 10, then 17 (a change the tracking missed)
         // to the clip's end, four frames: too few for a second re-acquisition.
         let detections: [Double?] = Array(repeating: 20, count: 10) + [5] + Array(repeating: 17, count: 4)
