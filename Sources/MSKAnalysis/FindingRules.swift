@@ -230,8 +230,12 @@ struct Evidence {
             words.append("no tear (Peetrons grade 0): the dark region reaches only \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.minPartialDepthFraction)), R6): within what intact bellies show")
             return Finding(classification: .noTear, confidence: c.shallow, evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
         }
-        if retracts {
-            words.append("indeterminate: the stumps seem to separate on contraction by \(length(retraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
+        // R9 on the image's own measures of the stumps (since session 26): the field's opening alone
+        // does not make a defect short of the thickness "change" (it is noisy on real tissue, and
+        // a partial tear's tissue is pulled on beside it); it still lowers a partial call's confidence.
+        let imageRetraction = max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity)
+        if imageRetraction >= f.retractionMm {
+            words.append("indeterminate: the stumps seem to separate on contraction by \(length(imageRetraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
             return indeterminate("R9-inconsistent", words)
         }
         if d.presence < f.minPartialPresence {
@@ -240,6 +244,9 @@ struct Evidence {
         }
         var confidence = c.partialBase + c.partialPerPresence * min(1, d.presence)
         if retraction >= f.partialMaxChangeMm / 2 { confidence -= c.partialChangePenalty }
+        if let o = peakOpeningMm, o >= f.openingMm {
+            words.append("the tissue either side opens by \(signedLength(o)) while the image shows the gap and the stump ends changing by under \(length(f.retractionMm)): this argues against a partial tear, which changes little, and lowers the confidence")
+        }
         words.append("partial tear (Peetrons grade 2): the defect spans \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.fullDepthFraction)), R3), fibres bridge it, and it changes by under \(length(f.partialMaxChangeMm)) on contraction (R6)")
         return Finding(classification: .partialTear, confidence: max(0, min(1, confidence)), evidence: words, peetronsGrade: 2, rules: ["R6-partial"])
     }

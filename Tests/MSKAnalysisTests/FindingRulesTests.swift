@@ -172,6 +172,20 @@ struct FindingRulesTests {
         #expect(!f.suspectedFullThicknessTear)
         let justUnderDepth = evidence(depth: Self.p.findings.fullDepthFraction - 0.001, widening: 3.0, opening: 3.0).finding()
         #expect(justUnderDepth.classification == .indeterminate)
+        // Since session 26 the stumps "separate" by the image's measures only: either one on the
+        // threshold makes R9, ...
+        let r = Self.p.findings.retractionMm
+        #expect(evidence(depth: 0.6, widening: r, opening: 0.1, separation: 0.2).finding().rules == ["R9-inconsistent"])
+        #expect(evidence(depth: 0.6, widening: 0.2, opening: 0.1, separation: r).finding().rules == ["R9-inconsistent"])
+        // ... the field's opening alone does not (a partial tear's tissue is pulled on beside it):
+        // graded partial, with the opening as evidence against it and a lower confidence.
+        #expect(evidence(depth: 0.6, widening: r - 0.01, opening: 3.0, separation: r - 0.01).finding().rules == ["R6-partial"])
+        let pulled = evidence(depth: 0.6, widening: 0.2, opening: 3.0, separation: 0.2).finding()
+        let still = evidence(depth: 0.6, widening: 0.2, opening: 0.1, separation: 0.2).finding()
+        #expect(pulled.classification == .partialTear && pulled.rules == ["R6-partial"], "\(pulled.rules)")
+        #expect(pulled.evidence.contains { $0.contains("opens by +3.0 mm") && $0.contains("argues against a partial tear") }, "\(pulled.evidence)")
+        #expect(!still.evidence.contains { $0.contains("argues against a partial tear") })
+        #expect(pulled.confidence < still.confidence)
     }
 
     @Test("R6 partial: part of the thickness, present throughout, changing little; shallow or intermittent regions are no tear")
