@@ -219,33 +219,39 @@ struct Evidence {
             words.append("full-thickness tear (Peetrons grade 3), weakly confirmed: the discontinuity spans the thickness (R3) but the stumps separate by only \(length(retraction)) on contraction (under \(length(f.retractionMm)), R4)")
             return Finding(classification: .fullThicknessTear, confidence: c.fullWeaklyConfirmed, evidence: words, peetronsGrade: 3, rules: ["R3-full-depth"])
         }
-        // The field alone says the discontinuity runs through, the image neither shows it through
-        // the thickness nor its stumps retracting: neither call can be made.
-        if fieldSaysThrough {
-            words.append("indeterminate: the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and its two measures of the stumps retracting, the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")), do not both reach \(length(f.retractionMm)): the displacement field alone cannot make it full-thickness, and a discontinuity the tissue pulls apart across is not a partial tear (R9)")
-            return indeterminate("R9-inconsistent", words)
-        }
         // Not through the thickness.
         if d.openDepthFraction < f.minPartialDepthFraction {
             words.append("no tear (Peetrons grade 0): the dark region reaches only \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.minPartialDepthFraction)), R6): within what intact bellies show")
             return Finding(classification: .noTear, confidence: c.shallow, evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
         }
-        // R9 on the image's own measures of the stumps (since session 26): the field's opening alone
-        // does not make a defect short of the thickness "change" (it is noisy on real tissue, and
-        // a partial tear's tissue is pulled on beside it); it still lowers a partial call's confidence.
+        // R9 on the image's own measures of the stumps (since session 26).
         let imageRetraction = max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity)
         if imageRetraction >= f.retractionMm {
             words.append("indeterminate: the stumps seem to separate on contraction by \(length(imageRetraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
             return indeterminate("R9-inconsistent", words)
         }
+        // The displacement field's evidence that the tissue pulls apart at the defect: through every
+        // depth sampled, or its overall opening. Alone it makes no call (it is noisy on real tissue,
+        // and a partial tear's tissue is pulled on beside it): it argues against a partial tear, so
+        // it lowers that call's confidence, and beside a dark region that comes and goes it leaves
+        // the clip indeterminate rather than "no tear".
+        let opening = peakOpeningMm ?? -.infinity
+        let fieldPulls = fieldSaysThrough || opening >= f.openingMm
+        let pulling = fieldSaysThrough
+            ? "the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")) stay under \(length(f.retractionMm)): the displacement field alone cannot make it full-thickness"
+            : "the tissue either side opens by \(signedLength(opening)) while the image shows the gap and the stump ends changing by under \(length(f.retractionMm))"
         if d.presence < f.minPartialPresence {
+            if fieldPulls {
+                words.append("indeterminate: " + pulling + ", and the dark region is seen in only \(percent(d.presence)) of the frames: neither a partial tear, which changes little and is there throughout, nor a dark space that comes and goes (R9)")
+                return indeterminate("R9-inconsistent", words)
+            }
             words.append("no tear (Peetrons grade 0): the dark region is seen in only \(percent(d.presence)) of the frames (a partial tear is seen in at least \(percent(f.minPartialPresence)), R6): a dark space that comes and goes")
             return Finding(classification: .noTear, confidence: c.intermittent, evidence: words, peetronsGrade: 0, rules: ["R6-intermittent"])
         }
         var confidence = c.partialBase + c.partialPerPresence * min(1, d.presence)
-        if retraction >= f.partialMaxChangeMm / 2 { confidence -= c.partialChangePenalty }
-        if let o = peakOpeningMm, o >= f.openingMm {
-            words.append("the tissue either side opens by \(signedLength(o)) while the image shows the gap and the stump ends changing by under \(length(f.retractionMm)): this argues against a partial tear, which changes little, and lowers the confidence")
+        if retraction >= f.partialMaxChangeMm / 2 || fieldPulls { confidence -= c.partialChangePenalty }
+        if fieldPulls {
+            words.append(pulling + ": this argues against a partial tear, which changes little, and lowers the confidence")
         }
         words.append("partial tear (Peetrons grade 2): the defect spans \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.fullDepthFraction)), R3), fibres bridge it, and it changes by under \(length(f.partialMaxChangeMm)) on contraction (R6)")
         return Finding(classification: .partialTear, confidence: max(0, min(1, confidence)), evidence: words, peetronsGrade: 2, rules: ["R6-partial"])
