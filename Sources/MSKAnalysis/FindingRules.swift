@@ -239,7 +239,7 @@ struct Evidence {
         let fieldPulls = fieldSaysThrough || opening >= f.openingMm
         let pulling = fieldSaysThrough
             ? "the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")) stay under \(length(f.retractionMm)): the displacement field alone cannot make it full-thickness"
-            : "the tissue either side opens by \(signedLength(opening)) while the image shows the gap and the stump ends changing by under \(length(f.retractionMm))"
+            : "the tissue opens beside the defect (\(signedLength(opening)), above) while the image shows the gap and the stump ends changing by under \(length(f.retractionMm))"
         if d.presence < f.minPartialPresence {
             if fieldPulls {
                 words.append("indeterminate: " + pulling + ", and the dark region is seen in only \(percent(d.presence)) of the frames: neither a partial tear, which changes little and is there throughout, nor a dark space that comes and goes (R9)")

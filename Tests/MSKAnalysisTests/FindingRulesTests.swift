@@ -193,7 +193,7 @@ struct FindingRulesTests {
         let pulled = evidence(depth: 0.6, widening: 0.2, opening: 3.0, separation: 0.2).finding()
         let still = evidence(depth: 0.6, widening: 0.2, opening: 0.1, separation: 0.2).finding()
         #expect(pulled.classification == .partialTear && pulled.rules == ["R6-partial"], "\(pulled.rules)")
-        #expect(pulled.evidence.contains { $0.contains("opens by +3.0 mm") && $0.contains("argues against a partial tear") }, "\(pulled.evidence)")
+        #expect(pulled.evidence.contains { $0.contains("the tissue opens beside the defect (+3.0 mm, above)") && $0.contains("argues against a partial tear") }, "\(pulled.evidence)")
         #expect(!still.evidence.contains { $0.contains("argues against a partial tear") })
         #expect(pulled.confidence < still.confidence)
         // Beside a region seen in under `minPartialPresence` of the frames the opening leaves the
