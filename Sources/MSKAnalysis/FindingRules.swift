@@ -237,12 +237,15 @@ struct Evidence {
         // the clip indeterminate rather than "no tear".
         let opening = peakOpeningMm ?? -.infinity
         let fieldPulls = fieldSaysThrough || opening >= f.openingMm
-        let pulling = fieldSaysThrough
-            ? "the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")) stay under \(length(f.retractionMm)): the displacement field alone cannot make it full-thickness"
-            : "the tissue opens beside the defect (\(signedLength(opening)), above) while the image shows the gap and the stump ends changing by under \(length(f.retractionMm))"
+        // Worded only where an evidence line uses it.
+        func pulling() -> String {
+            fieldSaysThrough
+                ? "the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")) stay under \(length(f.retractionMm)): the displacement field alone cannot make it full-thickness"
+                : "the tissue opens beside the defect (\(signedLength(opening)), above) while the image shows the gap and the stump ends changing by under \(length(f.retractionMm))"
+        }
         if d.presence < f.minPartialPresence {
             if fieldPulls {
-                words.append("indeterminate: " + pulling + ", and the dark region is seen in only \(percent(d.presence)) of the frames: neither a partial tear, which changes little and is there throughout, nor a dark space that comes and goes (R9)")
+                words.append("indeterminate: " + pulling() + ", and the dark region is seen in only \(percent(d.presence)) of the frames: neither a partial tear, which changes little and is there throughout, nor a dark space that comes and goes (R9)")
                 return indeterminate("R9-inconsistent", words)
             }
             words.append("no tear (Peetrons grade 0): the dark region is seen in only \(percent(d.presence)) of the frames (a partial tear is seen in at least \(percent(f.minPartialPresence)), R6): a dark space that comes and goes")
@@ -251,7 +254,7 @@ struct Evidence {
         var confidence = c.partialBase + c.partialPerPresence * min(1, d.presence)
         if retraction >= f.partialMaxChangeMm / 2 || fieldPulls { confidence -= c.partialChangePenalty }
         if fieldPulls {
-            words.append(pulling + ": this argues against a partial tear, which changes little, and lowers the confidence")
+            words.append(pulling() + ": this argues against a partial tear, which changes little, and lowers the confidence")
         }
         words.append("partial tear (Peetrons grade 2): the defect spans \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.fullDepthFraction)), R3), fibres bridge it, and it changes by under \(length(f.partialMaxChangeMm)) on contraction (R6)")
         return Finding(classification: .partialTear, confidence: max(0, min(1, confidence)), evidence: words, peetronsGrade: 2, rules: ["R6-partial"])
