@@ -85,9 +85,8 @@ public struct Canvas: Sendable {
     public mutating func rect(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: RGB, thickness: Int = 1, filled: Bool = false) {
         let (ax, bx) = (min(x0, x1), max(x0, x1)), (ay, by) = (min(y0, y1), max(y0, y1))
         if filled {
-            for y in max(0, ay)...max(0, min(image.height - 1, by)) where y >= ay && y <= by {
-                for x in max(0, ax)...max(0, min(image.width - 1, bx)) where x >= ax && x <= bx { set(x, y, c) }
-            }
+            guard let ys = Self.clipped(ay, by, image.height), let xs = Self.clipped(ax, bx, image.width) else { return }
+            for y in ys { for x in xs { set(x, y, c) } }
             return
         }
         for t in 0..<max(1, thickness) {
@@ -98,14 +97,21 @@ public struct Canvas: Sendable {
         }
     }
 
+    /// The part of lo...hi inside 0..<count, nil when none is (a shape wholly off the image).
+    static func clipped(_ lo: Int, _ hi: Int, _ count: Int) -> ClosedRange<Int>? {
+        let a = max(0, lo), b = min(count - 1, hi)
+        return a <= b ? a...b : nil
+    }
+
     /// A circle of radius `r` around (cx, cy): an outline `thickness` wide, or filled.
     public mutating func circle(_ cx: Double, _ cy: Double, radius r: Double, _ c: RGB, thickness: Int = 1, filled: Bool = false) {
         guard cx.isFinite, cy.isFinite, r > 0 else { return }
         let inner = filled ? -1.0 : max(0, r - Double(max(1, thickness)))
         let x0 = Int((cx - r).rounded(.down)), x1 = Int((cx + r).rounded(.up))
         let y0 = Int((cy - r).rounded(.down)), y1 = Int((cy + r).rounded(.up))
-        for y in max(0, y0)...max(0, min(image.height - 1, y1)) where y >= y0 && y <= y1 {
-            for x in max(0, x0)...max(0, min(image.width - 1, x1)) where x >= x0 && x <= x1 {
+        guard let ys = Self.clipped(y0, y1, image.height), let xs = Self.clipped(x0, x1, image.width) else { return }
+        for y in ys {
+            for x in xs {
                 let d = ((Double(x) - cx) * (Double(x) - cx) + (Double(y) - cy) * (Double(y) - cy)).squareRoot()
                 if d <= r + 0.5 && d > inner - 0.5 { set(x, y, c) }
             }

@@ -39,6 +39,22 @@ struct CanvasTests {
         #expect(count(c, .white) > 0)
     }
 
+    @Test("shapes wholly off the image, on any side, draw nothing and do not crash")
+    func whollyOff() {
+        // The ruler figure's fitted run can extend past its crop (a regular tick run continued
+        // beyond the last tick read): a dot below the crop crashed the overlay pass once.
+        var c = blank()
+        let w = Double(c.image.width), h = Double(c.image.height)
+        for (x, y) in [(w / 2, h + 20), (w / 2, -20), (w + 20, h / 2), (-20, h / 2), (w + 5, h + 5)] {
+            c.circle(x, y, radius: 1.5, .white, filled: true)
+            c.circle(x, y, radius: 3, .white)
+            c.rect(Int(x) - 2, Int(y) - 2, Int(x) + 2, Int(y) + 2, .white, filled: true)
+        }
+        #expect(count(c, .white) == 0)
+        c.circle(w / 2, h - 1, radius: 1.5, .white, filled: true)
+        #expect(count(c, .white) > 0)
+    }
+
     @Test("a circle outline is at its radius; a filled one covers about pi r^2")
     func circle() {
         var c = blank(60, 60)
