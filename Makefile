@@ -17,7 +17,7 @@ DEMO_CLIP ?= Samples/full_01.mp4
 DEMO_MM_PER_PIXEL ?= 0.1
 RELEASE_BIN := .build/release/mskcine
 
-.PHONY: deps build release test demo bench fuzz samples samples-check docs-stills slurm-check validate devset devscore clean
+.PHONY: deps build release test demo bench fuzz samples samples-check docs-stills slurm-check validate sweep devset devscore clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -125,6 +125,13 @@ slurm-check: release
 validate: release
 	scripts/validate.sh $(RELEASE_BIN)
 	scripts/validate-geometry.sh $(RELEASE_BIN)
+
+# Every output (result document, CSV, HTML report, overlay clip) on every clip of Samples/ and
+# ../shared/data: each run ends ok, or refused with a clear error and nothing left behind, never in
+# a crash (scripts/sweep.sh; SWEEP_DIRS to name other folders).
+SWEEP_DIRS ?= Samples ../shared/data
+sweep: release
+	scripts/sweep.sh $(RELEASE_BIN) $(SWEEP_DIRS)
 
 # A small development set (dev seeds, for tuning) into $(DEVSET_OUT).
 DEVSET_OUT ?= /work/valdata/dev
