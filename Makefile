@@ -39,6 +39,7 @@ test: deps
 	$(SWIFT) test
 	$(SWIFT) build -c release --product mskcine
 	$(RELEASE_BIN) regress Samples
+	scripts/sweep.sh $(RELEASE_BIN) Samples
 
 demo: release
 	$(RELEASE_BIN) analyze $(DEMO_CLIP) --mm-per-pixel $(DEMO_MM_PER_PIXEL) --out demo-out
