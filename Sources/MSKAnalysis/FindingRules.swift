@@ -190,7 +190,11 @@ struct Evidence {
             return indeterminate("R5-needs-contraction", words)
         }
         let retraction = retractionMm ?? 0
-        let retracts = (max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm) || ((peakOpeningMm ?? -.infinity) >= f.openingMm)
+        // The image's own measure of the stumps retracting (the larger of the gap widening and the
+        // end-separation change), and the field's opening beside the defect.
+        let imageRetraction = max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity)
+        let opening = peakOpeningMm ?? -.infinity
+        let retracts = imageRetraction >= f.retractionMm || opening >= f.openingMm
         let stays = retraction < f.noRetractionMm
 
         // The image shows the stumps approaching (the gap narrows and the ends come together): an
@@ -225,7 +229,6 @@ struct Evidence {
             return Finding(classification: .noTear, confidence: c.shallow, evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
         }
         // R9 on the image's own measures of the stumps (since session 26).
-        let imageRetraction = max(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity)
         if imageRetraction >= f.retractionMm {
             words.append("indeterminate: the stumps seem to separate on contraction by \(length(imageRetraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
             return indeterminate("R9-inconsistent", words)
@@ -235,7 +238,6 @@ struct Evidence {
         // and a partial tear's tissue is pulled on beside it): it argues against a partial tear, so
         // it lowers that call's confidence, and beside a dark region that comes and goes it leaves
         // the clip indeterminate rather than "no tear".
-        let opening = peakOpeningMm ?? -.infinity
         let fieldPulls = fieldSaysThrough || opening >= f.openingMm
         // Worded only where an evidence line uses it.
         func pulling() -> String {

@@ -49,6 +49,10 @@ public struct Canvas: Sendable {
         return RGB(image.pixels[i], image.pixels[i + 1], image.pixels[i + 2])
     }
 
+    /// Coordinates beyond this (pixels, either sign) are not drawn: far outside the image, and
+    /// safe to convert to Int.
+    var farLimit: Double { Double(4 * max(image.width, image.height) + 64) }
+
     /// A filled square of side `size` centred on (x, y): the pen of thick lines.
     mutating func dot(_ x: Int, _ y: Int, size: Int, _ c: RGB) {
         let lo = -(size - 1) / 2, hi = size / 2
@@ -59,7 +63,7 @@ public struct Canvas: Sendable {
     public mutating func line(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double, _ c: RGB, thickness: Int = 1) {
         guard x0.isFinite, y0.isFinite, x1.isFinite, y1.isFinite else { return }
         // Lines far outside the image are not walked pixel by pixel.
-        let limit = Double(4 * max(image.width, image.height) + 64)
+        let limit = farLimit
         guard abs(x0) < limit, abs(y0) < limit, abs(x1) < limit, abs(y1) < limit else { return }
         var x = Int(x0.rounded()), y = Int(y0.rounded())
         let xe = Int(x1.rounded()), ye = Int(y1.rounded())
@@ -85,8 +89,8 @@ public struct Canvas: Sendable {
     public mutating func rect(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: RGB, thickness: Int = 1, filled: Bool = false) {
         let (ax, bx) = (min(x0, x1), max(x0, x1)), (ay, by) = (min(y0, y1), max(y0, y1))
         if filled {
-            guard let ys = Self.clipped(ay, by, image.height), let xs = Self.clipped(ax, bx, image.width) else { return }
-            for y in ys { for x in xs { set(x, y, c) } }
+            let r = PixelRect(x: ax, y: ay, width: bx - ax + 1, height: by - ay + 1).clamped(width: image.width, height: image.height)
+            for y in r.y..<r.maxY { for x in r.x..<r.maxX { set(x, y, c) } }
             return
         }
         for t in 0..<max(1, thickness) {
@@ -97,21 +101,17 @@ public struct Canvas: Sendable {
         }
     }
 
-    /// The part of lo...hi inside 0..<count, nil when none is (a shape wholly off the image).
-    static func clipped(_ lo: Int, _ hi: Int, _ count: Int) -> ClosedRange<Int>? {
-        let a = max(0, lo), b = min(count - 1, hi)
-        return a <= b ? a...b : nil
-    }
-
     /// A circle of radius `r` around (cx, cy): an outline `thickness` wide, or filled.
     public mutating func circle(_ cx: Double, _ cy: Double, radius r: Double, _ c: RGB, thickness: Int = 1, filled: Bool = false) {
-        guard cx.isFinite, cy.isFinite, r > 0 else { return }
+        let limit = farLimit
+        guard cx.isFinite, cy.isFinite, r > 0, abs(cx) < limit, abs(cy) < limit, r < limit else { return }
         let inner = filled ? -1.0 : max(0, r - Double(max(1, thickness)))
         let x0 = Int((cx - r).rounded(.down)), x1 = Int((cx + r).rounded(.up))
         let y0 = Int((cy - r).rounded(.down)), y1 = Int((cy + r).rounded(.up))
-        guard let ys = Self.clipped(y0, y1, image.height), let xs = Self.clipped(x0, x1, image.width) else { return }
-        for y in ys {
-            for x in xs {
+        // Only the part inside the image (none for a circle wholly off it).
+        let box = PixelRect(x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1).clamped(width: image.width, height: image.height)
+        for y in box.y..<box.maxY {
+            for x in box.x..<box.maxX {
                 let d = ((Double(x) - cx) * (Double(x) - cx) + (Double(y) - cy) * (Double(y) - cy)).squareRoot()
                 if d <= r + 0.5 && d > inner - 0.5 { set(x, y, c) }
             }

@@ -50,6 +50,9 @@ struct CanvasTests {
             c.circle(x, y, radius: 3, .white)
             c.rect(Int(x) - 2, Int(y) - 2, Int(x) + 2, Int(y) + 2, .white, filled: true)
         }
+        // Far off (past what an Int holds after rounding) is no trap either.
+        c.circle(1e300, h / 2, radius: 2, .white, filled: true)
+        c.circle(w / 2, h / 2, radius: 1e300, .white)
         #expect(count(c, .white) == 0)
         c.circle(w / 2, h - 1, radius: 1.5, .white, filled: true)
         #expect(count(c, .white) > 0)
