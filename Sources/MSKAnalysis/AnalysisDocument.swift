@@ -152,9 +152,8 @@ extension ClipAnalysis {
             ("width", .number(Double(imagingRegion.width))), ("height", .number(Double(imagingRegion.height))),
             ("source", .string(imagingRegionSource)),
         ])
-        func points(_ p: [SIMD2<Double>]) -> JSONValue {
-            .array(p.map { .array([.number(($0.x * 100).rounded() / 100), .number(($0.y * 100).rounded() / 100)]) })
-        }
+        func point(_ p: SIMD2<Double>) -> JSONValue { .array([.number((p.x * 100).rounded() / 100), .number((p.y * 100).rounded() / 100)]) }
+        func points(_ p: [SIMD2<Double>]) -> JSONValue { .array(p.map(point)) }
         let frameValues: [JSONValue] = frames.enumerated().map { t, f in
             var fields: [(String, JSONValue)] = [
                 ("index", .number(Double(f.index))),
@@ -179,6 +178,10 @@ extension ClipAnalysis {
             if t < overlays.count {
                 if let e = overlays[t].superficialEdge(region: imagingRegion) { fields.append(("superficialEdgePx", points(e))) }
                 if let e = overlays[t].deepEdge(region: imagingRegion) { fields.append(("deepEdgePx", points(e))) }
+                // The followed defect where the overlay draws it: its path (observed, or carried by
+                // the tissue) and its two stump end faces; absent where the clip has no defect.
+                if let c = overlays[t].defectCentre(region: imagingRegion) { fields.append(("defectCentrePx", point(c))) }
+                if let f = overlays[t].stumpFaces(region: imagingRegion) { fields.append(("stumpFacesPx", points([f.left, f.right]))) }
             }
             return .object(fields)
         }

@@ -177,4 +177,18 @@ public struct FrameOverlay: Sendable, Equatable {
     /// This frame's superficial and deep inner edges in frame pixels (nil where not found).
     public func superficialEdge(region: PixelRect) -> [SIMD2<Double>]? { superficialInner.map { Self.edgePoints($0, region: region) } }
     public func deepEdge(region: PixelRect) -> [SIMD2<Double>]? { deepInner.map { Self.edgePoints($0, region: region) } }
+
+    /// The defect's path point in this frame, in frame pixels: what the overlay's path passes
+    /// through and the result document reports (`defectCentrePx`).
+    public func defectCentre(region: PixelRect) -> SIMD2<Double>? {
+        defectCentre.map { SIMD2(Double(region.x) + $0.x, Double(region.y) + $0.y) }
+    }
+
+    /// The two stump end faces (their centroids) in frame pixels, left then right: where the overlay
+    /// draws the caliper and the result document reports them (`stumpFacesPx`).
+    public func stumpFaces(region: PixelRect) -> (left: SIMD2<Double>, right: SIMD2<Double>)? {
+        guard let l = leftFace, let r = rightFace else { return nil }
+        let o = SIMD2(Double(region.x), Double(region.y))
+        return (o + l, o + r)
+    }
 }

@@ -35,8 +35,24 @@ struct SampleReportTests {
         // Edges and fascicle geometry per frame: the edges are the overlay's points (one source of
         // truth), at most 8 px apart, in frame pixels inside the region's columns.
         let region = analysis.imagingRegion
+        var framesWithFaces = 0
         for (t, frame) in (document["frames"]?.array ?? []).enumerated() {
             let o = analysis.overlays[t]
+            // The followed defect: its path point and stump faces where the overlay draws them, in
+            // frame pixels; absent where the overlay draws none.
+            func near(_ v: JSON?, _ p: SIMD2<Double>) -> Bool {
+                guard let a = v?.array, a.count == 2, let x = a[0].number, let y = a[1].number else { return false }
+                return abs(x - p.x) < 0.01 && abs(y - p.y) < 0.01
+            }
+            if let c = o.defectCentre(region: region) { #expect(near(frame["defectCentrePx"], c)) } else { #expect(frame["defectCentrePx"] == nil) }
+            if let f = o.stumpFaces(region: region) {
+                framesWithFaces += 1
+                let faces = try #require(frame["stumpFacesPx"]?.array)
+                #expect(faces.count == 2 && near(faces[0], f.left) && near(faces[1], f.right))
+                #expect(f.left.x < f.right.x && region.contains(x: Int(f.left.x), y: Int(f.left.y)))
+            } else {
+                #expect(frame["stumpFacesPx"] == nil)
+            }
             guard let edge = o.superficialEdge(region: region) else { #expect(frame["superficialEdgePx"]?.array == nil); continue }
             let points = try #require(frame["superficialEdgePx"]?.array)
             #expect(points.count == edge.count)
@@ -52,6 +68,9 @@ struct SampleReportTests {
                 #expect(frame["pennationAngleDeg"]?.number != nil && frame["fascicleLengthMm"]?.number != nil)
             }
         }
+
+        // A tear sample's defect is followed, and its faces reported, in most of its frames.
+        if row.labelled != "no-tear" { #expect(2 * framesWithFaces >= analysis.frames.count, "\(framesWithFaces) of \(analysis.frames.count)") }
 
         // CSV: a header, then one row per frame with as many cells as the header.
         let lines = CSVTable.make(analysis).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
