@@ -270,6 +270,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             return "'\(name)' must be a positive number under 1000, not \(v)"
         }
         let fractions: [(String, Double)] = [
+            ("defect.internalEchoFluidFraction", defect.internalEchoFluidFraction),
             ("windows.restMaxContraction", windows.restMaxContraction), ("windows.peakMinContraction", windows.peakMinContraction),
             ("findings.fullDepthFraction", findings.fullDepthFraction), ("findings.minPartialDepthFraction", findings.minPartialDepthFraction),
             ("findings.minMuscleFrameFraction", findings.minMuscleFrameFraction), ("findings.minMotionDepthFraction", findings.minMotionDepthFraction), ("findings.minPartialPresence", findings.minPartialPresence),

@@ -29,6 +29,9 @@ struct StumpFaces {
     let half: Float
     let fineRx: Int, fineRy: Int
     let confirmSteps: Int, refineReach: Int, echoSteps: Int
+    /// The grey level under which the region's own pixels beyond a crossing are fluid resuming
+    /// (nil: any of them).
+    let echoLevel: Float?
 
     init(integral: IntegralImage, smooth: FloatImage, smoothOffset: Int, label: [Int32], ownLabel: Int32, columns: ClosedRange<Int>,
          centreX: Double, slope: Double, fluid: Float, belly: Float, bellyRows: Range<Int>, params: DefectDetector.Params, spacing: Spacing) {
@@ -42,6 +45,8 @@ struct StumpFaces {
         confirmSteps = max(1, Int((params.faceConfirmMm / spacing.mmPerPixelX).rounded()))
         refineReach = max(1, spacing.px(x: 1.0))
         echoSteps = params.maxInternalEchoMm > 0 ? spacing.px(x: params.maxInternalEchoMm) : 0
+        echoLevel = params.internalEchoFluidFraction > 0
+            ? params.compression.amplitudeLevel(from: fluid, to: belly, fraction: params.internalEchoFluidFraction) : nil
     }
 
     /// The grey level at column x on the line through row y at the defect's centre column.
@@ -122,7 +127,7 @@ struct StumpFaces {
             guard columns.contains(x) else { return false }
             let yi = Int((y + slope * (Double(x) - centreX)).rounded())
             guard yi >= 0, yi < height else { return false }
-            if label[yi * width + x] == ownLabel { return true }
+            if label[yi * width + x] == ownLabel, echoLevel.map({ sample(Double(x), line: y) < $0 }) ?? true { return true }
         }
         return false
     }
