@@ -5,7 +5,8 @@ import MSKImage
 /// amplitude) from the fluid's grey level to the belly's, on the image averaged 0.2 mm along and
 /// `profileHalfHeightMm` across the line (`DefectDetector.Params`). A crossing is a face only where
 /// the tissue beyond it stays above that level over `faceConfirmMm` and the region's own dark
-/// pixels do not resume within `maxInternalEchoMm`; each face is then refined to its
+/// pixels, as dark as fluid (`internalEchoFluidFraction`), do not resume within
+/// `maxInternalEchoMm`; each face is then refined to its
 /// half-amplitude point (`faceRefineFraction`). Positions are frame pixels.
 struct StumpFaces {
     let integral: IntegralImage
@@ -119,7 +120,9 @@ struct StumpFaces {
 
     /// A haematoma's internal echoes (clot, debris, layering) can be as bright as the tissue for a
     /// few mm: where the region's own dark pixels resume beyond a crossing on the same line (within
-    /// `maxInternalEchoMm`, inside the region's columns), the crossing is inside the fluid.
+    /// `maxInternalEchoMm`, inside the region's columns), the crossing is inside the fluid. They
+    /// count only where the line there is as dark as fluid (under `echoLevel`): a dark space of
+    /// the belly that the dark mask joined to the fluid is tissue beyond the face, not fluid.
     func resumes(from x0: Double, dir: Double, y: Double) -> Bool {
         guard echoSteps > 0 else { return false }
         for k in 1...echoSteps {
