@@ -65,8 +65,8 @@ public struct OverlayPainter: Sendable {
                 canvas.rect(region.x + b.x, region.y + b.y, region.x + b.maxX - 1, region.y + b.maxY - 1, .defect, thickness: w)
             }
         }
-        // The defect's path up to this frame.
-        let path = analysis.overlays.prefix(t + 1).compactMap(\.defectCentre).map { SIMD2(ox + $0.x, oy + $0.y) }
+        // The defect's path up to this frame: the points the result document reports (`defectCentrePx`).
+        let path = analysis.overlays.prefix(t + 1).compactMap { $0.defectCentre(region: region) }
         if path.count >= 2 { canvas.polyline(path, .path, thickness: w) }
         // The displacement field at peak contraction, on the peak frames.
         if analysis.contractionSeen, analysis.frames[t].contraction >= analysis.parameters.windows.peakMinContraction {
@@ -78,8 +78,8 @@ public struct OverlayPainter: Sendable {
             }
         }
         // End faces and the caliper between them.
-        guard let l = o.leftFace, let r = o.rightFace else { return }
-        let a = SIMD2(ox + l.x, oy + l.y), b = SIMD2(ox + r.x, oy + r.y)
+        // The faces the result document reports (`stumpFacesPx`).
+        guard let (a, b) = o.stumpFaces(region: region) else { return }
         canvas.line(a.x, a.y, b.x, b.y, .caliper, thickness: w)
         let d = b - a
         let len = (d * d).sum().squareRoot()

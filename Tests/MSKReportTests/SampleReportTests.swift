@@ -36,14 +36,14 @@ struct SampleReportTests {
         // truth), at most 8 px apart, in frame pixels inside the region's columns.
         let region = analysis.imagingRegion
         var framesWithFaces = 0
+        func near(_ v: JSON?, _ p: SIMD2<Double>) -> Bool {
+            guard let a = v?.array, a.count == 2, let x = a[0].number, let y = a[1].number else { return false }
+            return abs(x - p.x) < 0.01 && abs(y - p.y) < 0.01
+        }
         for (t, frame) in (document["frames"]?.array ?? []).enumerated() {
             let o = analysis.overlays[t]
             // The followed defect: its path point and stump faces where the overlay draws them, in
             // frame pixels; absent where the overlay draws none.
-            func near(_ v: JSON?, _ p: SIMD2<Double>) -> Bool {
-                guard let a = v?.array, a.count == 2, let x = a[0].number, let y = a[1].number else { return false }
-                return abs(x - p.x) < 0.01 && abs(y - p.y) < 0.01
-            }
             if let c = o.defectCentre(region: region) { #expect(near(frame["defectCentrePx"], c)) } else { #expect(frame["defectCentrePx"] == nil) }
             if let f = o.stumpFaces(region: region) {
                 framesWithFaces += 1
