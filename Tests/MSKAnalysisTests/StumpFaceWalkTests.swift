@@ -29,11 +29,13 @@ struct StumpFaceWalkTests {
         return faces.crossings(atY: 100)
     }
 
-    @Test("A joined space brighter than fluid (grey 82, above the fluid level of 0.35 of the amplitude step) ends the walk at the stump's end")
+    @Test("A joined space brighter than fluid (grey 82, above the default fluid level) ends the walk at the stump's end")
     func joinedDarkSpaceIsNotFluid() throws {
-        // The level under which the line reads as fluid: 0.35 of the amplitude step from 25 to 110.
-        let level = DefectDetector.Params().compression.amplitudeLevel(from: 25, to: 110, fraction: 0.35)
-        #expect(level > 76 && level < 79, "fluid level \(level)")
+        // The level under which the line reads as fluid, at the default fraction of the amplitude
+        // step from 25 to 110 (0.35: grey 77.5): the drawn space lies above it, the clot below.
+        let defaults = DefectDetector.Params()
+        let level = defaults.compression.amplitudeLevel(from: 25, to: 110, fraction: defaults.internalEchoFluidFraction)
+        #expect(level > 74 && level < 82, "fluid level \(level)")
         let (left, right) = try #require(Self.faces(darkSpace: 82))
         #expect(abs(left - 129.5) <= 1.5 && abs(right - 169.5) <= 1.5, "faces at \(left) and \(right)")
         // Any of the region's own pixels taken for the fluid resuming: the walk runs on past the space.

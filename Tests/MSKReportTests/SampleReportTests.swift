@@ -56,9 +56,7 @@ struct SampleReportTests {
             guard let edge = o.superficialEdge(region: region) else { #expect(frame["superficialEdgePx"]?.array == nil); continue }
             let points = try #require(frame["superficialEdgePx"]?.array)
             #expect(points.count == edge.count)
-            for (p, q) in zip(points, edge) {
-                #expect(abs((p.array?[0].number ?? .nan) - q.x) < 0.01 && abs((p.array?[1].number ?? .nan) - q.y) < 0.01)
-            }
+            for (p, q) in zip(points, edge) { #expect(near(p, q)) }
             #expect(zip(edge, edge.dropFirst()).allSatisfy { $1.x - $0.x <= 8 && $1.x > $0.x })
             #expect(edge.first?.x == Double(region.x) && edge.last?.x == Double(region.maxX - 1))
             #expect(frame["deepEdgePx"]?.array?.count == o.deepEdge(region: region)?.count)
