@@ -213,7 +213,13 @@ struct Evidence {
                     confidence -= c.weakOpeningPenalty
                     rules.append("R8-weak-opening")
                 }
-                words.append("full-thickness tear (Peetrons grade 3): the discontinuity spans the thickness (R3) and the same stumps pull apart on contraction by \(length(retraction)) (R4, >= \(length(f.retractionMm)))")
+                // R4 cites the measure that met it: the image's own (gap widening or ends separating)
+                // against `retractionMm`, else the tissue's opening beside the defect against
+                // `openingMm` (a retraction under `retractionMm` is never cited as meeting it).
+                let r4 = imageRetraction >= f.retractionMm
+                    ? "the same stumps pull apart on contraction by \(length(imageRetraction)) (R4, >= \(length(f.retractionMm)))"
+                    : "the tissue either side of it opens by \(signedLength(opening)) on contraction (R4, >= \(length(f.openingMm))), although the image's gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and stump ends (\(separationChangeMm.map(signedLength) ?? "unmeasured")) stay under \(length(f.retractionMm))"
+                words.append("full-thickness tear (Peetrons grade 3): the discontinuity spans the thickness (R3) and \(r4)")
                 return Finding(classification: .fullThicknessTear, confidence: max(0, min(c.fullMax, confidence)), evidence: words, peetronsGrade: 3, rules: rules)
             }
             if stays {

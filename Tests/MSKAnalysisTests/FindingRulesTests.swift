@@ -58,6 +58,15 @@ struct FindingRulesTests {
         // The opening alone (>= openingMm) confirms retraction.
         let byOpening = evidence(depth: 1.0, widening: 0.2, opening: Self.p.findings.openingMm).finding()
         #expect(byOpening.classification == .fullThicknessTear && byOpening.rules.contains("R4-retraction"))
+        // Its finding line cites the measure that met R4, against that measure's own threshold:
+        // the opening, not a "pull apart by 1.0 mm (R4, >= 1.5 mm)" that contradicts itself.
+        let byOpeningLine = byOpening.evidence.last ?? ""
+        #expect(byOpeningLine.contains("opens by +\(String(format: "%.1f", Self.p.findings.openingMm)) mm on contraction (R4, >= \(String(format: "%.1f", Self.p.findings.openingMm)) mm)"), "\(byOpeningLine)")
+        #expect(byOpeningLine.contains("gap widening (+0.2 mm) and stump ends (+0.2 mm) stay under 1.5 mm"), "\(byOpeningLine)")
+        #expect(!byOpeningLine.contains("pull apart"), "\(byOpeningLine)")
+        // The image's measure cited when it met R4 (the larger of widening and ends, not the opening).
+        let byImage = evidence(depth: 1.0, widening: 2.0, opening: 3.0, separation: 1.6).finding()
+        #expect(byImage.evidence.last?.hasSuffix("the same stumps pull apart on contraction by 2.0 mm (R4, >= 1.5 mm)") == true, "\(byImage.evidence)")
     }
 
     @Test("R3 by motion: the tissue opening at every depth carries a defect seen through part of the thickness, not a shallow one, and only when the image shows the stumps retracting")
