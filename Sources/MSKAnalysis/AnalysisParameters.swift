@@ -87,6 +87,17 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         public var minFrames: Int = 3
         /// Or in at least this fraction of the peak-contraction frames (a tear that opens only then).
         public var minPeakFraction: Double = 0.5
+        /// Whether, when no track qualifies on the frames it is seen in (nor at peak), the frames
+        /// where a track is not seen but its carried position lies inside a region turned down for
+        /// its shape alone (at the image's side, or elongated along the muscle:
+        /// `RejectedStructure.joined`) count towards `minFrameFraction`: a tear joined to the
+        /// belly's dark spaces in some frames is still there (session 29). Such frames are never
+        /// measured, and the finding's presence counts the frames seen.
+        public var countJoinedFrames: Bool = true
+        /// ... and then only for a track itself seen in at least this fraction of the frames: real
+        /// p6 dark spaces are seen at one place in up to a quarter of the frames (above), so a
+        /// track seen less is not made the defect by the frames it is joined in.
+        public var minSeenFractionWithJoined: Double = 0.25
         public init() {}
     }
 
@@ -274,7 +285,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("windows.restMaxContraction", windows.restMaxContraction), ("windows.peakMinContraction", windows.peakMinContraction),
             ("findings.fullDepthFraction", findings.fullDepthFraction), ("findings.minPartialDepthFraction", findings.minPartialDepthFraction),
             ("findings.minMuscleFrameFraction", findings.minMuscleFrameFraction), ("findings.minMotionDepthFraction", findings.minMotionDepthFraction), ("findings.minPartialPresence", findings.minPartialPresence),
-            ("defectTracking.minFrameFraction", defectTracking.minFrameFraction), ("defectTracking.minPeakFraction", defectTracking.minPeakFraction),
+            ("defectTracking.minFrameFraction", defectTracking.minFrameFraction), ("defectTracking.minSeenFractionWithJoined", defectTracking.minSeenFractionWithJoined), ("defectTracking.minPeakFraction", defectTracking.minPeakFraction),
             ("aponeurosis.strongFraction", aponeurosis.strongFraction), ("aponeurosis.maxThicknessFraction", aponeurosis.maxThicknessFraction),
             ("aponeurosis.maxInnerFraction", aponeurosis.maxInnerFraction), ("aponeurosis.pairScoreFraction", aponeurosis.pairScoreFraction),
             ("aponeurosis.minSeparationFraction", aponeurosis.minSeparationFraction), ("aponeurosis.skinFraction", aponeurosis.skinFraction),

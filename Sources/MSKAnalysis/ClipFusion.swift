@@ -138,7 +138,8 @@ struct ClipFusion {
 
     func defectSeries(_ motion: TissueMotion, peakFrames: [Int], restFrames: [Int]) -> (DefectSeries?, trackCount: Int) {
         let tracker = DefectTracker(params: parameters.defectTracking, spacing: spacing)
-        let tracks = tracker.tracks(candidates: records.map(\.observation.candidates), continuations: records.map(\.observation.continuations), motion: motion)
+        let tracks = tracker.tracks(candidates: records.map(\.observation.candidates), continuations: records.map(\.observation.continuations),
+                                    joined: records.map { $0.observation.rejected.filter(\.joined).map(\.box) }, motion: motion)
         guard let (track, onlyAtPeak) = tracker.primary(tracks, peakFrames: peakFrames) else { return (nil, tracks.count) }
         // The faces and the gap are measured on the observations that are the defect alone.
         var measured = track

@@ -1,4 +1,5 @@
 import Foundation
+import MSKImage
 import MSKImaging
 
 /// One defect candidate followed through the clip: an identity, and its observation in each frame
@@ -10,6 +11,10 @@ struct DefectTrack: Sendable {
     /// Centre column per frame (imaging-region pixels): observed, or carried by the tissue motion
     /// from the last observation (nil before the first).
     var centreX: [Double?]
+    /// Frames where the track was not seen but its carried position lies inside a region turned
+    /// down for its shape alone (`RejectedStructure.joined`).
+    var joinedFrames: [Bool] = []
+    var joinedCount: Int { joinedFrames.lazy.filter { $0 }.count }
 
     var frameCount: Int { observations.lazy.filter { $0 != nil }.count }
     var meanArea: Double {
@@ -59,7 +64,11 @@ struct DefectTracker {
 
     /// `continuations`: per frame, regions that may join a track already followed (nearest first,
     /// by the same link test) but never start one.
-    func tracks(candidates: [[DefectObservation]], continuations: [[DefectObservation]] = [], motion: TissueMotion) -> [DefectTrack] {
+    /// `joined`: per frame, the boxes of regions turned down for their shape alone
+    /// (`RejectedStructure.joined`); a track not seen in a frame whose carried centre lies within
+    /// one (and whose depth range overlaps it) is marked there (`DefectTrack.joinedFrames`).
+    func tracks(candidates: [[DefectObservation]], continuations: [[DefectObservation]] = [], joined: [[PixelRect]] = [],
+                motion: TissueMotion) -> [DefectTrack] {
         let n = candidates.count
         var tracks: [DefectTrack] = []
         // Each track's current position (centre x, top, bottom) as the tissue carries it.
@@ -96,7 +105,7 @@ struct DefectTracker {
                     state[i] = (c.centreX, c.top, c.bottom)
                 } else {
                     var track = DefectTrack(id: tracks.count, observations: Array(repeating: nil, count: n),
-                                            centreX: Array(repeating: nil, count: n))
+                                            centreX: Array(repeating: nil, count: n), joinedFrames: Array(repeating: false, count: n))
                     track.observations[t] = c
                     tracks.append(track)
                     state.append((c.centreX, c.top, c.bottom))
@@ -111,6 +120,16 @@ struct DefectTracker {
                     state[i] = (c.centreX, c.top, c.bottom)
                 }
             }
+            if t < joined.count {
+                for i in tracks.indices where !taken.contains(i) {
+                    let s = state[i]
+                    tracks[i].joinedFrames[t] = joined[t].contains { (box: PixelRect) -> Bool in
+                        let left = Double(box.x), right = Double(box.x + box.width - 1)
+                        let overlap = min(s.bottom, Double(box.y + box.height)) - max(s.top, Double(box.y))
+                        return s.x >= left && s.x <= right && overlap > 0
+                    }
+                }
+            }
             // Every track exists from its first observation on (tracks are created when first seen).
             for i in tracks.indices { tracks[i].centreX[t] = state[i].x }
         }
@@ -119,17 +138,25 @@ struct DefectTracker {
 
     /// The clip's defect: the track seen in the most frames, when it is seen in enough of them (a
     /// tear is there throughout), or in enough of the peak-contraction frames (a tear that opens
-    /// only on contraction). Nil when no track qualifies.
+    /// only on contraction). When neither qualifies (`countJoinedFrames`, since session 29): the
+    /// track seen in at least `minSeenFractionWithJoined` of the frames whose frames seen and
+    /// frames joined to a region turned down for its shape alone (`DefectTrack.joinedFrames`)
+    /// together make enough. Nil when no track qualifies.
     func primary(_ tracks: [DefectTrack], peakFrames: [Int]) -> (track: DefectTrack, openingOnlyAtPeak: Bool)? {
         let n = tracks.first?.observations.count ?? 0
         guard n > 0 else { return nil }
         let needed = max(params.minFrames, Int((params.minFrameFraction * Double(n)).rounded(.up)))
         let ranked = tracks.sorted { ($0.frameCount, $0.meanArea) > ($1.frameCount, $1.meanArea) }
         if let best = ranked.first, best.frameCount >= needed { return (best, false) }
-        guard peakFrames.count >= 3 else { return nil }
-        let atPeak = tracks.map { track in peakFrames.filter { track.observations[$0] != nil }.count }
-        guard let i = atPeak.indices.max(by: { atPeak[$0] < atPeak[$1] }) else { return nil }
-        if atPeak[i] >= max(3, Int((params.minPeakFraction * Double(peakFrames.count)).rounded(.up))) { return (tracks[i], true) }
-        return nil
+        if peakFrames.count >= 3 {
+            let atPeak = tracks.map { track in peakFrames.filter { track.observations[$0] != nil }.count }
+            if let i = atPeak.indices.max(by: { atPeak[$0] < atPeak[$1] }),
+               atPeak[i] >= max(3, Int((params.minPeakFraction * Double(peakFrames.count)).rounded(.up))) { return (tracks[i], true) }
+        }
+        guard params.countJoinedFrames else { return nil }
+        let seen = max(params.minFrames, Int((params.minSeenFractionWithJoined * Double(n)).rounded(.up)))
+        let joined = tracks.filter { $0.frameCount >= seen && $0.frameCount + $0.joinedCount >= needed }
+            .max { ($0.frameCount + $0.joinedCount, $0.frameCount, $0.meanArea) < ($1.frameCount + $1.joinedCount, $1.frameCount, $1.meanArea) }
+        return joined.map { ($0, false) }
     }
 }

@@ -42,6 +42,10 @@ public struct DefectObservation: Sendable, Equatable {
 public struct RejectedStructure: Sendable, Equatable {
     public var box: PixelRect
     public var reason: String
+    /// Turned down for its shape alone, at the image's side edge or elongated along the muscle:
+    /// a defect followed in other frames may lie inside it, joined to the belly's dark spaces
+    /// (`DefectTracker`: such frames count towards the defect's presence, never measure it).
+    public var joined: Bool = false
 }
 
 /// Finds the defect inside the belly.
@@ -258,7 +262,7 @@ public struct DefectDetector: Sendable {
                 regions.append(region)
             }
             if let reason = shape.reason(size: size(lengthMm, heightMm)) {
-                rejected.append(RejectedStructure(box: box, reason: reason))
+                rejected.append(RejectedStructure(box: box, reason: reason, joined: shape == .atSide || shape == .alongFascicles))
             }
             // A small patch (`small`: the band never drops a touch) is not a defect seen in this frame,
             // but when it is fluid it may continue a defect seen in others (`continuations`): a defect

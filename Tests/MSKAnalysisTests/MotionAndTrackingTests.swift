@@ -193,6 +193,53 @@ struct DefectTrackerTests {
         #expect(tracker.tracks(candidates: Array(repeating: [], count: n), continuations: patches, motion: motion).isEmpty)
     }
 
+    @Test("Frames where the defect lies inside a region turned down for its shape count towards its presence, exactly at the threshold, and never start or measure it")
+    func joinedFrames() throws {
+        let n = 20
+        let motion = TissueMotion(fields: fields(frames: n) { _, _ in SIMD2(0, 0) })
+        let tracker = DefectTracker(params: AnalysisParameters.DefectTracking(), spacing: spacing)
+        // Seen as a candidate in frames 0-5 (6 of the 10 frames needed); in the later frames joined to a
+        // long dark space along the muscle (columns 60-159, rows 30-69; the defect's rows are 20-80).
+        let candidates: [[DefectObservation]] = (0..<n).map { t in t < 6 ? [candidate(x: 100)] : [] }
+        func joined(_ frames: Range<Int>, _ box: PixelRect = PixelRect(x: 60, y: 30, width: 100, height: 40)) -> [[PixelRect]] {
+            (0..<n).map { frames.contains($0) ? [box] : [] }
+        }
+        #expect(tracker.primary(tracker.tracks(candidates: candidates, motion: motion), peakFrames: []) == nil)
+        // 6 seen + 4 joined = 10 of 20: exactly the 50 % needed.
+        let tracks = tracker.tracks(candidates: candidates, joined: joined(6..<10), motion: motion)
+        let main = try #require(tracker.primary(tracks, peakFrames: []))
+        #expect(main.track.frameCount == 6 && main.track.joinedCount == 4)
+        #expect(main.track.observations[6...].allSatisfy { $0 == nil }, "a joined frame is not an observation: nothing is measured there")
+        // 6 + 3 = 9: one short.
+        #expect(tracker.primary(tracker.tracks(candidates: candidates, joined: joined(6..<9), motion: motion), peakFrames: []) == nil)
+        // A track itself seen in under a quarter of the frames (`minSeenFractionWithJoined`) gains
+        // nothing from its joined frames; at exactly a quarter (5 of 20) it does.
+        let fewer: (Int) -> [[DefectObservation]] = { seen in (0..<n).map { t in t < seen ? [candidate(x: 100)] : [] } }
+        #expect(tracker.primary(tracker.tracks(candidates: fewer(4), joined: joined(4..<20), motion: motion), peakFrames: []) == nil)
+        let quarter = try #require(tracker.primary(tracker.tracks(candidates: fewer(5), joined: joined(5..<10), motion: motion), peakFrames: []))
+        #expect(quarter.track.frameCount == 5 && quarter.track.joinedCount == 5)
+        // A joined region elsewhere along the muscle, or beside the defect's rows, does not count.
+        let far = joined(6..<20, PixelRect(x: 200, y: 30, width: 100, height: 40))
+        let deeper = joined(6..<20, PixelRect(x: 60, y: 90, width: 100, height: 30))
+        #expect(tracker.primary(tracker.tracks(candidates: candidates, joined: far, motion: motion), peakFrames: []) == nil)
+        #expect(tracker.primary(tracker.tracks(candidates: candidates, joined: deeper, motion: motion), peakFrames: []) == nil)
+        // Turned off (`countJoinedFrames`), the frames seen alone decide.
+        var off = AnalysisParameters.DefectTracking()
+        off.countJoinedFrames = false
+        let offTracker = DefectTracker(params: off, spacing: spacing)
+        #expect(offTracker.primary(offTracker.tracks(candidates: candidates, joined: joined(6..<20), motion: motion), peakFrames: []) == nil)
+        // A track that qualifies on the frames it is seen in stays the defect, even beside one whose
+        // seen and joined frames add up to more: joined frames only decide where none qualifies.
+        let two: [[DefectObservation]] = (0..<n).map { t in (t < 10 ? [candidate(x: 100)] : []) + (t < 8 ? [candidate(x: 200)] : []) }
+        let besideJoined = joined(8..<20, PixelRect(x: 160, y: 30, width: 80, height: 40))
+        let both = tracker.tracks(candidates: two, joined: besideJoined, motion: motion)
+        #expect(both.map(\.frameCount).sorted() == [8, 10])
+        #expect(both.first { $0.frameCount == 8 }?.joinedCount == 12)
+        #expect(try #require(tracker.primary(both, peakFrames: [])).track.frameCount == 10)
+        // Joined regions alone start no track.
+        #expect(tracker.tracks(candidates: Array(repeating: [], count: n), joined: joined(0..<20), motion: motion).isEmpty)
+    }
+
     @Test("Before a tear is first seen, its faces are carried back with the tissue beside each: the gap at rest comes from the motion")
     func facesCarriedBack() throws {
         let n = 12
