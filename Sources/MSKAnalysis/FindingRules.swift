@@ -29,6 +29,9 @@ struct Evidence {
         var deepFrames: [Int]
         var observedFrames: [Int]
         var openingOnlyAtPeak: Bool
+        /// Frame indices where it was not seen but lay inside a region turned down for its shape,
+        /// when those frames made it the clip's defect (`DefectTracker.primary`); else empty.
+        var joinedFrames: [Int] = []
         /// The tissue's opening at peak relative to rest at each depth of the field's rows (mm),
         /// and those depths (fractions of the thickness).
         var rowOpeningsMm: [Double?] = []
@@ -142,6 +145,9 @@ struct Evidence {
 
         words.append(String(format: "one hypoechoic defect followed through the clip: seen in %d of %d frames (%@) at %@ along the muscle",
                             d.frames, n, Self.ranges(d.observedFrames), length(d.centreMm)))
+        if !d.joinedFrames.isEmpty {
+            words.append("in \(d.joinedFrames.count) more frame(s) (\(Self.ranges(d.joinedFrames))) it lay inside a larger dark region turned down for its shape (joined to the belly's dark spaces or the image's side): counted as there, not measured there")
+        }
         // R3 by motion: the tissue pulls apart across the defect at every depth sampled, and the
         // image shows the defect through at least `minMotionDepthFraction` of the thickness.
         let rows = d.rowOpeningsMm

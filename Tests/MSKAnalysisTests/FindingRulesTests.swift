@@ -237,6 +237,19 @@ struct FindingRulesTests {
         #expect(noneStill.classification == .indeterminate && noneStill.rules == ["R5-needs-contraction"])
     }
 
+    @Test("A defect made the clip's defect by its joined frames says so, with those frames; one that is not says nothing of them")
+    func joinedFramesAreNamed() {
+        var e = evidence(depth: 1.0, presence: 0.4, widening: 3.0, opening: 2.8)
+        #expect(!e.finding().evidence.contains { $0.contains("more frame(s)") })
+        e.defect?.joinedFrames = [30, 31, 32, 40]
+        let lines = e.finding().evidence
+        let i = lines.firstIndex { $0.hasPrefix("one hypoechoic defect followed through the clip: seen in 24 of 60 frames") }
+        #expect(i != nil, "\(lines)")
+        if let i {
+            #expect(lines[i + 1] == "in 4 more frame(s) (frames 30-32, 40) it lay inside a larger dark region turned down for its shape (joined to the belly's dark spaces or the image's side): counted as there, not measured there")
+        }
+    }
+
     @Test("R7's confidence: 0.9 with the muscle throughout, less 0.05 for each dark object that came and went, counted up to 6")
     func noDefectConfidence() {
         func confidence(_ others: Int, muscleFrames: Int = 60) -> Double {
