@@ -39,10 +39,9 @@ struct ClipFusion {
 
     struct DefectSeries {
         var track: DefectTrack
-        var openingOnlyAtPeak: Bool
-        /// Chosen through the frames where it lay inside a region turned down for its shape
-        /// (`DefectTracker.primary`).
-        var byJoinedFrames: Bool = false
+        /// Why this track is the clip's defect.
+        var basis: DefectBasis
+        var openingOnlyAtPeak: Bool { basis == .openingAtPeak }
         var gap: [Double]
         var separation: [Double]
         var fraction: [Double]
@@ -142,8 +141,9 @@ struct ClipFusion {
     func defectSeries(_ motion: TissueMotion, peakFrames: [Int], restFrames: [Int]) -> (DefectSeries?, trackCount: Int) {
         let tracker = DefectTracker(params: parameters.defectTracking, spacing: spacing)
         let tracks = tracker.tracks(candidates: records.map(\.observation.candidates), continuations: records.map(\.observation.continuations),
-                                    joined: records.map { $0.observation.rejected.filter(\.joined).map(\.box) }, motion: motion)
-        guard let (track, onlyAtPeak, byJoined) = tracker.primary(tracks, peakFrames: peakFrames) else { return (nil, tracks.count) }
+                                    joined: parameters.defectTracking.countJoinedFrames ? records.map { $0.observation.rejected.filter(\.joined).map(\.box) } : [],
+                                    motion: motion)
+        guard let (track, basis) = tracker.primary(tracks, peakFrames: peakFrames) else { return (nil, tracks.count) }
         // The faces and the gap are measured on the observations that are the defect alone.
         var measured = track
         measured.observations = Self.withoutJumps(track.observations, width: { ($0.midRightX - $0.midLeftX) * spacing.mmPerPixelX },
@@ -203,7 +203,7 @@ struct ClipFusion {
             guard let r = Stats.median(restFrames.compactMap(at)), let p = Stats.median(peakFrames.compactMap(at)) else { return nil }
             return p - r
         }
-        return (DefectSeries(track: track, openingOnlyAtPeak: onlyAtPeak, byJoinedFrames: byJoined, gap: gap, separation: separation, fraction: fraction,
+        return (DefectSeries(track: track, basis: basis, gap: gap, separation: separation, fraction: fraction,
                              faces: faces, opening: opening, rowOpenings: rowOpenings, trackCount: tracks.count), tracks.count)
     }
 
@@ -284,7 +284,7 @@ struct ClipFusion {
                                 deepFrames: s.track.observedFrames.filter { fraction[$0] >= parameters.findings.fullDepthFraction }.map { records[$0].observation.index },
                                 observedFrames: s.track.observedFrames.map { records[$0].observation.index },
                                 openingOnlyAtPeak: s.openingOnlyAtPeak,
-                                joinedFrames: s.byJoinedFrames ? s.track.joinedFrames.indices.filter { s.track.joinedFrames[$0] }.map { records[$0].observation.index } : [],
+                                joinedFrames: s.basis == .joinedFrames ? s.track.joinedFrames.indices.filter { s.track.joinedFrames[$0] }.map { records[$0].observation.index } : [],
                                 rowOpeningsMm: s.rowOpenings, rowDepths: parameters.field.rowFractions, centreMm: (Stats.median(s.track.centreX.compactMap { $0 }) ?? 0) * spacing.mmPerPixelX)
             },
             otherDefectObjects: max(0, trackCount - (series == nil ? 0 : 1)),

@@ -53,6 +53,17 @@ struct DefectTrack: Sendable {
     }
 }
 
+/// Why a track is the clip's defect (`DefectTracker.primary`).
+enum DefectBasis: Sendable, Equatable {
+    /// Seen in enough of the frames.
+    case seen
+    /// Seen in enough of the peak-contraction frames: a tear that opens only on contraction.
+    case openingAtPeak
+    /// Seen in a quarter of the frames, and there in enough counting the frames where it lay
+    /// inside a region turned down for its shape (`DefectTrack.joinedFrames`).
+    case joinedFrames
+}
+
 /// Links the per-frame defect candidates into tracks: a candidate joins the track whose position,
 /// carried by the tissue motion since it was last seen, lies within the link distance of the
 /// candidate's centre (and whose depth range overlaps it); otherwise it starts a new track. Dark
@@ -142,22 +153,21 @@ struct DefectTracker {
     /// track seen in at least `minSeenFractionWithJoined` of the frames whose frames seen and
     /// frames joined to a region turned down for its shape alone (`DefectTrack.joinedFrames`)
     /// together make enough. Nil when no track qualifies.
-    /// `byJoinedFrames`: chosen through its joined frames (the evidence says so).
-    func primary(_ tracks: [DefectTrack], peakFrames: [Int]) -> (track: DefectTrack, openingOnlyAtPeak: Bool, byJoinedFrames: Bool)? {
+    func primary(_ tracks: [DefectTrack], peakFrames: [Int]) -> (track: DefectTrack, basis: DefectBasis)? {
         let n = tracks.first?.observations.count ?? 0
         guard n > 0 else { return nil }
         let needed = max(params.minFrames, Int((params.minFrameFraction * Double(n)).rounded(.up)))
         let ranked = tracks.sorted { ($0.frameCount, $0.meanArea) > ($1.frameCount, $1.meanArea) }
-        if let best = ranked.first, best.frameCount >= needed { return (best, false, false) }
+        if let best = ranked.first, best.frameCount >= needed { return (best, .seen) }
         if peakFrames.count >= 3 {
             let atPeak = tracks.map { track in peakFrames.filter { track.observations[$0] != nil }.count }
             if let i = atPeak.indices.max(by: { atPeak[$0] < atPeak[$1] }),
-               atPeak[i] >= max(3, Int((params.minPeakFraction * Double(peakFrames.count)).rounded(.up))) { return (tracks[i], true, false) }
+               atPeak[i] >= max(3, Int((params.minPeakFraction * Double(peakFrames.count)).rounded(.up))) { return (tracks[i], .openingAtPeak) }
         }
         guard params.countJoinedFrames else { return nil }
         let seen = max(params.minFrames, Int((params.minSeenFractionWithJoined * Double(n)).rounded(.up)))
         let joined = tracks.filter { $0.frameCount >= seen && $0.frameCount + $0.joinedCount >= needed }
             .max { ($0.frameCount + $0.joinedCount, $0.frameCount, $0.meanArea) < ($1.frameCount + $1.joinedCount, $1.frameCount, $1.meanArea) }
-        return joined.map { ($0, false, true) }
+        return joined.map { ($0, .joinedFrames) }
     }
 }

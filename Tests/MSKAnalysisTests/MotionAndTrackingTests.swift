@@ -157,6 +157,11 @@ struct DefectTrackerTests {
                           leftFace: [], rightFace: [], fluidLevel: 10, bellyLevel: 80)
     }
 
+    /// A clip of `n` frames whose tissue does not move, and the tracker with the default parameters.
+    func still(frames n: Int) -> (motion: TissueMotion, tracker: DefectTracker) {
+        (TissueMotion(fields: fields(frames: n) { _, _ in SIMD2(0, 0) }), DefectTracker(params: AnalysisParameters.DefectTracking(), spacing: spacing))
+    }
+
     @Test("A defect carried by the tissue stays one track; dark regions at other places are other tracks")
     func linking() throws {
         let n = 20
@@ -170,7 +175,7 @@ struct DefectTrackerTests {
         let tracks = tracker.tracks(candidates: candidates, motion: motion)
         #expect(tracks.count == 3)
         let main = try #require(tracker.primary(tracks, peakFrames: []))
-        #expect(main.track.frameCount == n - 2 && !main.openingOnlyAtPeak)
+        #expect(main.track.frameCount == n - 2 && main.basis == .seen)
         // Carried through the frames without an observation.
         #expect(abs((main.track.centreX[9] ?? 0) - 118) < 1e-9)
     }
@@ -178,8 +183,7 @@ struct DefectTrackerTests {
     @Test("A continuation (a small fluid patch) joins a defect already followed, and never starts one")
     func continuations() throws {
         let n = 20
-        let motion = TissueMotion(fields: fields(frames: n) { _, _ in SIMD2(0, 0) })
-        let tracker = DefectTracker(params: AnalysisParameters.DefectTracking(), spacing: spacing)
+        let (motion, tracker) = still(frames: n)
         // The defect is a candidate in frames 0-7 and only a small patch in frames 8-19 (under the
         // 50 % of frames a defect needs from its candidates alone); a patch far away in every frame.
         let candidates: [[DefectObservation]] = (0..<n).map { t in t < 8 ? [candidate(x: 100)] : [] }
@@ -196,8 +200,7 @@ struct DefectTrackerTests {
     @Test("Frames where the defect lies inside a region turned down for its shape count towards its presence, exactly at the threshold, and never start or measure it")
     func joinedFrames() throws {
         let n = 20
-        let motion = TissueMotion(fields: fields(frames: n) { _, _ in SIMD2(0, 0) })
-        let tracker = DefectTracker(params: AnalysisParameters.DefectTracking(), spacing: spacing)
+        let (motion, tracker) = still(frames: n)
         // Seen as a candidate in frames 0-5 (6 of the 10 frames needed); in the later frames joined to a
         // long dark space along the muscle (columns 60-159, rows 30-69; the defect's rows are 20-80).
         let candidates: [[DefectObservation]] = (0..<n).map { t in t < 6 ? [candidate(x: 100)] : [] }
@@ -208,7 +211,7 @@ struct DefectTrackerTests {
         // 6 seen + 4 joined = 10 of 20: exactly the 50 % needed.
         let tracks = tracker.tracks(candidates: candidates, joined: joined(6..<10), motion: motion)
         let main = try #require(tracker.primary(tracks, peakFrames: []))
-        #expect(main.track.frameCount == 6 && main.track.joinedCount == 4)
+        #expect(main.track.frameCount == 6 && main.track.joinedCount == 4 && main.basis == .joinedFrames)
         #expect(main.track.observations[6...].allSatisfy { $0 == nil }, "a joined frame is not an observation: nothing is measured there")
         // 6 + 3 = 9: one short.
         #expect(tracker.primary(tracker.tracks(candidates: candidates, joined: joined(6..<9), motion: motion), peakFrames: []) == nil)
@@ -235,7 +238,8 @@ struct DefectTrackerTests {
         let both = tracker.tracks(candidates: two, joined: besideJoined, motion: motion)
         #expect(both.map(\.frameCount).sorted() == [8, 10])
         #expect(both.first { $0.frameCount == 8 }?.joinedCount == 12)
-        #expect(try #require(tracker.primary(both, peakFrames: [])).track.frameCount == 10)
+        let kept = try #require(tracker.primary(both, peakFrames: []))
+        #expect(kept.track.frameCount == 10 && kept.basis == .seen)
         // Joined regions alone start no track.
         #expect(tracker.tracks(candidates: Array(repeating: [], count: n), joined: joined(0..<20), motion: motion).isEmpty)
     }
@@ -275,10 +279,9 @@ struct DefectTrackerTests {
     @Test("Regions that come and go at different places never add up to one defect")
     func wandering() {
         let n = 20
-        let motion = TissueMotion(fields: fields(frames: n) { _, _ in SIMD2(0, 0) })
+        let (motion, tracker) = still(frames: n)
         // Each frame a region somewhere else (60 px = 6 mm apart, beyond the 3 mm link distance).
         let candidates: [[DefectObservation]] = (0..<n).map { t in [candidate(x: 20 + Double((t * 60) % 180))] }
-        let tracker = DefectTracker(params: AnalysisParameters.DefectTracking(), spacing: spacing)
         let tracks = tracker.tracks(candidates: candidates, motion: motion)
         #expect(tracks.count == 3)
         #expect(tracker.primary(tracks, peakFrames: []) == nil, "each place seen in 1/3 of the frames, under the 50% needed")
