@@ -190,8 +190,12 @@ public final class DICOMwebClient: Sendable {
 
     /// Sends `request` (its body built anew for each try), retrying 429 and 503; throws on
     /// connection, TLS, timeout, 401/403. Returns the response whatever its other status.
-    func send(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [],
+    /// `idempotent` requests (every GET; a STOW-RS of one instance, which stores the same SOP
+    /// Instance UID again if it was received) are also sent again on a new connection when the
+    /// one they went out on was closed before any answer.
+    func send(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], idempotent: Bool? = nil,
               body: (@Sendable () -> HTTPClientRequest.Body)? = nil) async throws(DICOMwebError) -> HTTPClientResponse {
+        let resend = idempotent ?? (method == .GET)
         var attempt = 0
         while true {
             var request = HTTPClientRequest(url: url)
@@ -204,9 +208,9 @@ public final class DICOMwebClient: Sendable {
                 // The read timeout bounds each wait for bytes; the deadline only bounds a runaway transfer.
                 response = try await http.execute(request, deadline: .now() + .hours(24))
             } catch {
-                // A GET that found its kept-alive connection already closed by the server (or a
-                // proxy) before any answer is safe to send again on a new one.
-                if method == .GET, attempt < configuration.retries, Self.isStaleConnection(error) {
+                // A GET (or a STOW-RS of one instance) that found its kept-alive connection already
+                // closed by the server (or a proxy) before any answer is safe to send again on a new one.
+                if resend, attempt < configuration.retries, Self.isStaleConnection(error) {
                     attempt += 1
                     try? await Task.sleep(nanoseconds: UInt64(configuration.retryDelayS * pow(2, Double(attempt - 1)) * 1e9))
                     continue
@@ -387,9 +391,11 @@ public final class DICOMwebClient: Sendable {
         body.append(dicom)
         body.append(Data("\r\n--\(boundary)--\r\n".utf8))
         let bytes = body
+        // Safe to send again on a closed connection: the instance's SOP Instance UID is fixed, so a
+        // second copy is the same instance, not a new one.
         let response = try await send(url, method: .POST,
                                       headers: [("Content-Type", "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"),
-                                                ("Accept", "application/dicom+json")],
+                                                ("Accept", "application/dicom+json")], idempotent: true,
                                       body: { .bytes(ByteBuffer(bytes: bytes)) })
         let status = Int(response.status.code)
         let answer: ByteBuffer

@@ -129,9 +129,15 @@ struct OrthancTests {
         #expect(try database.counts().analyses == before.analyses)
 
         // Store the findings: one SR per analysis, in the source's study; fetches nothing.
+        // The first STOW-RS finds its connection closed without an answer (a server dropping a
+        // kept-alive connection): it is sent again, and every report is stored once.
         let studiesBefore = try orthancCount(server, "/studies")
+        let postsBeforeStore = proxy.requestLines.filter { $0.hasPrefix("POST") }.count
+        proxy.add("POST", .drop, times: 1)
         let stored = try mskcine(["batch", "--dicomweb", proxy.root, "--db", db, "--store-results"])
+        proxy.clear()
         #expect(stdoutText(stored).contains("reports: \(records.count) stored"), "\(stdoutText(stored)) \(stored.stderr)")
+        #expect(proxy.requestLines.filter { $0.hasPrefix("POST") }.count == postsBeforeStore + records.count + 1)
         #expect(retrievals(proxy).count == multiFrame.count)
         let reports = try await search(server.root, InstanceQuery(modality: "SR"))
         #expect(reports.count == records.count)
@@ -221,6 +227,13 @@ struct OrthancTests {
         let retried = try mskcine(["pacs", "find", proxy.root])
         #expect(retried.status == 0, "\(retried.stderr)")
         #expect(stdoutText(retried).split(separator: "\n").count == 3)
+
+        // A search whose connection is closed without an answer is sent again.
+        proxy.clear()
+        proxy.add("/instances?", .drop, times: 1)
+        let dropped = try mskcine(["pacs", "find", proxy.root])
+        #expect(dropped.status == 0, "\(dropped.stderr)")
+        #expect(stdoutText(dropped).split(separator: "\n").count == 3)
 
         // Per instance: a 500, a cut transfer and a stalled one are recorded; the others go on.
         proxy.clear()

@@ -151,7 +151,8 @@ final class OrthancServer: @unchecked Sendable {
 }
 
 /// A small HTTP proxy in front of a server that injects faults: a status code instead of the
-/// answer, an answer cut after some bytes, or an answer held back for some seconds. Each rule
+/// answer, an answer cut after some bytes, an answer held back for some seconds, or no answer
+/// at all (the connection closed). Each rule
 /// matches a substring of the request line and applies `times` times (nil: always). Every
 /// connection carries one request (`Connection: close` both ways).
 final class FaultProxy: @unchecked Sendable {
@@ -160,6 +161,9 @@ final class FaultProxy: @unchecked Sendable {
         case status(Int)
         case cut(afterBytes: Int)
         case delay(seconds: Double)
+        /// The request read, the connection closed without an answer (a kept-alive connection the
+        /// server dropped).
+        case drop
     }
 
     struct Rule {
@@ -258,6 +262,7 @@ final class FaultProxy: @unchecked Sendable {
         }
         let body = Array(data[(headEnd! + 4)..<(headEnd! + 4 + length)])
         let fault = fault(for: lines.first ?? "")
+        if case .drop = fault { return }
         if case .status(let code) = fault {
             _ = Loopback.writeAll(client, Array("HTTP/1.1 \(code) Injected\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
             return
