@@ -219,7 +219,7 @@ struct FindingRulesTests {
         let shallow = evidence(depth: Self.p.findings.minPartialDepthFraction - 0.01).finding()
         #expect(shallow.classification == .noTear && shallow.rules == ["R6-shallow"])
         #expect(evidence(depth: Self.p.findings.minPartialDepthFraction).finding().classification == .partialTear)
-        let flicker = evidence(depth: 0.5, presence: 0.6).finding()
+        let flicker = evidence(depth: 0.5, presence: Self.p.findings.minPartialPresence - 0.05).finding()
         #expect(flicker.classification == .noTear && flicker.rules == ["R6-intermittent"])
         #expect(evidence(depth: 0.5, presence: Self.p.findings.minPartialPresence).finding().classification == .partialTear)
     }
