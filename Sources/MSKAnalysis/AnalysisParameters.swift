@@ -153,6 +153,13 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         public var minPartialPresence: Double = 0.6
         /// ... and changes by less than this on contraction (mm); more is not a partial tear.
         public var partialMaxChangeMm: Double = 1.5
+        /// R9 weighs the image's gap widening and end-separation change only where the image shows
+        /// the defect in at least this many of the rest frames and of the peak frames (all of a
+        /// window's frames when it has fewer; 0: always). Elsewhere the figure is the stump faces
+        /// carried by the tissue's motion from frames where it was seen, not a change seen: on the
+        /// development sets 11 of the 16 partial tears left indeterminate by R9 were seen in at most
+        /// 2 of their peak frames (session 30).
+        public var minWindowFramesSeen: Int = 3
         public init() {}
     }
 
@@ -358,6 +365,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
                                        ("defect.maxCandidates", defect.maxCandidates), ("defect.fibreContinuity.minCells", defect.fibreContinuity.minCells),
                                        ("defect.fibreContinuity.minCellsAcross", defect.fibreContinuity.minCellsAcross)]
         for (name, v) in counts where !(1...100_000).contains(v) { return "'\(name)' must be a whole number from 1 to 100000, not \(v)" }
+        if !(0...100_000).contains(findings.minWindowFramesSeen) {
+            return "'findings.minWindowFramesSeen' must be a whole number from 0 to 100000, not \(findings.minWindowFramesSeen)"
+        }
         return nil
     }
 

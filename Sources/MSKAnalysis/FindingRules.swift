@@ -240,8 +240,17 @@ struct Evidence {
             words.append("no tear (Peetrons grade 0): the dark region reaches only \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.minPartialDepthFraction)), R6): within what intact bellies show")
             return Finding(classification: .noTear, confidence: c.shallow, evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
         }
-        // R9 on the image's own measures of the stumps (since session 26).
-        if imageRetraction >= f.retractionMm {
+        // R9 on the image's own measures of the stumps (since session 26), where the image shows the
+        // defect at rest and at peak (since session 30): elsewhere the figure is the faces carried
+        // by the tissue's motion from the frames where it was seen.
+        let observed = Set(d.observedFrames)
+        func seen(in window: [Int]) -> Int { window.filter(observed.contains).count }
+        let seenInWindows = seen(in: restFrames) >= min(f.minWindowFramesSeen, restFrames.count)
+            && seen(in: peakFrames) >= min(f.minWindowFramesSeen, peakFrames.count)
+        if imageRetraction >= f.retractionMm && !seenInWindows {
+            words.append("the stumps seem to separate on contraction by \(length(imageRetraction)), but the image shows the defect in only \(seen(in: restFrames)) of the \(restFrames.count) rest frames and \(seen(in: peakFrames)) of the \(peakFrames.count) peak-contraction frames (R9 asks \(f.minWindowFramesSeen) of each): the figure is its faces carried by the tissue's motion, not a change seen, and is not weighed")
+        }
+        if imageRetraction >= f.retractionMm && seenInWindows {
             words.append("indeterminate: the stumps seem to separate on contraction by \(length(imageRetraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
             return indeterminate("R9-inconsistent", words)
         }
@@ -252,15 +261,27 @@ struct Evidence {
         // the clip indeterminate rather than "no tear".
         let fieldPulls = fieldSaysThrough || opening >= f.openingMm
         // Worded only where an evidence line uses it.
+        // The image's retraction reached R9's amount but was not weighed (not seen in both windows, above).
+        let changeUnseen = imageRetraction >= f.retractionMm
         func pulling() -> String {
-            fieldSaysThrough
-                ? "the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")) stay under \(length(f.retractionMm)): the displacement field alone cannot make it full-thickness"
+            let image = changeUnseen
+                ? "the image's change of the gap and stump ends is not seen (above)"
+                : "the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")) stay under \(length(f.retractionMm))"
+            return fieldSaysThrough
+                ? "the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and \(image): the displacement field alone cannot make it full-thickness"
+                : changeUnseen ? "the tissue opens beside the defect (\(signedLength(opening)), above) while \(image)"
                 : "the tissue opens beside the defect (\(signedLength(opening)), above) while the image shows the gap and the stump ends changing by under \(length(f.retractionMm))"
         }
         if d.presence < f.minPartialPresence {
             if fieldPulls {
                 words.append("indeterminate: " + pulling() + ", and the dark region is seen in only \(percent(d.presence)) of the frames: neither a partial tear, which changes little and is there throughout, nor a dark space that comes and goes (R9)")
                 return indeterminate("R9-inconsistent", words)
+            }
+            // Stumps that seem to separate, though not seen doing so, leave the clip indeterminate
+            // rather than "no tear": the defect is there in some frames and its change is unknown.
+            if changeUnseen {
+                words.append("indeterminate: the dark region is seen in only \(percent(d.presence)) of the frames and its change on contraction is not seen (above): neither a partial tear, which is there throughout and changes little, nor a dark space that comes and goes can be told (R9)")
+                return indeterminate("R9-change-unseen", words)
             }
             words.append("no tear (Peetrons grade 0): the dark region is seen in only \(percent(d.presence)) of the frames (a partial tear is seen in at least \(percent(f.minPartialPresence)), R6): a dark space that comes and goes")
             return Finding(classification: .noTear, confidence: c.intermittent, evidence: words, peetronsGrade: 0, rules: ["R6-intermittent"])
@@ -270,7 +291,9 @@ struct Evidence {
         if fieldPulls {
             words.append(pulling() + ": this argues against a partial tear, which changes little, and lowers the confidence")
         }
-        words.append("partial tear (Peetrons grade 2): the defect spans \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.fullDepthFraction)), R3), fibres bridge it, and it changes by under \(length(f.partialMaxChangeMm)) on contraction (R6)")
+        let change = changeUnseen
+            ? "and its change on contraction is not seen (above)" : "and it changes by under \(length(f.partialMaxChangeMm)) on contraction"
+        words.append("partial tear (Peetrons grade 2): the defect spans \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.fullDepthFraction)), R3), fibres bridge it, \(change) (R6)")
         return Finding(classification: .partialTear, confidence: max(0, min(1, confidence)), evidence: words, peetronsGrade: 2, rules: ["R6-partial"])
     }
 }

@@ -184,6 +184,52 @@ struct FindingRulesTests {
         #expect(evidence(depth: 0.5, widening: -1.0, opening: 0.1).finding().classification == .partialTear)
     }
 
+    @Test("R9 weighs the image's retraction only where the image shows the defect in minWindowFramesSeen rest and peak frames")
+    func retractionUnseen() {
+        let k = Self.p.findings.minWindowFramesSeen
+        #expect(k == 3)
+        // Rest frames 0-9, peak frames 25-34 (the helper); the defect seen in `atRest` of the rest
+        // frames, in every frame between the windows and after them, and in `atPeak` of the peak frames.
+        func seen(atPeak: Int, atRest: Int = 10) -> Finding {
+            var e = evidence(depth: 0.6, widening: 3.0, opening: 0.1, separation: 3.2)
+            e.defect!.observedFrames = Array((10 - atRest)..<25) + Array(25..<(25 + atPeak)) + Array(35..<60)
+            e.defect!.frames = e.defect!.observedFrames.count
+            e.defect!.presence = Double(e.defect!.frames) / 60
+            return e.finding()
+        }
+        // On the threshold: R9 as before.
+        #expect(seen(atPeak: k).rules == ["R9-inconsistent"])
+        // One frame short at peak: the separation is the faces carried by the motion, said so and not
+        // weighed; the region, there in over 60% of the frames, is graded partial at a lower confidence.
+        let carried = seen(atPeak: k - 1)
+        #expect(carried.classification == .partialTear && carried.rules == ["R6-partial"], "\(carried.rules)")
+        #expect(carried.evidence.contains { $0.contains("the image shows the defect in only 10 of the 10 rest frames and 2 of the 10 peak-contraction frames (R9 asks 3 of each)") }, "\(carried.evidence)")
+        #expect(carried.evidence.last?.contains("its change on contraction is not seen (above)") == true)
+        #expect(!(carried.evidence.last?.contains("changes by under") ?? true))
+        // Its confidence carries the change penalty (the figure, though not weighed, is no evidence of a still defect).
+        let c = Self.p.confidence
+        #expect(abs(carried.confidence - (c.partialBase + c.partialPerPresence * 52.0 / 60 - c.partialChangePenalty)) < 1e-9, "\(carried.confidence)")
+        // Seen in under `minPartialPresence` of the frames: indeterminate (the change unknown), never "no tear".
+        var seldom = evidence(depth: 0.6, widening: 3.0, opening: 0.1, separation: 3.2)
+        seldom.defect!.observedFrames = Array(0..<(25 + k - 1))
+        seldom.defect!.frames = seldom.defect!.observedFrames.count
+        seldom.defect!.presence = Double(seldom.defect!.frames) / 60
+        #expect(seldom.defect!.presence < Self.p.findings.minPartialPresence)
+        let unknown = seldom.finding()
+        #expect(unknown.classification == .indeterminate && unknown.rules == ["R9-change-unseen"], "\(unknown.rules)")
+        // The same on the rest side (2 of the rest frames seen), and off with 0.
+        #expect(seen(atPeak: 10, atRest: k - 1).classification == .partialTear)
+        #expect(seen(atPeak: 10, atRest: k).rules == ["R9-inconsistent"])
+        var off = AnalysisParameters()
+        off.findings.minWindowFramesSeen = 0
+        var e = evidence(depth: 0.6, widening: 3.0, opening: 0.1, separation: 3.2, parameters: off)
+        e.defect!.observedFrames = Array(0..<25)
+        #expect(e.finding().rules == ["R9-inconsistent"])
+        #expect(off.problem == nil)
+        off.findings.minWindowFramesSeen = -1
+        #expect(off.problem?.contains("findings.minWindowFramesSeen") == true, "\(off.problem ?? "accepted")")
+    }
+
     @Test("R9: stumps that separate while the discontinuity does not span the thickness are not a full-thickness tear")
     func inconsistent() {
         let f = evidence(depth: 0.6, widening: 3.0, opening: 3.0).finding()
