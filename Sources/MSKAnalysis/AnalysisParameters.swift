@@ -49,6 +49,11 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         public var maxGapJumpMm: Double = 3
         public var maxGapJumpFraction: Double = 0.5
         public var jumpNeighbours: Int = 4
+        /// An observation wider than this many times the median width of all the track's
+        /// observations, and by more than `minGapOverMedianMm`, is another dark region joined to it
+        /// (a run of such frames agrees with itself, so `maxGapJumpMm` keeps it); 0: none dropped.
+        public var maxGapOverMedianFactor: Double = 3
+        public var minGapOverMedianMm: Double = 9
         public init() {}
     }
 
@@ -352,6 +357,10 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         }
         if !(fusion.maxGapJumpMm.isFinite && fusion.maxGapJumpMm >= 0 && fusion.maxGapJumpMm < 1000) {
             return "'fusion.maxGapJumpMm' must be 0 (every observation measures the gap) or a positive number under 1000, not \(fusion.maxGapJumpMm)"
+        }
+        for (name, v) in [("fusion.maxGapOverMedianFactor", fusion.maxGapOverMedianFactor), ("fusion.minGapOverMedianMm", fusion.minGapOverMedianMm)]
+            where !(v.isFinite && v >= 0 && v < 1000) {
+            return "'\(name)' must be 0 or a positive number under 1000, not \(v)"
         }
         if !(fusion.maxGapJumpFraction.isFinite && fusion.maxGapJumpFraction >= 0 && fusion.maxGapJumpFraction < 1000) {
             return "'fusion.maxGapJumpFraction' must be 0 or a positive number under 1000, not \(fusion.maxGapJumpFraction)"

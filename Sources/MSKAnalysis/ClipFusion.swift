@@ -149,6 +149,8 @@ struct ClipFusion {
         measured.observations = Self.withoutJumps(track.observations, width: { ($0.midRightX - $0.midLeftX) * spacing.mmPerPixelX },
                                                   maxJumpMm: parameters.fusion.maxGapJumpMm, maxJumpFraction: parameters.fusion.maxGapJumpFraction,
                                                   neighbours: parameters.fusion.jumpNeighbours)
+        measured.observations = Self.withoutOversize(measured.observations, width: { ($0.midRightX - $0.midLeftX) * spacing.mmPerPixelX },
+                                                     factor: parameters.fusion.maxGapOverMedianFactor, minExcessMm: parameters.fusion.minGapOverMedianMm)
         let n = records.count
         let sx = spacing.mmPerPixelX, sy = spacing.mmPerPixelY
         let f = parameters.fusion
@@ -389,6 +391,19 @@ struct ClipFusion {
             if jump > maxJumpMm && jump > maxJumpFraction * m { out[t] = nil }
         }
         return out
+    }
+
+    /// The observations without those wider than `factor` times the median width of all of them
+    /// and by more than `minExcessMm` (nil there): a run of frames where the defect was measured
+    /// across a dark region joined to it, too long for `withoutJumps` (its frames agree with each
+    /// other). `factor` 0: unchanged.
+    static func withoutOversize<T>(_ observations: [T?], width: (T) -> Double, factor: Double, minExcessMm: Double) -> [T?] {
+        guard factor > 0, let m = Stats.median(observations.compactMap { $0.map(width) }) else { return observations }
+        return observations.map { o in
+            guard let o else { return nil }
+            let w = width(o)
+            return w > factor * m && w - m > minExcessMm ? nil : o
+        }
     }
 
     /// Depth of the discontinuity while the defect is open: the `quantile` (0.5: the median) of the

@@ -47,6 +47,27 @@ import Testing
         #expect(run([1, 20, 1]) == [1, 20, 1])
     }
 
+    /// A run of frames measured across a dark region joined to the defect
+    /// (`d5_bw1_m3_full-subtle_4094`: 17.7-19.4 mm in frames 18-22, then 4.1-4.4 mm from frame 29)
+    /// agrees with itself, so `withoutJumps` keeps it; the track's median drops it. A tear widening
+    /// steadily, even seen mostly while narrow, is kept whole.
+    @Test func aRunOfObservationsFarWiderThanTheTracksMedianIsLeftOut() {
+        func run(_ w: [Double?]) -> [Double?] { ClipFusion.withoutOversize(w, width: { $0 }, factor: 3, minExcessMm: 9) }
+        let joined: [Double?] = [nil, 19.4, 18.9, 18.2, 17.7] + Array(repeating: nil, count: 6) + Array(repeating: 4.2, count: 10)
+        #expect(ClipFusion.withoutJumps(joined, width: { $0 }, maxJumpMm: 3, maxJumpFraction: 0.5, neighbours: 4) == joined)
+        #expect(run(joined) == Array(repeating: nil, count: 11) + Array(repeating: 4.2, count: 10))
+        // Widening from 4.6 to 11.5 mm, seen mostly at rest: kept.
+        let widening: [Double?] = Array(repeating: 4.6, count: 12) + [6.0, 8.0, 10.0, 11.5]
+        #expect(run(widening) == widening)
+        // On the limits: 3 times the median (3 mm) and 9 mm over it (12 mm): kept; beyond both: left out.
+        #expect(run([3, 3, 3, 12]) == [3, 3, 3, 12])
+        #expect(run([3, 3, 3, 12.01]) == [3, 3, 3, nil])
+        // Three times a 1 mm median but only 8 mm over it: kept (a subtle tear opening).
+        #expect(run([1, 1, 1, 9]) == [1, 1, 1, 9])
+        // Off.
+        #expect(ClipFusion.withoutOversize(joined, width: { $0 }, factor: 0, minExcessMm: 9) == joined)
+    }
+
     @Test func theOpenDepthIsTheRestMedianUnlessThePeakOnesIsLarger() {
         let fraction = [0.5, 0.5, 0.6, 0.95, 0.95, 1.0, 0.4]
         let all = [Bool](repeating: true, count: 7)
