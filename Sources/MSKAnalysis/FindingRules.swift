@@ -260,9 +260,9 @@ struct Evidence {
         // it lowers that call's confidence, and beside a dark region that comes and goes it leaves
         // the clip indeterminate rather than "no tear".
         let fieldPulls = fieldSaysThrough || opening >= f.openingMm
-        // Worded only where an evidence line uses it.
         // The image's retraction reached R9's amount but was not weighed (not seen in both windows, above).
         let changeUnseen = imageRetraction >= f.retractionMm
+        // Worded only where an evidence line uses it.
         func pulling() -> String {
             let image = changeUnseen
                 ? "the image's change of the gap and stump ends is not seen (above)"
