@@ -158,12 +158,13 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         public var minPartialPresence: Double = 0.6
         /// ... and changes by less than this on contraction (mm); more is not a partial tear.
         public var partialMaxChangeMm: Double = 1.5
-        /// R9 weighs the image's gap widening and end-separation change only where the image shows
-        /// the defect in at least this many of the rest frames and of the peak frames (all of a
-        /// window's frames when it has fewer; 0: always). Elsewhere the figure is the stump faces
-        /// carried by the tissue's motion from frames where it was seen, not a change seen: on the
+        /// R9 does not weigh the image's gap widening and end-separation change when the image
+        /// shows the defect in at least this many of the rest frames but fewer of the peak frames
+        /// (all of a window's frames when it has fewer; 0: always weighed): the figure at peak is
+        /// then the stump faces carried by the tissue's motion, not a change seen. On the
         /// development sets 11 of the 16 partial tears left indeterminate by R9 were seen in at most
-        /// 2 of their peak frames (session 30).
+        /// 2 of their peak frames (session 30). A defect not seen at rest keeps R9: it appears on
+        /// contraction.
         public var minWindowFramesSeen: Int = 3
         public init() {}
     }

@@ -240,17 +240,19 @@ struct Evidence {
             words.append("no tear (Peetrons grade 0): the dark region reaches only \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.minPartialDepthFraction)), R6): within what intact bellies show")
             return Finding(classification: .noTear, confidence: c.shallow, evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
         }
-        // R9 on the image's own measures of the stumps (since session 26), where the image shows the
-        // defect at rest and at peak (since session 30): elsewhere the figure is the faces carried
-        // by the tissue's motion from the frames where it was seen.
+        // R9 on the image's own measures of the stumps (since session 26), unless the image shows
+        // the defect at rest but not at peak (since session 30): the figure at peak is then its faces
+        // carried by the tissue's motion from the frames where it was seen. A defect not seen at
+        // rest keeps R9: appearing on contraction is itself a change, which a partial tear does not make.
         let observed = Set(d.observedFrames)
         func seen(in window: [Int]) -> Int { window.filter(observed.contains).count }
-        let seenInWindows = seen(in: restFrames) >= min(f.minWindowFramesSeen, restFrames.count)
-            && seen(in: peakFrames) >= min(f.minWindowFramesSeen, peakFrames.count)
-        if imageRetraction >= f.retractionMm && !seenInWindows {
-            words.append("the stumps seem to separate on contraction by \(length(imageRetraction)), but the image shows the defect in only \(seen(in: restFrames)) of the \(restFrames.count) rest frames and \(seen(in: peakFrames)) of the \(peakFrames.count) peak-contraction frames (R9 asks \(f.minWindowFramesSeen) of each): the figure is its faces carried by the tissue's motion, not a change seen, and is not weighed")
+        let seenAtRest = seen(in: restFrames) >= min(f.minWindowFramesSeen, restFrames.count)
+        let seenAtPeak = seen(in: peakFrames) >= min(f.minWindowFramesSeen, peakFrames.count)
+        let weighed = seenAtPeak || !seenAtRest
+        if imageRetraction >= f.retractionMm && !weighed {
+            words.append("the stumps seem to separate on contraction by \(length(imageRetraction)), but the image shows the defect in \(seen(in: restFrames)) of the \(restFrames.count) rest frames and only \(seen(in: peakFrames)) of the \(peakFrames.count) peak-contraction frames (R9 asks \(f.minWindowFramesSeen)): the figure at peak is its faces carried by the tissue's motion, not a change seen, and is not weighed")
         }
-        if imageRetraction >= f.retractionMm && seenInWindows {
+        if imageRetraction >= f.retractionMm && weighed {
             words.append("indeterminate: the stumps seem to separate on contraction by \(length(imageRetraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
             return indeterminate("R9-inconsistent", words)
         }
@@ -260,7 +262,7 @@ struct Evidence {
         // it lowers that call's confidence, and beside a dark region that comes and goes it leaves
         // the clip indeterminate rather than "no tear".
         let fieldPulls = fieldSaysThrough || opening >= f.openingMm
-        // The image's retraction reached R9's amount but was not weighed (not seen in both windows, above).
+        // The image's retraction reached R9's amount but was not weighed (not seen at peak, above).
         let changeUnseen = imageRetraction >= f.retractionMm
         // Worded only where an evidence line uses it.
         func pulling() -> String {
