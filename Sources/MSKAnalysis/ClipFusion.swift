@@ -146,11 +146,11 @@ struct ClipFusion {
         guard let (track, basis) = tracker.primary(tracks, peakFrames: peakFrames) else { return (nil, tracks.count) }
         // The faces and the gap are measured on the observations that are the defect alone.
         var measured = track
-        measured.observations = Self.withoutJumps(track.observations, width: { ($0.midRightX - $0.midLeftX) * spacing.mmPerPixelX },
-                                                  maxJumpMm: parameters.fusion.maxGapJumpMm, maxJumpFraction: parameters.fusion.maxGapJumpFraction,
-                                                  neighbours: parameters.fusion.jumpNeighbours)
-        measured.observations = Self.withoutOversize(measured.observations, width: { ($0.midRightX - $0.midLeftX) * spacing.mmPerPixelX },
-                                                     factor: parameters.fusion.maxGapOverMedianFactor, minExcessMm: parameters.fusion.minGapOverMedianMm)
+        let gapMm: (DefectObservation) -> Double = { ($0.midRightX - $0.midLeftX) * spacing.mmPerPixelX }
+        measured.observations = Self.withoutOversize(
+            Self.withoutJumps(track.observations, width: gapMm, maxJumpMm: parameters.fusion.maxGapJumpMm,
+                              maxJumpFraction: parameters.fusion.maxGapJumpFraction, neighbours: parameters.fusion.jumpNeighbours),
+            width: gapMm, factor: parameters.fusion.maxGapOverMedianFactor, minExcessMm: parameters.fusion.minGapOverMedianMm)
         let n = records.count
         let sx = spacing.mmPerPixelX, sy = spacing.mmPerPixelY
         let f = parameters.fusion

@@ -248,11 +248,12 @@ struct Evidence {
         func seen(in window: [Int]) -> Int { window.filter(observed.contains).count }
         let seenAtRest = seen(in: restFrames) >= min(f.minWindowFramesSeen, restFrames.count)
         let seenAtPeak = seen(in: peakFrames) >= min(f.minWindowFramesSeen, peakFrames.count)
-        let weighed = seenAtPeak || !seenAtRest
-        if imageRetraction >= f.retractionMm && !weighed {
+        let imageRetracts = imageRetraction >= f.retractionMm
+        // The image's retraction reaches R9's amount but is not weighed (seen at rest, not at peak).
+        let changeUnseen = imageRetracts && seenAtRest && !seenAtPeak
+        if changeUnseen {
             words.append("the stumps seem to separate on contraction by \(length(imageRetraction)), but the image shows the defect in \(seen(in: restFrames)) of the \(restFrames.count) rest frames and only \(seen(in: peakFrames)) of the \(peakFrames.count) peak-contraction frames (R9 asks \(f.minWindowFramesSeen)): the figure at peak is its faces carried by the tissue's motion, not a change seen, and is not weighed")
-        }
-        if imageRetraction >= f.retractionMm && weighed {
+        } else if imageRetracts {
             words.append("indeterminate: the stumps seem to separate on contraction by \(length(imageRetraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
             return indeterminate("R9-inconsistent", words)
         }
@@ -262,17 +263,12 @@ struct Evidence {
         // it lowers that call's confidence, and beside a dark region that comes and goes it leaves
         // the clip indeterminate rather than "no tear".
         let fieldPulls = fieldSaysThrough || opening >= f.openingMm
-        // The image's retraction reached R9's amount but was not weighed (not seen at peak, above).
-        let changeUnseen = imageRetraction >= f.retractionMm
         // Worded only where an evidence line uses it.
         func pulling() -> String {
-            let image = changeUnseen
-                ? "the image's change of the gap and stump ends is not seen (above)"
-                : "the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")) stay under \(length(f.retractionMm))"
+            let unseen = changeUnseen ? "the image's change of the gap and stump ends is not seen (above)" : nil
             return fieldSaysThrough
-                ? "the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and \(image): the displacement field alone cannot make it full-thickness"
-                : changeUnseen ? "the tissue opens beside the defect (\(signedLength(opening)), above) while \(image)"
-                : "the tissue opens beside the defect (\(signedLength(opening)), above) while the image shows the gap and the stump ends changing by under \(length(f.retractionMm))"
+                ? "the tissue pulls apart across the defect at every depth sampled (\(openingPerDepth())), but the image shows its dark region through only \(percent(d.openDepthFraction)) of the thickness, and \(unseen ?? "the gap widening (\(wideningMm.map(signedLength) ?? "unmeasured")) and the ends separating (\(separationChangeMm.map(signedLength) ?? "unmeasured")) stay under \(length(f.retractionMm))"): the displacement field alone cannot make it full-thickness"
+                : "the tissue opens beside the defect (\(signedLength(opening)), above) while \(unseen ?? "the image shows the gap and the stump ends changing by under \(length(f.retractionMm))")"
         }
         if d.presence < f.minPartialPresence {
             if fieldPulls {
