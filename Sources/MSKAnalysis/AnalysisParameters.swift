@@ -353,6 +353,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         if !(defect.bandMaxTiltDeg.isFinite && defect.bandMaxTiltDeg >= 0 && defect.bandMaxTiltDeg < 90) {
             return "'defect.bandMaxTiltDeg' must be an angle from 0 to under 90 degrees, not \(defect.bandMaxTiltDeg)"
         }
+        if !(0...1000).contains(defect.sideMarginPx) {
+            return "'defect.sideMarginPx' must be a whole number of pixels from 0 to 1000, not \(defect.sideMarginPx)"
+        }
         if !(defect.maxInternalEchoMm.isFinite && defect.maxInternalEchoMm >= 0 && defect.maxInternalEchoMm < 1000) {
             return "'defect.maxInternalEchoMm' must be 0 (every crossing is a face) or a positive number under 1000, not \(defect.maxInternalEchoMm)"
         }

@@ -134,6 +134,11 @@ public struct DefectDetector: Sendable {
         public var sideCore: Bool = true
         public var sideCoreCoverage: Double = 0.85
         public var sideCoreMinWidthMm: Double = 1.5
+        /// A region within this many columns of the frame's side is at the side (pixels): the
+        /// imaging region's sides are found to a few pixels (its texture measure spreads into the
+        /// margin, a codec rings at the image's edge), and a strip of canvas left inside the region,
+        /// brighter than a dark belly, would keep a dark region at the image's side off column 0.
+        public var sideMarginPx: Int = 4
         /// A region reaching neither aponeurosis must be at least this large (mm^2).
         public var minIsolatedAreaMm2: Double = 12
         public var vesselMaxHeightMm: Double = 3.5
@@ -249,12 +254,12 @@ public struct DefectDetector: Sendable {
             r.touchTop = band.touchTop; r.touchBottom = band.touchBottom
             let heightMm = (band.bottom - band.top) * spacing.mmPerPixelY
             let shape = shapeVerdict(lengthMm: lengthMm, heightMm: heightMm, touchTop: r.touchTop, touchBottom: r.touchBottom,
-                                     atSide: r.minX == 0 || r.maxX == w - 1, small: small)
+                                     atSide: r.minX <= params.sideMarginPx || r.maxX >= w - 1 - params.sideMarginPx, small: small)
             // A region turned down at the image's side may be a tear joined, through the dark belly
             // beside it, to the side: its columns that span the belly are judged again on their own.
             if params.sideCore, shape == .atSide,
                let core = Self.sideCore(r, pixels: regionPixels, label: &label, width: w, supY: belly.supY, deepY: belly.deepY,
-                                        coverage: params.sideCoreCoverage, minWidthPx: spacing.px(x: params.sideCoreMinWidthMm),
+                                        coverage: params.sideCoreCoverage, minWidthPx: spacing.px(x: params.sideCoreMinWidthMm), sideMarginPx: params.sideMarginPx,
                                         touchPx: touchPx, id: Int32(regions.count)) {
                 var region = core.region
                 region.pixels = regionPixels.count..<(regionPixels.count + core.pixels.count)
@@ -504,12 +509,13 @@ public struct DefectDetector: Sendable {
         return bellyMask
     }
 
-    /// A region's side core: the widest run of its columns, off the image's side edges, in each
+    /// A region's side core: the widest run of its columns, off the image's side edges (by more
+    /// than `sideMarginPx`), in each
     /// of which its pixels cover at least `coverage` of the belly's depth (the inner edges' rows
     /// apart), at least `minWidthPx` wide and narrower than the region; nil when there is none.
     /// Its pixels are relabelled `id` (a new region's index) and listed in the order they had.
     static func sideCore(_ r: Region, pixels: [Int], label: inout [Int32], width w: Int, supY: [Double], deepY: [Double],
-                         coverage: Double, minWidthPx: Int, touchPx: Double, id: Int32) -> (region: Region, pixels: [Int])? {
+                         coverage: Double, minWidthPx: Int, sideMarginPx: Int = 0, touchPx: Double, id: Int32) -> (region: Region, pixels: [Int])? {
         var count = [Int](repeating: 0, count: r.maxX - r.minX + 1)
         for i in pixels[r.pixels] { count[i % w - r.minX] += 1 }
         var best: ClosedRange<Int>?, start: Int?
@@ -519,7 +525,7 @@ public struct DefectDetector: Sendable {
                 if start == nil { start = x }
             } else if let s0 = start {
                 let run = s0...(x - 1)
-                if s0 > 0, run.upperBound < w - 1, run.count > (best?.count ?? 0) { best = run }
+                if s0 > sideMarginPx, run.upperBound < w - 1 - sideMarginPx, run.count > (best?.count ?? 0) { best = run }
                 start = nil
             }
         }

@@ -376,6 +376,39 @@ struct DefectFaceTests {
         return try #require(DefectDetector(params: params).detect(image, aponeuroses: apo, spacing: spacing).defect)
     }
 
+    /// A fluid gap through the muscle at the image's left side (x 3-42, over enhanced tissue), with
+    /// 3 columns of flat grey canvas (grey 95, brighter than the dark threshold) left of it inside
+    /// the frame: an imaging region found a few pixels too wide.
+    static func gapAtTheSideBehindCanvas() -> FloatImage {
+        let noise = Noise(seed: 13)
+        var p = [Float](repeating: 0, count: 300 * 200)
+        for y in 0..<200 {
+            for x in 0..<300 {
+                var v: Float = 110 + 40 * noise.next()
+                if (40...45).contains(y) || (150...155).contains(y) { v = 230 }
+                if y > 45, y < 150, (3...42).contains(x) { v = 20 + 4 * noise.next() }
+                if y > 155, (3...42).contains(x) { v = 170 + 30 * noise.next() }
+                if x < 3 { v = 95 }
+                p[y * 300 + x] = v
+            }
+        }
+        return FloatImage(width: 300, height: 200, pixels: p)
+    }
+
+    @Test("A dark region within a few pixels of the frame's side, behind a strip of canvas, is at the side")
+    func regionBehindCanvasIsAtTheSide() throws {
+        let image = Self.gapAtTheSideBehindCanvas()
+        let result = DefectDetector().detect(image, aponeuroses: Self.apo, spacing: Self.spacing)
+        #expect(result.defect == nil, "taken for a defect at \(String(describing: result.defect?.box))")
+        let reasons = result.rejected.map(\.reason)
+        #expect(reasons.contains { $0.contains("side edge") }, "rejected: \(reasons)")
+        // Only a region reaching column 0 itself at the side: the canvas keeps this one off it.
+        var edgeOnly = DefectDetector.Params()
+        edgeOnly.sideMarginPx = 0
+        let off = DefectDetector(params: edgeOnly).detect(image, aponeuroses: Self.apo, spacing: Self.spacing)
+        #expect(!off.rejected.contains { $0.reason.contains("side edge") }, "rejected: \(off.rejected.map(\.reason))")
+    }
+
     /// A 40 px fluid gap at x 130-169 (darkest at its centre); `grain`: a bright grain (grey 150,
     /// 3 x 12 px) in the fluid at x 137-139.
     static func belly(grain: Bool) -> FloatImage {

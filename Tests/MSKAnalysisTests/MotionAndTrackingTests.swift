@@ -342,6 +342,7 @@ struct AnalysisParametersTests {
         (#"{"defect": {"gapBandFraction": 1.2}}"#, "defect.gapBandFraction"),
         (#"{"defect": {"faceRefineFraction": -0.1}}"#, "defect.faceRefineFraction"),
         (#"{"defect": {"maxInternalEchoMm": -1}}"#, "defect.maxInternalEchoMm"),
+        (#"{"defect": {"sideMarginPx": -1}}"#, "defect.sideMarginPx"),
         (#"{"defect": {"bandRatio": 1.5}}"#, "defect.bandRatio"),
         (#"{"defect": {"bandBridgeMm": 0}}"#, "defect.bandBridgeMm"),
         (#"{"defect": {"bandMaxTiltDeg": 90}}"#, "defect.bandMaxTiltDeg"),
