@@ -2,14 +2,17 @@
 # `make validate`: scores the engine on data it was not tuned on (Docs/validation.md).
 #   (a) real healthy clips (../shared/data): every clip's call; target: 0 tear calls;
 #   (b) semi-synthetic: tears drawn into real healthy clips, plus the untouched controls;
-#   (c) a fresh randomised simulator set.
+#   (c) a fresh randomised simulator set;
+#   (d) the real healthy clips of (a) exported again (10-bit H.264, H.264 at CRF 30, and with a
+#       strip of grey canvas either side), as another scanner or export tool would give them:
+#       target, as (a): 0 tear calls.
 # Sets (b) and (c) are generated from VALIDATION seeds (never to be used for tuning) into
 # $OUT (git-ignored), cached: a clip whose labels exist is not generated again.
 # Usage: scripts/validate.sh [BIN]   (BIN: the mskcine binary, default .build/release/mskcine)
 # Environment: VALIDATE_OUT (default .build-validate), VALIDATE_JOBS (default 2),
 #   VALIDATE_DATA (default ../shared/data), VALIDATE_RANDOM (clips in (c), default 100; 40 until
 #   session 17), VALIDATE_SEMI_TEARS (tears per background in (b): 4, or 2 as until session 17),
-#   VALIDATE_SETS (default "real semi random"), PARAMETERS (a JSON file of analysis parameters to
+#   VALIDATE_SETS (default "real semi random reexport"), PARAMETERS (a JSON file of analysis parameters to
 #   lay over the defaults, as `analyze --parameters`; also read by validate-geometry.sh).
 set -euo pipefail
 BIN=${1:-.build/release/mskcine}
@@ -20,7 +23,7 @@ NRANDOM=${VALIDATE_RANDOM:-100}
 # Tears per semi-synthetic background: 2 (the first sets, sessions 1-17) or 4 (two more, with more
 # partial tears, since session 18).
 SEMI_TEARS=${VALIDATE_SEMI_TEARS:-4}
-SETS=${VALIDATE_SETS:-real semi random}
+SETS=${VALIDATE_SETS:-real semi random reexport}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/sets-lib.sh
 . "$HERE/sets-lib.sh"
@@ -36,9 +39,11 @@ RANDOM_SEED0=200000
 mkdir -p "$OUT"
 SEMI="$OUT/$GEN/semi"
 RAND="$OUT/$GEN/random"
+# The re-exported real clips (d): bump when their ffmpeg commands change.
+REEXPORT="$OUT/reexport-v1"
 RESULTS="$OUT/results"
 rm -rf "$RESULTS"
-mkdir -p "$SEMI" "$RAND" "$RESULTS"
+mkdir -p "$SEMI" "$RAND" "$REEXPORT" "$RESULTS"
 
 # One line per clip to analyse: name<TAB>clip path<TAB>mm per pixel (empty: none).
 realList() {
@@ -98,12 +103,43 @@ if [[ " $SETS " == *" random "* ]]; then
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{} 2>&1 | tail -1 >&2'
 fi
 
+# (d): each real-video and real-cine clip, three ways (one encoder thread: the same file every time).
+# Lines: name<TAB>clip<TAB>mm per pixel, as realList's.
+reexportVariants() { printf '%s\n' 10bit crf30 canvas; }
+reexportList() {
+  local f b v mm
+  for f in "$DATA"/real-video/p6_*.mp4 "$DATA"/real-cine/*.wmv; do
+    b=$(basename "${f%.*}")
+    case "$f" in *.wmv) mm=0.108 ;; *) mm=0.0881 ;; esac
+    for v in $(reexportVariants); do printf '%s\t%s\t%s\n' "${b}_$v.mp4@$mm" "$REEXPORT/${b}_$v.mp4" "$mm"; done
+  done
+}
+if [[ " $SETS " == *" reexport "* ]]; then
+  command -v ffmpeg >/dev/null || { echo "validate: the re-exported set needs the ffmpeg command (make deps)" >&2; exit 2; }
+  echo "validate: re-exported real clips in $REEXPORT (cached)" >&2
+  for f in "$DATA"/real-video/p6_*.mp4 "$DATA"/real-cine/*.wmv; do
+    b=$(basename "${f%.*}")
+    for v in $(reexportVariants); do
+      out="$REEXPORT/${b}_$v.mp4"
+      [ -f "$out" ] && continue
+      case $v in
+        10bit) opts="-c:v libx264 -pix_fmt yuv420p10le" ;;
+        crf30) opts="-c:v libx264 -crf 30" ;;
+        canvas) opts="-vf pad=iw+16:ih:8:0:color=0x505050 -c:v libx264 -crf 18" ;;
+      esac
+      # Written under a temporary name and renamed when whole: a cut-short file is never cached.
+      printf '%s\0' "ffmpeg -v error -y -threads 1 -i '$f' $opts -threads 1 -an '$out.part.mp4' && mv '$out.part.mp4' '$out'"
+    done
+  done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
+fi
+
 # Analyse: one result document per clip (never cached: the engine is what is scored).
 echo "validate: analysing (results in $RESULTS)" >&2
 {
   if [[ " $SETS " == *" real "* ]]; then realList | sed 's/^/real\t/'; fi
   if [[ " $SETS " == *" semi "* ]]; then labelledList "$SEMI" semi; fi
   if [[ " $SETS " == *" random "* ]]; then labelledList "$RAND" random; fi
+  if [[ " $SETS " == *" reexport "* ]]; then reexportList | sed 's/^/reexport\t/'; fi
 } > "$RESULTS/list.tsv"
 analyseListed "$RESULTS/list.tsv" "$BIN" "$RESULTS" "$JOBS"
 

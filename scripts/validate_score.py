@@ -72,13 +72,13 @@ def fmt(v, nd=2):
     return "-" if v is None else f"{v:.{nd}f}"
 
 
-def real_table(rows, results):
-    print("\n## (a) Real healthy clips (target: 0 tear calls)\n")
+def real_table(rows, results, title="(a) Real healthy clips", key="real"):
+    print(f"\n## {title} (target: 0 tear calls)\n")
     print(f"{'clip @ mm/px':58} {'call':14} evidence")
     tears = 0
     counts = {}
     for name, clip, mm in rows:
-        doc, err = load(results, "real", name)
+        doc, err = load(results, key, name)
         call = doc["finding"]["classification"] if doc else "failed"
         counts[call] = counts.get(call, 0) + 1
         if call in (TEAR, PARTIAL):
@@ -217,6 +217,8 @@ def main():
     if "random" in sets:
         seeds = os.environ.get("SCORE_SEEDS", "validation")
         labelled_table(f"(c) Randomised simulator set ({seeds} seeds)", "random", sets["random"], results)
+    if "reexport" in sets:
+        real_table(sets["reexport"], results, "(d) Real healthy clips exported again (10-bit, CRF 30, grey canvas strips)", "reexport")
 
 
 if __name__ == "__main__":
