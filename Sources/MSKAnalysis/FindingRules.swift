@@ -158,7 +158,15 @@ struct Evidence {
         // shows the stumps retracting, by both of its measures (the gap widening and the ends
         // separating by `retractionMm` each, since session 20: one alone let semi-synthetic partial
         // tears on moving real backgrounds through): then R3 and R4 do not both rest on the field.
-        let imageBothRetract = min(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm
+        // Since session 31 only where the image shows the defect at peak: seen in
+        // `minWindowFramesSeen` of the rest frames but fewer of the peak frames, its gap and ends at
+        // peak are its faces carried by the tissue's motion (the field again), and R3 and R4 would
+        // both rest on the field. A defect not seen at rest keeps them (it appears on contraction).
+        let observed = Set(d.observedFrames)
+        func seen(in window: [Int]) -> Int { window.filter(observed.contains).count }
+        let seenAtRest = seen(in: restFrames) >= min(f.minWindowFramesSeen, restFrames.count)
+        let seenAtPeak = seen(in: peakFrames) >= min(f.minWindowFramesSeen, peakFrames.count)
+        let imageBothRetract = !(seenAtRest && !seenAtPeak) && min(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm
         let byMotion = fieldSaysThrough && imageBothRetract
         let through = d.throughDepthFraction
         let fullDepth = through >= f.fullDepthFraction || byMotion
@@ -244,15 +252,11 @@ struct Evidence {
         // the defect at rest but not at peak (since session 30): the figure at peak is then its faces
         // carried by the tissue's motion from the frames where it was seen. A defect not seen at
         // rest keeps R9: appearing on contraction is itself a change, which a partial tear does not make.
-        let observed = Set(d.observedFrames)
-        func seen(in window: [Int]) -> Int { window.filter(observed.contains).count }
-        let seenAtRest = seen(in: restFrames) >= min(f.minWindowFramesSeen, restFrames.count)
-        let seenAtPeak = seen(in: peakFrames) >= min(f.minWindowFramesSeen, peakFrames.count)
         let imageRetracts = imageRetraction >= f.retractionMm
         // The image's retraction reaches R9's amount but is not weighed (seen at rest, not at peak).
         let changeUnseen = imageRetracts && seenAtRest && !seenAtPeak
         if changeUnseen {
-            words.append("the stumps seem to separate on contraction by \(length(imageRetraction)), but the image shows the defect in \(seen(in: restFrames)) of the \(restFrames.count) rest frames and only \(seen(in: peakFrames)) of the \(peakFrames.count) peak-contraction frames (R9 asks \(f.minWindowFramesSeen)): the figure at peak is its faces carried by the tissue's motion, not a change seen, and is not weighed")
+            words.append("the stumps seem to separate on contraction by \(length(imageRetraction)), but the image shows the defect in \(seen(in: restFrames)) of the \(restFrames.count) rest frames and only \(seen(in: peakFrames)) of the \(peakFrames.count) peak-contraction frames (R3 by motion and R9 ask \(f.minWindowFramesSeen)): the figure at peak is its faces carried by the tissue's motion, not a change seen, and is not weighed")
         } else if imageRetracts {
             words.append("indeterminate: the stumps seem to separate on contraction by \(length(imageRetraction)) while the discontinuity does not span the thickness: neither a full-thickness tear (R3 not met) nor a partial tear, which changes little (R9)")
             return indeterminate("R9-inconsistent", words)

@@ -203,7 +203,7 @@ struct FindingRulesTests {
         // weighed; the region, there in over 60% of the frames, is graded partial at a lower confidence.
         let carried = seen(atPeak: k - 1)
         #expect(carried.classification == .partialTear && carried.rules == ["R6-partial"], "\(carried.rules)")
-        #expect(carried.evidence.contains { $0.contains("the image shows the defect in 10 of the 10 rest frames and only 2 of the 10 peak-contraction frames (R9 asks 3)") }, "\(carried.evidence)")
+        #expect(carried.evidence.contains { $0.contains("the image shows the defect in 10 of the 10 rest frames and only 2 of the 10 peak-contraction frames (R3 by motion and R9 ask 3)") }, "\(carried.evidence)")
         #expect(carried.evidence.last?.contains("its change on contraction is not seen (above)") == true)
         #expect(!(carried.evidence.last?.contains("changes by under") ?? true))
         // Its confidence carries the change penalty (the figure, though not weighed, is no evidence of a still defect).
@@ -230,6 +230,30 @@ struct FindingRulesTests {
         #expect(off.problem == nil)
         off.findings.minWindowFramesSeen = -1
         #expect(off.problem?.contains("findings.minWindowFramesSeen") == true, "\(off.problem ?? "accepted")")
+    }
+
+    @Test("R3 by motion needs the stumps' retraction seen at peak: faces carried by the tissue's motion are the field again")
+    func depthByMotionNeedsThePeakSeen() {
+        let k = Self.p.findings.minWindowFramesSeen
+        // The tissue pulls apart at both depth rows beside a region through 45% of the thickness,
+        // the gap widening by 3.0 mm and the ends separating by 3.2 mm; the defect seen in every
+        // rest frame and in `atPeak` of the peak frames 25-34.
+        func call(atPeak: Int) -> Finding {
+            var e = evidence(depth: 0.45, widening: 3.0, opening: 2.5, rowOpenings: [2.7, 2.5], separation: 3.2)
+            e.defect!.observedFrames = Array(0..<25) + Array(25..<(25 + atPeak)) + Array(35..<60)
+            e.defect!.frames = e.defect!.observedFrames.count
+            e.defect!.presence = Double(e.defect!.frames) / 60
+            return e.finding()
+        }
+        let seen = call(atPeak: k)
+        #expect(seen.classification == .fullThicknessTear && seen.rules.contains("R3-depth-by-motion"), "\(seen.rules)")
+        // One peak frame short: the image's figures at peak are carried faces, so R3 and R4 would
+        // both rest on the field; no full-thickness call, and the evidence says why.
+        let carried = call(atPeak: k - 1)
+        #expect(carried.classification != .fullThicknessTear, "\(carried.rules)")
+        #expect(!carried.rules.contains("R3-depth-by-motion"))
+        #expect(carried.evidence.contains { $0.contains("only \(k - 1) of the 10 peak-contraction frames (R3 by motion and R9 ask \(k))") }, "\(carried.evidence)")
+        #expect(carried.evidence.contains { $0.contains("the displacement field alone cannot make it full-thickness") }, "\(carried.evidence)")
     }
 
     @Test("R9: stumps that separate while the discontinuity does not span the thickness are not a full-thickness tear")
