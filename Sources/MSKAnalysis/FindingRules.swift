@@ -166,7 +166,8 @@ struct Evidence {
         func seen(in window: [Int]) -> Int { window.filter(observed.contains).count }
         let seenAtRest = seen(in: restFrames) >= min(f.minWindowFramesSeen, restFrames.count)
         let seenAtPeak = seen(in: peakFrames) >= min(f.minWindowFramesSeen, peakFrames.count)
-        let imageBothRetract = !(seenAtRest && !seenAtPeak) && min(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm
+        let peakUnseen = seenAtRest && !seenAtPeak
+        let imageBothRetract = !peakUnseen && min(wideningMm ?? -.infinity, separationChangeMm ?? -.infinity) >= f.retractionMm
         let byMotion = fieldSaysThrough && imageBothRetract
         let through = d.throughDepthFraction
         let fullDepth = through >= f.fullDepthFraction || byMotion
@@ -254,7 +255,7 @@ struct Evidence {
         // rest keeps R9: appearing on contraction is itself a change, which a partial tear does not make.
         let imageRetracts = imageRetraction >= f.retractionMm
         // The image's retraction reaches R9's amount but is not weighed (seen at rest, not at peak).
-        let changeUnseen = imageRetracts && seenAtRest && !seenAtPeak
+        let changeUnseen = imageRetracts && peakUnseen
         if changeUnseen {
             words.append("the stumps seem to separate on contraction by \(length(imageRetraction)), but the image shows the defect in \(seen(in: restFrames)) of the \(restFrames.count) rest frames and only \(seen(in: peakFrames)) of the \(peakFrames.count) peak-contraction frames (R3 by motion and R9 ask \(f.minWindowFramesSeen)): the figure at peak is its faces carried by the tissue's motion, not a change seen, and is not weighed")
         } else if imageRetracts {
