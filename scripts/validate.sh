@@ -3,8 +3,9 @@
 #   (a) real healthy clips (../shared/data): every clip's call; target: 0 tear calls;
 #   (b) semi-synthetic: tears drawn into real healthy clips, plus the untouched controls;
 #   (c) a fresh randomised simulator set;
-#   (d) the real healthy clips of (a) exported again (10-bit H.264, H.264 at CRF 30, and with a
-#       strip of grey canvas either side), as another scanner or export tool would give them:
+#   (d) the real healthy clips of (a) exported again (10-bit H.264, H.264 at CRF 30, with a
+#       strip of grey canvas either side, mirrored left to right, at 15 frames a second), as
+#       another scanner or export tool would give them:
 #       target, as (a): 0 tear calls.
 # Sets (b) and (c) are generated from VALIDATION seeds (never to be used for tuning) into
 # $OUT (git-ignored), cached: a clip whose labels exist is not generated again.
@@ -105,7 +106,7 @@ fi
 
 # (d): each real-video and real-cine clip, three ways (one encoder thread: the same file every time).
 # Lines: name<TAB>clip<TAB>mm per pixel, as realList's.
-reexportVariants() { printf '%s\n' 10bit crf30 canvas; }
+reexportVariants() { printf '%s\n' 10bit crf30 canvas mirrored fps15; }
 reexportList() {
   local f b v mm
   for f in "$DATA"/real-video/p6_*.mp4 "$DATA"/real-cine/*.wmv; do
@@ -126,6 +127,8 @@ if [[ " $SETS " == *" reexport "* ]]; then
         10bit) opts="-c:v libx264 -pix_fmt yuv420p10le" ;;
         crf30) opts="-c:v libx264 -crf 30" ;;
         canvas) opts="-vf pad=iw+16:ih:8:0:color=0x505050 -c:v libx264 -crf 18" ;;
+        mirrored) opts="-vf hflip -c:v libx264 -crf 18" ;;
+        fps15) opts="-r 15 -c:v libx264 -crf 18" ;;
       esac
       # Written under a temporary name and renamed when whole: a cut-short file is never cached.
       printf '%s\0' "ffmpeg -v error -y -threads 1 -i '$f' $opts -threads 1 -an '$out.part.mp4' && mv '$out.part.mp4' '$out'"

@@ -218,7 +218,7 @@ def main():
         seeds = os.environ.get("SCORE_SEEDS", "validation")
         labelled_table(f"(c) Randomised simulator set ({seeds} seeds)", "random", sets["random"], results)
     if "reexport" in sets:
-        real_table(sets["reexport"], results, "(d) Real healthy clips exported again (10-bit, CRF 30, grey canvas strips)", "reexport")
+        real_table(sets["reexport"], results, "(d) Real healthy clips exported again (10-bit, CRF 30, grey canvas strips, mirrored, 15 frames/s)", "reexport")
 
 
 if __name__ == "__main__":
