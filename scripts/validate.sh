@@ -104,35 +104,30 @@ if [[ " $SETS " == *" random "* ]]; then
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{} 2>&1 | tail -1 >&2'
 fi
 
-# (d): each real-video and real-cine clip, three ways (one encoder thread: the same file every time).
-# Lines: name<TAB>clip<TAB>mm per pixel, as realList's.
-reexportVariants() { printf '%s\n' 10bit crf30 canvas mirrored fps15; }
-reexportList() {
+# (d): each real-video and real-cine clip, five ways (one encoder thread: the same file every time).
+# One line per copy: source clip<TAB>way<TAB>mm per pixel<TAB>copy; made and listed from it.
+reexportJobs() {
   local f b v mm
   for f in "$DATA"/real-video/p6_*.mp4 "$DATA"/real-cine/*.wmv; do
     b=$(basename "${f%.*}")
     case "$f" in *.wmv) mm=0.108 ;; *) mm=0.0881 ;; esac
-    for v in $(reexportVariants); do printf '%s\t%s\t%s\n' "${b}_$v.mp4@$mm" "$REEXPORT/${b}_$v.mp4" "$mm"; done
+    for v in 10bit crf30 canvas mirrored fps15; do printf '%s\t%s\t%s\t%s\n' "$f" "$v" "$mm" "$REEXPORT/${b}_$v.mp4"; done
   done
 }
 if [[ " $SETS " == *" reexport "* ]]; then
   command -v ffmpeg >/dev/null || { echo "validate: the re-exported set needs the ffmpeg command (make deps)" >&2; exit 2; }
   echo "validate: re-exported real clips in $REEXPORT (cached)" >&2
-  for f in "$DATA"/real-video/p6_*.mp4 "$DATA"/real-cine/*.wmv; do
-    b=$(basename "${f%.*}")
-    for v in $(reexportVariants); do
-      out="$REEXPORT/${b}_$v.mp4"
-      [ -f "$out" ] && continue
-      case $v in
-        10bit) opts="-c:v libx264 -pix_fmt yuv420p10le" ;;
-        crf30) opts="-c:v libx264 -crf 30" ;;
-        canvas) opts="-vf pad=iw+16:ih:8:0:color=0x505050 -c:v libx264 -crf 18" ;;
-        mirrored) opts="-vf hflip -c:v libx264 -crf 18" ;;
-        fps15) opts="-r 15 -c:v libx264 -crf 18" ;;
-      esac
-      # Written under a temporary name and renamed when whole: a cut-short file is never cached.
-      printf '%s\0' "ffmpeg -v error -y -threads 1 -i '$f' $opts -threads 1 -an '$out.part.mp4' && mv '$out.part.mp4' '$out'"
-    done
+  reexportJobs | while IFS=$'\t' read -r f v mm out; do
+    [ -f "$out" ] && continue
+    case $v in
+      10bit) opts="-c:v libx264 -pix_fmt yuv420p10le" ;;
+      crf30) opts="-c:v libx264 -crf 30" ;;
+      canvas) opts="-vf pad=iw+16:ih:8:0:color=0x505050 -c:v libx264 -crf 18" ;;
+      mirrored) opts="-vf hflip -c:v libx264 -crf 18" ;;
+      fps15) opts="-r 15 -c:v libx264 -crf 18" ;;
+    esac
+    # Written under a temporary name and renamed when whole: a cut-short file is never cached.
+    printf '%s\0' "ffmpeg -v error -y -threads 1 -i '$f' $opts -threads 1 -an '$out.part.mp4' && mv '$out.part.mp4' '$out'"
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
 fi
 
@@ -142,7 +137,9 @@ echo "validate: analysing (results in $RESULTS)" >&2
   if [[ " $SETS " == *" real "* ]]; then realList | sed 's/^/real\t/'; fi
   if [[ " $SETS " == *" semi "* ]]; then labelledList "$SEMI" semi; fi
   if [[ " $SETS " == *" random "* ]]; then labelledList "$RAND" random; fi
-  if [[ " $SETS " == *" reexport "* ]]; then reexportList | sed 's/^/reexport\t/'; fi
+  if [[ " $SETS " == *" reexport "* ]]; then
+    reexportJobs | while IFS=$'\t' read -r _ _ mm out; do printf 'reexport\t%s\t%s\t%s\n' "$(basename "$out")@$mm" "$out" "$mm"; done
+  fi
 } > "$RESULTS/list.tsv"
 analyseListed "$RESULTS/list.tsv" "$BIN" "$RESULTS" "$JOBS"
 

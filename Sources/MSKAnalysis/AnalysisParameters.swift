@@ -163,8 +163,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// (all of a window's frames when it has fewer; 0: always weighed): the figure at peak is
         /// then the stump faces carried by the tissue's motion, not a change seen. On the
         /// development sets 11 of the 16 partial tears left indeterminate by R9 were seen in at most
-        /// 2 of their peak frames (session 30). A defect not seen at rest keeps R9: it appears on
-        /// contraction.
+        /// 2 of their peak frames (session 30). Since session 31 R3 by motion does not weigh them
+        /// either there (they are the field again). A defect not seen at rest keeps both: it appears
+        /// on contraction.
         public var minWindowFramesSeen: Int = 3
         public init() {}
     }

@@ -145,15 +145,15 @@ struct ClipFusion {
                                     motion: motion)
         guard let (track, basis) = tracker.primary(tracks, peakFrames: peakFrames) else { return (nil, tracks.count) }
         // The faces and the gap are measured on the observations that are the defect alone.
+        let f = parameters.fusion
         var measured = track
         let gapMm: (DefectObservation) -> Double = { ($0.midRightX - $0.midLeftX) * spacing.mmPerPixelX }
         measured.observations = Self.withoutOversize(
-            Self.withoutJumps(track.observations, width: gapMm, maxJumpMm: parameters.fusion.maxGapJumpMm,
-                              maxJumpFraction: parameters.fusion.maxGapJumpFraction, neighbours: parameters.fusion.jumpNeighbours),
-            width: gapMm, factor: parameters.fusion.maxGapOverMedianFactor, minExcessMm: parameters.fusion.minGapOverMedianMm)
+            Self.withoutJumps(track.observations, width: gapMm, maxJumpMm: f.maxGapJumpMm, maxJumpFraction: f.maxGapJumpFraction,
+                              neighbours: f.jumpNeighbours),
+            width: gapMm, factor: f.maxGapOverMedianFactor, minExcessMm: f.minGapOverMedianMm)
         let n = records.count
         let sx = spacing.mmPerPixelX, sy = spacing.mmPerPixelY
-        let f = parameters.fusion
         let smoother = TrackSmoother(motionNoise: f.faceMotionNoiseMm, detectionNoise: f.faceDetectionNoiseMm,
                                      gate: f.gateSD, reacquireAfter: f.reacquireAfterFrames)
         let radius = parameters.defectTracking.motionRadiusMm / sx

@@ -254,7 +254,7 @@ public struct DefectDetector: Sendable {
             r.touchTop = band.touchTop; r.touchBottom = band.touchBottom
             let heightMm = (band.bottom - band.top) * spacing.mmPerPixelY
             let shape = shapeVerdict(lengthMm: lengthMm, heightMm: heightMm, touchTop: r.touchTop, touchBottom: r.touchBottom,
-                                     atSide: r.minX <= params.sideMarginPx || r.maxX >= w - 1 - params.sideMarginPx, small: small)
+                                     atSide: Self.isAtSide(r.minX...r.maxX, width: w, margin: params.sideMarginPx), small: small)
             // A region turned down at the image's side may be a tear joined, through the dark belly
             // beside it, to the side: its columns that span the belly are judged again on their own.
             if params.sideCore, shape == .atSide,
@@ -509,13 +509,18 @@ public struct DefectDetector: Sendable {
         return bellyMask
     }
 
-    /// A region's side core: the widest run of its columns, off the image's side edges (by more
-    /// than `sideMarginPx`), in each
+    /// Whether `columns` reach within `margin` columns of the frame's first or last column
+    /// (`Params.sideMarginPx`): there a region cannot be told from the image's margin.
+    static func isAtSide(_ columns: ClosedRange<Int>, width w: Int, margin: Int) -> Bool {
+        columns.lowerBound <= margin || columns.upperBound >= w - 1 - margin
+    }
+
+    /// A region's side core: the widest run of its columns not at the side (`isAtSide`), in each
     /// of which its pixels cover at least `coverage` of the belly's depth (the inner edges' rows
     /// apart), at least `minWidthPx` wide and narrower than the region; nil when there is none.
     /// Its pixels are relabelled `id` (a new region's index) and listed in the order they had.
     static func sideCore(_ r: Region, pixels: [Int], label: inout [Int32], width w: Int, supY: [Double], deepY: [Double],
-                         coverage: Double, minWidthPx: Int, sideMarginPx: Int = 0, touchPx: Double, id: Int32) -> (region: Region, pixels: [Int])? {
+                         coverage: Double, minWidthPx: Int, sideMarginPx: Int, touchPx: Double, id: Int32) -> (region: Region, pixels: [Int])? {
         var count = [Int](repeating: 0, count: r.maxX - r.minX + 1)
         for i in pixels[r.pixels] { count[i % w - r.minX] += 1 }
         var best: ClosedRange<Int>?, start: Int?
@@ -525,7 +530,7 @@ public struct DefectDetector: Sendable {
                 if start == nil { start = x }
             } else if let s0 = start {
                 let run = s0...(x - 1)
-                if s0 > sideMarginPx, run.upperBound < w - 1 - sideMarginPx, run.count > (best?.count ?? 0) { best = run }
+                if !isAtSide(run, width: w, margin: sideMarginPx), run.count > (best?.count ?? 0) { best = run }
                 start = nil
             }
         }

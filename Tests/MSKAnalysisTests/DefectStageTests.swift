@@ -151,17 +151,17 @@ import Testing
         #expect(r.minX == 0 && r.maxX == 25)
         let sup = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
         var l = label
-        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 3, touchPx: 2, id: 7)
+        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7)
         #expect(core?.region.minX == 20 && core?.region.maxX == 25)
         #expect(core?.region.area == 6 * 17 && core?.pixels.count == 6 * 17)
         #expect(core?.region.touchTop == true && core?.region.touchBottom == true)
         #expect(core?.pixels.allSatisfy { l[$0] == 7 } == true)
         // The strip's 17 rows are 0.85 of the depth: a higher coverage finds no core.
         var l2 = label
-        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: sup, deepY: deep, coverage: 0.86, minWidthPx: 3, touchPx: 2, id: 7) == nil)
+        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: sup, deepY: deep, coverage: 0.86, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7) == nil)
         #expect(l2 == label)
         // Narrower than minWidthPx: none.
-        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 7, touchPx: 2, id: 7) == nil)
+        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 7, sideMarginPx: 0, touchPx: 2, id: 7) == nil)
     }
 
     @Test func aRunOfSpanningColumnsAtTheImageSideIsNoCore() {
@@ -169,10 +169,28 @@ import Testing
         let (r, pixels, label) = sideMask(extra: (0...2).flatMap { x in (11...29).map { (x, $0) } })
         let sup = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
         var l = label
-        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 3, touchPx: 2, id: 7)
+        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7)
         #expect(core?.region.minX == 20 && core?.region.maxX == 25)
         // At 0.95 only the side run (19 of 20 rows) qualifies, and it is not taken.
         var l3 = label
-        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l3, width: 40, supY: sup, deepY: deep, coverage: 0.95, minWidthPx: 3, touchPx: 2, id: 7) == nil)
+        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l3, width: 40, supY: sup, deepY: deep, coverage: 0.95, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7) == nil)
+    }
+
+    @Test func aRunOfSpanningColumnsWithinTheSideMarginIsNoCore() {
+        // Columns 3-7 span 19 of the 20 rows: at coverage 0.95 the only run that qualifies.
+        let (r, pixels, label) = sideMask(extra: (3...7).flatMap { x in (11...29).map { (x, $0) } })
+        let sup = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
+        var l = label
+        // Off column 0: a core with no margin.
+        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.95, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7)
+        #expect(core?.region.minX == 3 && core?.region.maxX == 7)
+        // Starting at column 3, within a margin of 3 or 4: at the side, no core; a margin of 2 keeps it.
+        for (margin, found) in [(2, true), (3, false), (4, false)] {
+            var lm = label
+            let c = DefectDetector.sideCore(r, pixels: pixels, label: &lm, width: 40, supY: sup, deepY: deep, coverage: 0.95, minWidthPx: 3, sideMarginPx: margin, touchPx: 2, id: 7)
+            #expect((c != nil) == found, "margin \(margin)")
+        }
+        #expect(DefectDetector.isAtSide(3...7, width: 40, margin: 3) && !DefectDetector.isAtSide(3...7, width: 40, margin: 2))
+        #expect(DefectDetector.isAtSide(30...36, width: 40, margin: 3) && !DefectDetector.isAtSide(30...35, width: 40, margin: 3))
     }
 }
