@@ -6,14 +6,18 @@
 #   (d) the real healthy clips of (a) exported again (10-bit H.264, H.264 at CRF 30, with a
 #       strip of grey canvas either side, mirrored left to right, at 15 frames a second), as
 #       another scanner or export tool would give them:
-#       target, as (a): 0 tear calls.
+#       target, as (a): 0 tear calls;
+#   (e) the same real clips reframed (played backwards, from 40 % of the way in, the left or right
+#       80 % of the image alone, the top 91 % of the depth enlarged 1.1 times), as another trial,
+#       probe position or depth setting would give them: target, as (a): 0 tear calls, and the
+#       thickness of a copy that shows the same muscle beside its source's.
 # Sets (b) and (c) are generated from VALIDATION seeds (never to be used for tuning) into
 # $OUT (git-ignored), cached: a clip whose labels exist is not generated again.
 # Usage: scripts/validate.sh [BIN]   (BIN: the mskcine binary, default .build/release/mskcine)
 # Environment: VALIDATE_OUT (default .build-validate), VALIDATE_JOBS (default 2),
 #   VALIDATE_DATA (default ../shared/data), VALIDATE_RANDOM (clips in (c), default 100; 40 until
 #   session 17), VALIDATE_SEMI_TEARS (tears per background in (b): 4, or 2 as until session 17),
-#   VALIDATE_SETS (default "real semi random reexport"), PARAMETERS (a JSON file of analysis parameters to
+#   VALIDATE_SETS (default "real semi random reexport reframed"), PARAMETERS (a JSON file of analysis parameters to
 #   lay over the defaults, as `analyze --parameters`; also read by validate-geometry.sh).
 set -euo pipefail
 BIN=${1:-.build/release/mskcine}
@@ -24,7 +28,7 @@ NRANDOM=${VALIDATE_RANDOM:-100}
 # Tears per semi-synthetic background: 2 (the first sets, sessions 1-17) or 4 (two more, with more
 # partial tears, since session 18).
 SEMI_TEARS=${VALIDATE_SEMI_TEARS:-4}
-SETS=${VALIDATE_SETS:-real semi random reexport}
+SETS=${VALIDATE_SETS:-real semi random reexport reframed}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/sets-lib.sh
 . "$HERE/sets-lib.sh"
@@ -42,9 +46,11 @@ SEMI="$OUT/$GEN/semi"
 RAND="$OUT/$GEN/random"
 # The re-exported real clips (d): bump when their ffmpeg commands change.
 REEXPORT="$OUT/reexport-v1"
+# The reframed real clips (e): bump when their ffmpeg commands change.
+REFRAMED="$OUT/reframed-v1"
 RESULTS="$OUT/results"
 rm -rf "$RESULTS"
-mkdir -p "$SEMI" "$RAND" "$REEXPORT" "$RESULTS"
+mkdir -p "$SEMI" "$RAND" "$REEXPORT" "$REFRAMED" "$RESULTS"
 
 # One line per clip to analyse: name<TAB>clip path<TAB>mm per pixel (empty: none).
 realList() {
@@ -131,6 +137,42 @@ if [[ " $SETS " == *" reexport "* ]]; then
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
 fi
 
+# (e): each real-video and real-cine clip reframed five ways. One line per copy: source clip<TAB>way
+# <TAB>mm per pixel<TAB>copy. The imaging region (even sizes for the encoder) is the one the engine
+# finds on every clip of the source folder in (a): p6 724x576 at (212, 44), real-cine 466x460 at
+# (167, 61); the zoomed copy keeps the region's top (the skin line under the probe) and the centre
+# columns, 10/11 of each side (even), so its scale is the source's times kept / region, per axis.
+reframedJobs() {
+  local f b v mm m w h x y zw zh
+  for f in "$DATA"/real-video/p6_*.mp4 "$DATA"/real-cine/*.wmv; do
+    b=$(basename "${f%.*}")
+    case "$f" in *.wmv) mm=0.108; w=466; h=460; x=167; y=61 ;; *) mm=0.0881; w=724; h=576; x=212; y=44 ;; esac
+    zw=$((w * 10 / 11 / 2 * 2)); zh=$((h * 10 / 11 / 2 * 2))
+    for v in reversed late left80 right80 zoom110; do
+      case $v in zoom110) m=$(python3 -c "print(f'{$mm * $zw / $w:.6f},{$mm * $zh / $h:.6f}')") ;; *) m=$mm ;; esac
+      printf '%s\t%s\t%s\t%s\t%s\n' "$f" "$v" "$m" "$REFRAMED/${b}_$v.mp4" "$w:$h:$x:$y"
+    done
+  done
+}
+if [[ " $SETS " == *" reframed "* ]]; then
+  command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { echo "validate: the reframed set needs the ffmpeg and ffprobe commands (make deps)" >&2; exit 2; }
+  echo "validate: reframed real clips in $REFRAMED (cached)" >&2
+  reframedJobs | while IFS=$'\t' read -r f v mm out region; do
+    [ -f "$out" ] && continue
+    IFS=: read -r w h x y <<< "$region"
+    case $v in
+      reversed) vf="reverse" ;;
+      late) n=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$f")
+            vf="select=gte(n\\,$((n * 2 / 5))),setpts=N/FRAME_RATE/TB" ;;
+      left80) vf="crop=$((w * 4 / 5)):$h:$x:$y" ;;
+      right80) vf="crop=$((w * 4 / 5)):$h:$((x + w - w * 4 / 5)):$y" ;;
+      zoom110) zw=$((w * 10 / 11 / 2 * 2)); zh=$((h * 10 / 11 / 2 * 2))
+               vf="crop=$zw:$zh:$((x + (w - zw) / 2)):$y,scale=$w:$h:flags=bicubic" ;;
+    esac
+    printf '%s\0' "ffmpeg -v error -y -threads 1 -i '$f' -vf '$vf' -c:v libx264 -crf 18 -pix_fmt yuv420p -threads 1 -an '$out.part.mp4' && mv '$out.part.mp4' '$out'"
+  done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
+fi
+
 # Analyse: one result document per clip (never cached: the engine is what is scored).
 echo "validate: analysing (results in $RESULTS)" >&2
 {
@@ -139,6 +181,9 @@ echo "validate: analysing (results in $RESULTS)" >&2
   if [[ " $SETS " == *" random "* ]]; then labelledList "$RAND" random; fi
   if [[ " $SETS " == *" reexport "* ]]; then
     reexportJobs | while IFS=$'\t' read -r _ _ mm out; do printf 'reexport\t%s\t%s\t%s\n' "$(basename "$out")@$mm" "$out" "$mm"; done
+  fi
+  if [[ " $SETS " == *" reframed "* ]]; then
+    reframedJobs | while IFS=$'\t' read -r _ _ mm out _; do printf 'reframed\t%s\t%s\t%s\n' "$(basename "$out")@$mm" "$out" "$mm"; done
   fi
 } > "$RESULTS/list.tsv"
 analyseListed "$RESULTS/list.tsv" "$BIN" "$RESULTS" "$JOBS"

@@ -100,6 +100,48 @@ def real_table(rows, results, title="(a) Real healthy clips", key="real"):
     return tears
 
 
+def median_thickness(doc):
+    """The median of the reported muscle thickness (mm) over the frames where it is reported, and
+    the count of those frames and of all frames."""
+    frames = doc.get("frames") or []
+    values = sorted(f["muscleThicknessMm"] for f in frames if f.get("muscleThicknessMm") is not None)
+    if not values:
+        return None, 0, len(frames)
+    k = len(values)
+    mid = values[k // 2] if k % 2 else (values[k // 2 - 1] + values[k // 2]) / 2
+    return mid, k, len(frames)
+
+
+REFRAMED_WAYS = ("reversed", "late", "left80", "right80", "zoom110")
+
+
+def reframed_thickness(rows, results, real_rows):
+    """Set (e) beside (a): each reframed copy's median thickness against its source clip's. A copy
+    played backwards or enlarged shows the same muscle in the same frames, so its figure should be
+    the source's; the half-images and the late start show other columns or other frames."""
+    sources = {name: name for name, _, _ in real_rows}
+    print("\nthickness of each reframed copy beside its source clip's in (a) (median over the frames where found, mm):")
+    print(f"{'copy':52} {'found':>9} {'median':>7} {'source':>7} {'diff':>6}")
+    same = []
+    for name, _, _ in rows:
+        copy, _ = load(results, "reframed", name)
+        stem, way = name.split("@")[0][:-len(".mp4")].rsplit("_", 1)
+        source = next((sources[k] for k in (f"{stem}.mp4@0.0881", f"{stem}.wmv@0.108") if k in sources), None)
+        src, _ = load(results, "real", source) if source else (None, None)
+        if copy is None or src is None:
+            print(f"{name:52} {'-':>9}")
+            continue
+        m, found, n = median_thickness(copy)
+        s0, _, _ = median_thickness(src)
+        diff = m - s0 if m is not None and s0 is not None else None
+        if diff is not None and way in ("reversed", "zoom110"):
+            same.append(abs(diff))
+        print(f"{name:52} {found:>4}/{n:<4} {fmt(m):>7} {fmt(s0):>7} {fmt(diff):>6}")
+    if same:
+        print(f"copies showing the same frames and muscle (played backwards, enlarged): largest thickness difference "
+              f"{max(same):.2f} mm over {len(same)} copies")
+
+
 def labelled_table(title, key, rows, results):
     print(f"\n## {title}\n")
     print(f"{'clip':52} {'truth':8} {'call':8} {'gapMAE':>7} {'widenErr':>8} {'contr r':>7}")
@@ -219,6 +261,10 @@ def main():
         labelled_table(f"(c) Randomised simulator set ({seeds} seeds)", "random", sets["random"], results)
     if "reexport" in sets:
         real_table(sets["reexport"], results, "(d) Real healthy clips exported again (10-bit, CRF 30, grey canvas strips, mirrored, 15 frames/s)", "reexport")
+    if "reframed" in sets:
+        real_table(sets["reframed"], results, "(e) Real healthy clips reframed (played backwards, from 40 % in, left or right 80 % of the image, top 91 % enlarged 1.1 times)", "reframed")
+        if "real" in sets:
+            reframed_thickness(sets["reframed"], results, sets["real"])
 
 
 if __name__ == "__main__":
