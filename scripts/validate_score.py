@@ -119,14 +119,14 @@ def reframed_thickness(rows, results, real_rows):
     """Set (e) beside (a): each reframed copy's median thickness against its source clip's. A copy
     played backwards or enlarged shows the same muscle in the same frames, so its figure should be
     the source's; the half-images and the late start show other columns or other frames."""
-    sources = {name: name for name, _, _ in real_rows}
+    sources = {name for name, _, _ in real_rows}
     print("\nthickness of each reframed copy beside its source clip's in (a) (median over the frames where found, mm):")
     print(f"{'copy':52} {'found':>9} {'median':>7} {'source':>7} {'diff':>6}")
     same = []
     for name, _, _ in rows:
         copy, _ = load(results, "reframed", name)
         stem, way = name.split("@")[0][:-len(".mp4")].rsplit("_", 1)
-        source = next((sources[k] for k in (f"{stem}.mp4@0.0881", f"{stem}.wmv@0.108") if k in sources), None)
+        source = next((k for k in (f"{stem}.mp4@0.0881", f"{stem}.wmv@0.108") if k in sources), None)
         src, _ = load(results, "real", source) if source else (None, None)
         if copy is None or src is None:
             print(f"{name:52} {'-':>9}")
