@@ -110,6 +110,13 @@ if [[ " $SETS " == *" random "* ]]; then
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{} 2>&1 | tail -1 >&2'
 fi
 
+# One ffmpeg copy of a real clip for sets (d) and (e), as a NUL-terminated command for xargs: one
+# encoder thread (the same file every time), no audio, written under a temporary name and renamed
+# when whole, so a cut-short file is never cached.
+copyJob() {   # SOURCE FFMPEG-OPTIONS COPY
+  printf '%s\0' "ffmpeg -v error -y -threads 1 -i '$1' $2 -threads 1 -an '$3.part.mp4' && mv '$3.part.mp4' '$3'"
+}
+
 # (d): each real-video and real-cine clip, five ways (one encoder thread: the same file every time).
 # One line per copy: source clip<TAB>way<TAB>mm per pixel<TAB>copy; made and listed from it.
 reexportJobs() {
@@ -132,8 +139,7 @@ if [[ " $SETS " == *" reexport "* ]]; then
       mirrored) opts="-vf hflip -c:v libx264 -crf 18" ;;
       fps15) opts="-r 15 -c:v libx264 -crf 18" ;;
     esac
-    # Written under a temporary name and renamed when whole: a cut-short file is never cached.
-    printf '%s\0' "ffmpeg -v error -y -threads 1 -i '$f' $opts -threads 1 -an '$out.part.mp4' && mv '$out.part.mp4' '$out'"
+    copyJob "$f" "$opts" "$out"
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
 fi
 
@@ -149,7 +155,7 @@ reframedJobs() {
     case "$f" in *.wmv) mm=0.108; w=466; h=460; x=167; y=61 ;; *) mm=0.0881; w=724; h=576; x=212; y=44 ;; esac
     zw=$((w * 10 / 11 / 2 * 2)); zh=$((h * 10 / 11 / 2 * 2))
     for v in reversed late left80 right80 zoom110; do
-      case $v in zoom110) m=$(python3 -c "print(f'{$mm * $zw / $w:.6f},{$mm * $zh / $h:.6f}')") ;; *) m=$mm ;; esac
+      case $v in zoom110) m=$(awk -v a="$mm" -v zw="$zw" -v w="$w" -v zh="$zh" -v h="$h" 'BEGIN { printf "%.6f,%.6f", a * zw / w, a * zh / h }') ;; *) m=$mm ;; esac
       printf '%s\t%s\t%s\t%s\t%s\n' "$f" "$v" "$m" "$REFRAMED/${b}_$v.mp4" "$w:$h:$x:$y"
     done
   done
@@ -169,7 +175,7 @@ if [[ " $SETS " == *" reframed "* ]]; then
       zoom110) zw=$((w * 10 / 11 / 2 * 2)); zh=$((h * 10 / 11 / 2 * 2))
                vf="crop=$zw:$zh:$((x + (w - zw) / 2)):$y,scale=$w:$h:flags=bicubic" ;;
     esac
-    printf '%s\0' "ffmpeg -v error -y -threads 1 -i '$f' -vf '$vf' -c:v libx264 -crf 18 -pix_fmt yuv420p -threads 1 -an '$out.part.mp4' && mv '$out.part.mp4' '$out'"
+    copyJob "$f" "-vf '$vf' -c:v libx264 -crf 18 -pix_fmt yuv420p" "$out"
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
 fi
 

@@ -146,49 +146,52 @@ import Testing
         return (regions[0], pixels, label)
     }
 
-    @Test func aSideCoreIsTheRunOfColumnsSpanningAtLeastItsCoverageOfTheDepth() {
-        let (r, pixels, label) = sideMask()
-        #expect(r.minX == 0 && r.maxX == 25)
-        let sup = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
+    /// `sideCore` on the mask's region (belly rows 10-30 at every column) with a copy of its
+    /// labels: the core found, and the labels after.
+    func core(_ mask: (DefectDetector.Region, [Int], [Int32]), coverage: Double, minWidthPx: Int = 3,
+              sideMarginPx: Int = 0) -> (core: (region: DefectDetector.Region, pixels: [Int])?, label: [Int32]) {
+        let (r, pixels, label) = mask
         var l = label
-        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7)
-        #expect(core?.region.minX == 20 && core?.region.maxX == 25)
-        #expect(core?.region.area == 6 * 17 && core?.pixels.count == 6 * 17)
-        #expect(core?.region.touchTop == true && core?.region.touchBottom == true)
-        #expect(core?.pixels.allSatisfy { l[$0] == 7 } == true)
-        // The strip's 17 rows are 0.85 of the depth: a higher coverage finds no core.
-        var l2 = label
-        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: sup, deepY: deep, coverage: 0.86, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7) == nil)
-        #expect(l2 == label)
+        let c = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: Array(repeating: 10, count: 40),
+                                        deepY: Array(repeating: 30, count: 40), coverage: coverage, minWidthPx: minWidthPx,
+                                        sideMarginPx: sideMarginPx, touchPx: 2, id: 7)
+        return (c, l)
+    }
+
+    @Test func aSideCoreIsTheRunOfColumnsSpanningAtLeastItsCoverageOfTheDepth() {
+        let mask = sideMask()
+        #expect(mask.0.minX == 0 && mask.0.maxX == 25)
+        let (found, l) = core(mask, coverage: 0.85)
+        #expect(found?.region.minX == 20 && found?.region.maxX == 25)
+        #expect(found?.region.area == 6 * 17 && found?.pixels.count == 6 * 17)
+        #expect(found?.region.touchTop == true && found?.region.touchBottom == true)
+        #expect(found?.pixels.allSatisfy { l[$0] == 7 } == true)
+        // The strip's 17 rows are 0.85 of the depth: a higher coverage finds no core, labels untouched.
+        let higher = core(mask, coverage: 0.86)
+        #expect(higher.core == nil)
+        #expect(higher.label == mask.2)
         // Narrower than minWidthPx: none.
-        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l2, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 7, sideMarginPx: 0, touchPx: 2, id: 7) == nil)
+        #expect(core(mask, coverage: 0.85, minWidthPx: 7).core == nil)
     }
 
     @Test func aRunOfSpanningColumnsAtTheImageSideIsNoCore() {
         // Columns 0-2 also span the depth: that run is at the side and is not taken; the strip is.
-        let (r, pixels, label) = sideMask(extra: (0...2).flatMap { x in (11...29).map { (x, $0) } })
-        let sup = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
-        var l = label
-        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.85, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7)
-        #expect(core?.region.minX == 20 && core?.region.maxX == 25)
+        let mask = sideMask(extra: (0...2).flatMap { x in (11...29).map { (x, $0) } })
+        let found = core(mask, coverage: 0.85).core
+        #expect(found?.region.minX == 20 && found?.region.maxX == 25)
         // At 0.95 only the side run (19 of 20 rows) qualifies, and it is not taken.
-        var l3 = label
-        #expect(DefectDetector.sideCore(r, pixels: pixels, label: &l3, width: 40, supY: sup, deepY: deep, coverage: 0.95, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7) == nil)
+        #expect(core(mask, coverage: 0.95).core == nil)
     }
 
     @Test func aRunOfSpanningColumnsWithinTheSideMarginIsNoCore() {
         // Columns 3-7 span 19 of the 20 rows: at coverage 0.95 the only run that qualifies.
-        let (r, pixels, label) = sideMask(extra: (3...7).flatMap { x in (11...29).map { (x, $0) } })
-        let sup = [Double](repeating: 10, count: 40), deep = [Double](repeating: 30, count: 40)
-        var l = label
+        let mask = sideMask(extra: (3...7).flatMap { x in (11...29).map { (x, $0) } })
         // Off column 0: a core with no margin.
-        let core = DefectDetector.sideCore(r, pixels: pixels, label: &l, width: 40, supY: sup, deepY: deep, coverage: 0.95, minWidthPx: 3, sideMarginPx: 0, touchPx: 2, id: 7)
-        #expect(core?.region.minX == 3 && core?.region.maxX == 7)
+        let found = core(mask, coverage: 0.95).core
+        #expect(found?.region.minX == 3 && found?.region.maxX == 7)
         // Starting at column 3, within a margin of 3 or 4: at the side, no core; a margin of 2 keeps it.
-        for (margin, found) in [(2, true), (3, false), (4, false)] {
-            var lm = label
-            let c = DefectDetector.sideCore(r, pixels: pixels, label: &lm, width: 40, supY: sup, deepY: deep, coverage: 0.95, minWidthPx: 3, sideMarginPx: margin, touchPx: 2, id: 7)
-            #expect((c != nil) == found, "margin \(margin)")
+        for (margin, kept) in [(2, true), (3, false), (4, false)] {
+            #expect((core(mask, coverage: 0.95, sideMarginPx: margin).core != nil) == kept, "margin \(margin)")
         }
         #expect(DefectDetector.isAtSide(3...7, width: 40, margin: 3) && !DefectDetector.isAtSide(3...7, width: 40, margin: 2))
         #expect(DefectDetector.isAtSide(30...36, width: 40, margin: 3) && !DefectDetector.isAtSide(30...35, width: 40, margin: 3))
