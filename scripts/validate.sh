@@ -32,8 +32,10 @@ SETS=${VALIDATE_SETS:-real semi random reexport reframed}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/sets-lib.sh
 . "$HERE/sets-lib.sh"
-# Version of the generators' output: bump when synth --background or --randomised change, so the cache is redone.
+# Version of the generators' output: bump when synth --background changes (GEN) or synth --randomised
+# changes (RANDOM_GEN, with SimulationParameters.randomisedVersion), so the cache is redone.
 GEN=v2
+RANDOM_GEN=v3
 # Seed ranges (Docs/validation.md): dev 1-99999 (tune on these); validation 100000-199999 (semi-synthetic)
 # and 200000-299999 (randomised): never tune on them.
 SEMI_SEED0=100000
@@ -43,7 +45,7 @@ RANDOM_SEED0=200000
 [ -d "$DATA" ] || { echo "validate: no real data at $DATA (set VALIDATE_DATA)" >&2; exit 2; }
 mkdir -p "$OUT"
 SEMI="$OUT/$GEN/semi"
-RAND="$OUT/$GEN/random"
+RAND="$OUT/$RANDOM_GEN/random"
 # The re-exported real clips (d): bump when their ffmpeg commands change.
 REEXPORT="$OUT/reexport-v1"
 # The reframed real clips (e): bump when their ffmpeg commands change.

@@ -102,7 +102,9 @@ extension CineSimulator {
         doc.fps = p.fps
         doc.frameCount = p.frameCount
         doc.frameSize = [p.width, p.height]
-        var info = SimulationInfo(generator: "MSKSimulator/1")
+        // The randomised set names its distribution's version (a drawn fluid share marks its clips).
+        var info = SimulationInfo(generator: p.fluidGreyShare == nil ? "MSKSimulator/1"
+                                  : "MSKSimulator/randomised-\(SimulationParameters.randomisedVersion)")
         info.pennationDeg = p.pennationDeg
         info.restThicknessMm = p.restThicknessMm
         info.thickening = p.thickening
@@ -119,6 +121,7 @@ extension CineSimulator {
         if p.faceObliquityDeg != nil && p.tearCase != .none && p.tearCase != .partial {
             info.obliquityDeg = p.faceObliquityDeg.map { ($0 * 10).rounded() / 10 }
         }
+        if let share = p.fluidGreyShare, p.tearCase != .none { info.fluidEchogenicity = (share * 1000).rounded() / 1000 }
         info.thicknessLossMmPer30Days = p.thicknessLossMmPer30Days
         info.echoRisePer30Days = p.echoRisePer30Days
         doc.simulation = info

@@ -188,6 +188,10 @@ public struct SimulationParameters: Codable, Sendable, Equatable {
     public var fluidEchogenicity: Double = 0.04
     /// 0...1: how much low-level debris and clot the fluid holds.
     public var debris: Double = 0.5
+    /// The randomised set's drawn mean grey of the fluid over the belly's at the same depths
+    /// (0...0.5; nil elsewhere). With it the fluid's level holds at every depth of the defect: the
+    /// gain its lower attenuation gives within the fluid is divided out (the enhancement beneath stays).
+    public var fluidGreyShare: Double? = nil
     public var distractor: Distractor = .none
     /// More dark structures in the belly that are not tears (vessels, patches, interfascicular spaces).
     public var darkDistractors: [DarkDistractor] = []

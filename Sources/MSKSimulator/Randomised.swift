@@ -48,15 +48,17 @@ extension SimulationParameters {
         p.restThicknessMm = max(6, min(room / 1.3, r.uniform(10...28)))
         // Haematoma: mean grey 0-50 % of the belly's (converted to amplitude under this log map).
         let greyRatio = r.uniform(0...0.5)
+        p.fluidGreyShare = greyRatio
         let bellyGrey = 62 + p.gainDb * 255 / p.dynamicRangeDb
         // The share is of the displayed grey, after the gamma curve: before it, the share is ratio^(1/gamma).
         let preGamma = pow(greyRatio, 1 / p.greyGamma)
         let dropDb = (1 - preGamma) * bellyGrey * p.dynamicRangeDb / 255
         p.debris = r.uniform(0...0.6)
-        // The fluid's clot and layering raise its mean by about (1 + 0.6 d)(1 + 0.5 d) for debris d
-        // (`TissueModel.fluidScattering`): divided out, so the mean stays at the drawn share.
+        // The fluid's clot, layering and debris spots raise its mean by about (1 + 0.6 d)(1 + 0.5 d)
+        // + 0.4 d for debris d (`TissueModel.fluidScattering`): divided out, so the mean stays at
+        // the drawn share.
         let target = greyRatio < 0.02 ? 0.01 : pow(10, -dropDb / 20)
-        p.fluidEchogenicity = target / ((1 + 0.6 * p.debris) * (1 + 0.5 * p.debris))
+        p.fluidEchogenicity = target / ((1 + 0.6 * p.debris) * (1 + 0.5 * p.debris) + 0.4 * p.debris)
         // Tears oblique to the axis.
         if tearCase == .full || tearCase == .fullSubtle { p.faceObliquityDeg = r.uniform(-30...30) }
         // Several dark distractors in every clip, away from the defect.
@@ -93,5 +95,5 @@ extension SimulationParameters {
     }
 
     /// Version of the randomised distribution; recorded in the labels.
-    public static let randomisedVersion = 1
+    public static let randomisedVersion = 2
 }

@@ -323,7 +323,7 @@ struct TissueModel: Sendable {
             return (e, 0.35 * line / (bg + line), (deep ? 0x700 : 0x600) &+ UInt64(bitPattern: Int64(k)))
         case .defect:
             // Most of the fluid's echo comes from the image-anchored fluid field (`fluidScattering`).
-            return (0.5 * p.fluidEchogenicity, 0, 0)
+            return (0.5 * p.fluidEchogenicity * fluidDepthGain(Y), 0, 0)
         case .vessel:
             guard let v = vessel else { return (0.02, 0, 0) }
             let dx = X - v.cx, dy = Y - v.cy - v.tilt * dx
@@ -342,6 +342,19 @@ struct TissueModel: Sendable {
         let clot = 2.5 * dbr * max(0, valueNoise(seeds[9] ^ 0xF1, x / 2.5, y / 2))
         let spots = 1.6 * dbr * max(0, valueNoise(seeds[10] ^ 0xF2, x / 0.35, y / 0.35) - 0.5)
         let layering = 1 + 1.5 * dbr * smoothstep(min(1, max(0, (y - (defectTop + defectBottom) / 2) / max(1, defectBottom - defectTop))))
-        return p.fluidEchogenicity * (1 + clot) * layering + spots
+        guard p.fluidGreyShare != nil else { return p.fluidEchogenicity * (1 + clot) * layering + spots }
+        // A drawn grey share: the debris spots scale with the fluid's level (four times its base at
+        // their brightest share of 0.8), and the level holds at every depth of the fluid.
+        return p.fluidEchogenicity * ((1 + clot) * layering + 4 * spots) * fluidDepthGain(y)
+    }
+
+    /// With a drawn grey share (`fluidGreyShare`), what keeps the fluid's level the same share of
+    /// the belly's at every depth: the fluid attenuates less than the belly (`attenuationPerMm`), so
+    /// under a depth gain set for tissue its echoes would brighten with depth into the fluid. This
+    /// divides that gain out within the fluid; the enhancement beneath it stays. 1 without a share.
+    func fluidDepthGain(_ y: Double) -> Double {
+        guard p.fluidGreyShare != nil else { return 1 }
+        let deficitDb = (attenuationPerMm(.belly) - attenuationPerMm(.defect)) * max(0, y - defectTop)
+        return pow(10, -deficitDb / 20)
     }
 }
