@@ -46,6 +46,12 @@ extension SimulationParameters {
         let top = 0.2 + p.skinThicknessMm + p.fatThicknessMm + 2 * p.aponeurosisThicknessMm + 1.5
         let room = Double(region.height) * mmY - top - 4
         p.restThicknessMm = max(6, min(room / 1.3, r.uniform(10...28)))
+        // A sonographer picks frequency and gain so that the muscle's deep boundary shows: the
+        // noise (raised by the depth gain as much as the echoes are) is capped so that the belly's
+        // echo stays 10 dB above it at the deep aponeurosis of the thickest frame (the round-trip
+        // loss as the belly's, `TissueModel.attenuationPerMm`). No draw is taken here.
+        let deepLossDb = p.attenuationDbPerCmMHz * p.frequencyMHz * 2 / 10 * (top + 1.3 * p.restThicknessMm)
+        p.noiseLevel = min(p.noiseLevel, pow(10, -(deepLossDb + 10) / 20))
         // Haematoma: mean grey 0-50 % of the belly's (converted to amplitude under this log map).
         let greyRatio = r.uniform(0...0.5)
         p.fluidGreyShare = greyRatio
@@ -95,5 +101,5 @@ extension SimulationParameters {
     }
 
     /// Version of the randomised distribution; recorded in the labels.
-    public static let randomisedVersion = 2
+    public static let randomisedVersion = 3
 }
