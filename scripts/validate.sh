@@ -35,7 +35,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # Version of the generators' output: bump when synth --background changes (GEN) or synth --randomised
 # changes (RANDOM_GEN, with SimulationParameters.randomisedVersion), so the cache is redone.
 GEN=v2
-RANDOM_GEN=v4
+RANDOM_GEN=v5
 # Seed ranges (Docs/validation.md): dev 1-99999 (tune on these); validation 100000-199999 (semi-synthetic)
 # and 200000-299999 (randomised): never tune on them.
 SEMI_SEED0=100000

@@ -55,6 +55,8 @@ extension SimulationParameters {
         // Haematoma: mean grey 0-50 % of the belly's (converted to amplitude under this log map).
         let greyRatio = r.uniform(0...0.5)
         p.fluidGreyShare = greyRatio
+        // An opened gap is fluid through the thickness (`openGapFromRestGap`, version 4).
+        p.openGapFromRestGap = true
         let bellyGrey = 62 + p.gainDb * 255 / p.dynamicRangeDb
         // The share is of the displayed grey, after the gamma curve: before it, the share is ratio^(1/gamma).
         let preGamma = pow(greyRatio, 1 / p.greyGamma)
@@ -101,5 +103,5 @@ extension SimulationParameters {
     }
 
     /// Version of the randomised distribution; recorded in the labels.
-    public static let randomisedVersion = 3
+    public static let randomisedVersion = 4
 }

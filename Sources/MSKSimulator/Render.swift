@@ -48,6 +48,9 @@ extension CineSimulator {
         var env = [Float](repeating: 0, count: w * h)
         var cum = [Float](repeating: 0, count: w)
         let hasFluid = m.hasDefect
+        let openGapFromRestGap = p.openGapFromRestGap
+        // The lateral beam's Gaussian width (mm), as the tissue field is filtered with.
+        let beamSigmaMm = max(0.5 * sx, p.lateralFNumber * p.wavelengthMm / 2.355)
         let nx = self.nx, ny = self.ny, gX0 = self.gX0, gY0 = self.gY0, gx = self.gx, gy = self.gy
         let rx = rhoX, ry = rhoY
 
@@ -100,7 +103,25 @@ extension CineSimulator {
                     }
                     // Tissue field through the deformation (near a stump face it carries the
                     // blurred edge of the stump, so faces are as soft as the PSF makes them).
-                    let (k0, wx, wy, vn) = weights(layer == .belly ? (colXt[px] - gX0) / gx : fx, fy)
+                    // With `openGapFromRestGap`, a fluid pixel of an opened gap takes the field
+                    // of its own row's nearer stump face, carried rigidly (the face's blurred edge,
+                    // as wide as the beam), clamped at the row's rest mid-gap and faded out beyond
+                    // it over the lateral beam width, instead of the zone-wide clamp, which repeats
+                    // one column's field across the gap (belly echo in the fluid, in horizontal
+                    // stripes, where an oblique stump crosses the zone's middle).
+                    var fieldX = layer == .belly ? colXt[px] : X
+                    var fade: Float = 1
+                    if openGapFromRestGap && c == .defect && layer == .belly && st.h > 0 {
+                        let f = m.faces(Y)
+                        if !f.left.isNaN {
+                            let dL = colXo[px] - phi(f.left, st), dR = phi(f.right, st) - colXo[px]
+                            let mid = (f.left + f.right) / 2, half = (f.right - f.left) / 2 * kShort
+                            fieldX = dL <= dR ? min(f.left + dL / kShort, mid) : max(f.right - dR / kShort, mid)
+                            let beyond = max(0, min(dL, dR) - half)
+                            fade = Float(exp(-beyond * beyond / (2 * beamSigmaMm * beamSigmaMm)))
+                        }
+                    }
+                    let (k0, wx, wy, vn) = weights((fieldX - gX0) / gx, fy)
                     let w00 = (1 - wx) * (1 - wy), w10 = wx * (1 - wy), w01 = (1 - wx) * wy, w11 = wx * wy
                     let a = 2 * k0, b = a + 2, cc = a + 2 * nx, d = cc + 2
                     let pr = w00 * P[a] + w10 * P[b] + w01 * P[cc] + w11 * P[d]
@@ -109,8 +130,8 @@ extension CineSimulator {
                     let qi = w00 * Q[a + 1] + w10 * Q[b + 1] + w01 * Q[cc + 1] + w11 * Q[d + 1]
                     let rr = w00 * R[a] + w10 * R[b] + w01 * R[cc] + w11 * R[d]
                     let ri = w00 * R[a + 1] + w10 * R[b + 1] + w01 * R[cc + 1] + w11 * R[d + 1]
-                    var zr = vn * (cphi * pr + sphi * qr) + rr
-                    var zi = vn * (cphi * pi + sphi * qi) + ri
+                    var zr = fade * (vn * (cphi * pr + sphi * qr) + rr)
+                    var zi = fade * (vn * (cphi * pi + sphi * qi) + ri)
                     if c == .defect && hasFluid {
                         // Fluid does not strain with the muscle: its debris field is sampled in image coordinates.
                         let (k0, wx, wy, vn) = weights((colXo[px] - fluidShift - gX0) / gx, (yq - gY0) / gy)
