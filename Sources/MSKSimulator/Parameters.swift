@@ -192,11 +192,12 @@ public struct SimulationParameters: Codable, Sendable, Equatable {
     /// (0...0.5; nil elsewhere). With it the fluid's level holds at every depth of the defect: the
     /// gain its lower attenuation gives within the fluid is divided out (the enhancement beneath stays).
     public var fluidGreyShare: Double? = nil
-    /// Inside a full tear's opened gap, fluid pixels take the tissue field of the rest gap's own
-    /// material (the randomised set from its version 4). Without it (the presets, so that
-    /// `Samples/` stays as committed) they take the stumps' rigid maps clamped to the middle of
-    /// the gap's zone, which repeats one column's field across the open gap: where an oblique
-    /// stump crosses the zone's middle, horizontal stripes of belly echo fill the fluid.
+    /// Inside a full tear's opened gap, a fluid pixel takes the tissue field of its own row's
+    /// nearer stump face carried rigidly, faded out past that row's rest mid-gap over the lateral
+    /// beam's width (the randomised set from its version 4). Without it (the presets, so that
+    /// `Samples/` stays as committed) it takes the stumps' rigid maps clamped to the middle of the
+    /// gap's zone, which repeats one column's field across the open gap: where an oblique stump
+    /// crosses the zone's middle, horizontal stripes of belly echo fill the fluid.
     public var openGapFromRestGap = false
     public var distractor: Distractor = .none
     /// More dark structures in the belly that are not tears (vessels, patches, interfascicular spaces).
