@@ -8,9 +8,10 @@ it. Truth: the real runs (set a) count as no tear; semi-synthetic (b) and random
 carry it in <clip>.labels.json. Indeterminate calls are left out and counted. Bands: [0, 0.6),
 [0.6, 0.75), [0.75, 1]. Each wrong call is named with its truth and confidence.
 """
-import json
 import os
 import sys
+
+from validate_score import INDET, NOTEAR, labels_for, load
 
 BANDS = [(0.0, 0.6), (0.6, 0.75), (0.75, 1.0)]
 
@@ -33,17 +34,16 @@ def main():
         if len(parts) < 4 or parts[0] not in ("real", "semi", "random"):
             continue
         key, name, clip = parts[0], parts[1], parts[2]
-        path = os.path.join(results, key, name + ".analysis.json")
-        if not os.path.exists(path):
+        doc, _ = load(results, key, name)
+        if doc is None:
             missing += 1
             continue
-        finding = json.load(open(path))["finding"]
+        finding = doc["finding"]
         call = finding["classification"]
-        if call == "indeterminate":
+        if call == INDET:
             indeterminate += 1
             continue
-        truth = "no-tear" if key == "real" else \
-            json.load(open(clip.rsplit(".", 1)[0] + ".labels.json"))["classification"]
+        truth = NOTEAR if key == "real" else labels_for(clip)["classification"]
         confidence = finding.get("confidence") or 0.0
         cell = (call, band_of(confidence))
         counts = table.setdefault(cell, [0, 0])

@@ -146,7 +146,7 @@ if [[ " $SETS " == *" reexport "* ]]; then
 fi
 
 # (e): each real-video and real-cine clip reframed five ways. One line per copy: source clip<TAB>way
-# <TAB>mm per pixel<TAB>copy. The imaging region (even sizes for the encoder) is the one the engine
+# <TAB>mm per pixel<TAB>copy<TAB>region W:H:X:Y and the zoomed crop's ZW:ZH. The imaging region (even sizes for the encoder) is the one the engine
 # finds on every clip of the source folder in (a): p6 724x576 at (212, 44), real-cine 466x460 at
 # (167, 61); the zoomed copy keeps the region's top (the skin line under the probe) and the centre
 # columns, 10/11 of each side (even), so its scale is the source's times kept / region, per axis.
@@ -158,7 +158,7 @@ reframedJobs() {
     zw=$((w * 10 / 11 / 2 * 2)); zh=$((h * 10 / 11 / 2 * 2))
     for v in reversed late left80 right80 zoom110; do
       case $v in zoom110) m=$(awk -v a="$mm" -v zw="$zw" -v w="$w" -v zh="$zh" -v h="$h" 'BEGIN { printf "%.6f,%.6f", a * zw / w, a * zh / h }') ;; *) m=$mm ;; esac
-      printf '%s\t%s\t%s\t%s\t%s\n' "$f" "$v" "$m" "$REFRAMED/${b}_$v.mp4" "$w:$h:$x:$y"
+      printf '%s\t%s\t%s\t%s\t%s\n' "$f" "$v" "$m" "$REFRAMED/${b}_$v.mp4" "$w:$h:$x:$y:$zw:$zh"
     done
   done
 }
@@ -167,15 +167,14 @@ if [[ " $SETS " == *" reframed "* ]]; then
   echo "validate: reframed real clips in $REFRAMED (cached)" >&2
   reframedJobs | while IFS=$'\t' read -r f v mm out region; do
     [ -f "$out" ] && continue
-    IFS=: read -r w h x y <<< "$region"
+    IFS=: read -r w h x y zw zh <<< "$region"
     case $v in
       reversed) vf="reverse" ;;
       late) n=$(ffprobe -v error -select_streams v:0 -count_packets -show_entries stream=nb_read_packets -of csv=p=0 "$f")
             vf="select=gte(n\\,$((n * 2 / 5))),setpts=N/FRAME_RATE/TB" ;;
       left80) vf="crop=$((w * 4 / 5)):$h:$x:$y" ;;
       right80) vf="crop=$((w * 4 / 5)):$h:$((x + w - w * 4 / 5)):$y" ;;
-      zoom110) zw=$((w * 10 / 11 / 2 * 2)); zh=$((h * 10 / 11 / 2 * 2))
-               vf="crop=$zw:$zh:$((x + (w - zw) / 2)):$y,scale=$w:$h:flags=bicubic" ;;
+      zoom110) vf="crop=$zw:$zh:$((x + (w - zw) / 2)):$y,scale=$w:$h:flags=bicubic" ;;
     esac
     copyJob "$f" "-vf '$vf' -c:v libx264 -crf 18 -pix_fmt yuv420p" "$out"
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'

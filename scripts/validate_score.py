@@ -104,15 +104,8 @@ def median_thickness(doc):
     """The median of the reported muscle thickness (mm) over the frames where it is reported, and
     the count of those frames and of all frames."""
     frames = doc.get("frames") or []
-    values = sorted(f["muscleThicknessMm"] for f in frames if f.get("muscleThicknessMm") is not None)
-    if not values:
-        return None, 0, len(frames)
-    k = len(values)
-    mid = values[k // 2] if k % 2 else (values[k // 2 - 1] + values[k // 2]) / 2
-    return mid, k, len(frames)
-
-
-REFRAMED_WAYS = ("reversed", "late", "left80", "right80", "zoom110")
+    values = [f["muscleThicknessMm"] for f in frames if f.get("muscleThicknessMm") is not None]
+    return median(values), len(values), len(frames)
 
 
 def reframed_thickness(rows, results, real_rows):

@@ -102,9 +102,7 @@ extension CineSimulator {
         doc.fps = p.fps
         doc.frameCount = p.frameCount
         doc.frameSize = [p.width, p.height]
-        // The randomised set names its distribution's version (a drawn fluid share marks its clips).
-        var info = SimulationInfo(generator: p.fluidGreyShare == nil ? "MSKSimulator/1"
-                                  : "MSKSimulator/randomised-\(SimulationParameters.randomisedVersion)")
+        var info = SimulationInfo(generator: p.distributionVersion.map { "MSKSimulator/randomised-\($0)" } ?? "MSKSimulator/1")
         info.pennationDeg = p.pennationDeg
         info.restThicknessMm = p.restThicknessMm
         info.thickening = p.thickening

@@ -199,6 +199,9 @@ public struct SimulationParameters: Codable, Sendable, Equatable {
     /// gap's zone, which repeats one column's field across the open gap: where an oblique stump
     /// crosses the zone's middle, horizontal stripes of belly echo fill the fluid.
     public var openGapFromRestGap = false
+    /// The version of the randomised distribution that drew these parameters
+    /// (`SimulationParameters.randomised(seed:)`); nil for the presets and hand-set parameters.
+    public var distributionVersion: Int? = nil
     public var distractor: Distractor = .none
     /// More dark structures in the belly that are not tears (vessels, patches, interfascicular spaces).
     public var darkDistractors: [DarkDistractor] = []
@@ -254,5 +257,13 @@ public struct SimulationParameters: Codable, Sendable, Equatable {
         if !(0...0.1).contains(shortening) { p.append("shortening outside 0...0.1") }
         if !(0...0.5).contains(thickening) { p.append("thickening outside 0...0.5") }
         return p
+    }
+}
+
+extension SimulationParameters {
+    /// Round-trip attenuation (dB per mm of depth) at the transmit frequency of a material that
+    /// attenuates `alphaDbPerCmMHz` one way (dB per cm per MHz).
+    public func roundTripDbPerMm(_ alphaDbPerCmMHz: Double) -> Double {
+        alphaDbPerCmMHz * frequencyMHz * 2 / 10
     }
 }

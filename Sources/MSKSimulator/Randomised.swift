@@ -49,12 +49,13 @@ extension SimulationParameters {
         // A sonographer picks frequency and gain so that the muscle's deep boundary shows: the
         // noise (raised by the depth gain as much as the echoes are) is capped so that the belly's
         // echo stays 10 dB above it at the deep aponeurosis of the thickest frame (the round-trip
-        // loss as the belly's, `TissueModel.attenuationPerMm`). No draw is taken here.
-        let deepLossDb = p.attenuationDbPerCmMHz * p.frequencyMHz * 2 / 10 * (top + 1.3 * p.restThicknessMm)
+        // loss as the belly's over the whole depth). No draw is taken here.
+        let deepLossDb = p.roundTripDbPerMm(p.attenuationDbPerCmMHz) * (top + 1.3 * p.restThicknessMm)
         p.noiseLevel = min(p.noiseLevel, pow(10, -(deepLossDb + 10) / 20))
         // Haematoma: mean grey 0-50 % of the belly's (converted to amplitude under this log map).
         let greyRatio = r.uniform(0...0.5)
         p.fluidGreyShare = greyRatio
+        p.distributionVersion = randomisedVersion
         // An opened gap is fluid through the thickness (`openGapFromRestGap`, version 4).
         p.openGapFromRestGap = true
         let bellyGrey = 62 + p.gainDb * 255 / p.dynamicRangeDb
@@ -102,6 +103,7 @@ extension SimulationParameters {
         return (p, codec)
     }
 
-    /// Version of the randomised distribution; recorded in the labels.
+    /// Version of the randomised distribution; recorded in the labels (`distributionVersion`, the
+    /// generator's name).
     public static let randomisedVersion = 4
 }

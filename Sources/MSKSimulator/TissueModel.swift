@@ -243,7 +243,7 @@ struct TissueModel: Sendable {
         case .vessel: alpha = 0.05 * am
         case .bone: alpha = 30
         }
-        return alpha * p.frequencyMHz * 2 / 10
+        return p.roundTripDbPerMm(alpha)
     }
 
     /// Scattering amplitude of the point relative to the belly background (linear), the share of it
