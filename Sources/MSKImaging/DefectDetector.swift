@@ -213,6 +213,8 @@ public struct DefectDetector: Sendable {
         public var rejected: [RejectedStructure]
         /// Belly mask used (true = intact belly), for echo intensity.
         public var bellyMask: [Bool]
+        /// The image rows the belly covers: `bellyMask` is false outside them.
+        public var bellyRows: Range<Int> = 0..<0
     }
 
     /// `fascicleAngleDeg`: the frame's fascicle angle (physical degrees, `FascicleEstimate`), for the
@@ -320,7 +322,7 @@ public struct DefectDetector: Sendable {
         }
         continuing.sort { $0.region.area > $1.region.area }
         return Result(candidates: measured(accepted, fibreDepth: params.fibreDepth), continuations: measured(continuing, fibreDepth: false),
-                      rejected: rejected, bellyMask: bellyMask)
+                      rejected: rejected, bellyMask: bellyMask, bellyRows: belly.rows)
     }
 
     /// The belly of one frame: the pixels between the inner edges, the smoothed image over its
@@ -368,12 +370,14 @@ public struct DefectDetector: Sendable {
                         bottom.withUnsafeBufferPointer { bottom in
                             guard let out = values.baseAddress else { return }
                             var n = 0
+                            guard let tp = top.baseAddress, let bp = bottom.baseAddress else { return }
                             for y in bellyRows {
                                 let m = mask.baseAddress! + y * w, row = sm.baseAddress! + (y * w - smoothOffset)
-                                let evenRow = y & 1 == 0
-                                for x in 0..<w where y >= top[x] && y < bottom[x] {
-                                    m[x] = true
-                                    if evenRow && x & 1 == 0 { out[n] = row[x]; n += 1 }
+                                // In the belly: top <= y < bottom, both differences >= 0, tested
+                                // without a branch (the loop vectorises).
+                                for x in 0..<w { m[x] = ((y &- tp[x]) | (bp[x] &- 1 &- y)) >= 0 }
+                                if y & 1 == 0 {
+                                    for x in stride(from: 0, to: w, by: 2) where m[x] { out[n] = row[x]; n += 1 }
                                 }
                             }
                             sampled = n

@@ -26,6 +26,7 @@ struct MSKCine: ParsableCommand {
     static func main() {
         // SIGINT/SIGTERM remove this run's temporary files before the process ends.
         TemporaryName.installSignalCleanup()
+        ProcessMemory.keepFreedBlocksForReuse()
         let code = run(arguments: Array(CommandLine.arguments.dropFirst()))
         Foundation.exit(code)
     }

@@ -1,4 +1,5 @@
 import Foundation
+@testable import MSKAnalysis
 @testable import MSKImaging
 import Testing
 
@@ -101,6 +102,60 @@ import Testing
             // Whole grey levels: the sums are exact, so the means agree exactly.
             #expect(integral.mean(x: x, y: y, rx: rx, ry: ry) == Float(sum / Double(n)), "(\(x), \(y))")
         }
+    }
+
+    /// The echo intensity's masked sum (four running sums, no branch per pixel) against the plain
+    /// loop, on whole grey levels as decoded frames give them: the same sum and count, bit for bit,
+    /// for lengths that leave 0-3 pixels past the last group of four, and an empty or all-false mask.
+    @Test(arguments: [0, 1, 3, 4, 5, 27, 640 * 7 + 3])
+    func maskedSumEqualsTheOneAtATimeSum(length: Int) {
+        let pixels = Self.noise(length, seed: UInt64(length) + 11).map { $0.rounded() }
+        let mask = Self.noise(length, seed: UInt64(length) + 12, scale: 1).map { $0 < 0.6 }
+        var sum = 0.0, count = 0
+        for i in 0..<length where mask[i] { sum += Double(pixels[i]); count += 1 }
+        let fast = FrameAnalyzer.maskedSum(pixels, mask: mask)
+        #expect(fast.sum == sum)
+        #expect(fast.count == count)
+        #expect(FrameAnalyzer.maskedSum(pixels, mask: [Bool](repeating: false, count: length)) == (0, 0))
+        // A range: only its pixels, as the plain loop over the same range.
+        let range = (length / 3)..<(length - length / 4)
+        var rangeSum = 0.0, rangeCount = 0
+        for i in range where mask[i] { rangeSum += Double(pixels[i]); rangeCount += 1 }
+        #expect(FrameAnalyzer.maskedSum(pixels, mask: mask, in: range) == (rangeSum, rangeCount))
+        // A mask shorter than the image covers only its own length.
+        let half = FrameAnalyzer.maskedSum(pixels, mask: Array(mask.prefix(length / 2)))
+        #expect(half.count == mask.prefix(length / 2).filter { $0 }.count)
+    }
+
+    /// The belly mask (pixels between the inner edges, tested without a branch) and the belly
+    /// level (median of every second row and column in it) against a plain per-pixel test, on
+    /// tilted and curved inner edges that leave the image at the top and bottom.
+    @Test func bellyMaskAndLevelEqualAPlainPerPixelTest() {
+        let w = 83, h = 61
+        let image = FloatImage(width: w, height: h, pixels: Self.noise(w * h, seed: 21).map { $0.rounded() })
+        let apo = AponeurosisPair(superficialCentre: Quadratic(c0: 2, c1: 0.1), superficialInner: Quadratic(c0: -3, c1: 0.3, c2: -0.002),
+                                  deepCentre: Quadratic(c0: 60), deepInner: Quadratic(c0: 70, c1: -0.4, c2: 0.001),
+                                  bellyLevel: 100, superficialContrast: 100, deepContrast: 100, coverage: 1)
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let detector = DefectDetector()
+        let belly = detector.bellyModel(image, aponeuroses: apo, spacing: spacing)
+        let inset = 0.05 / spacing.mmPerPixelY
+        var expected = [Bool](repeating: false, count: w * h)
+        var sampled: [Float] = []
+        for y in belly.rows {
+            for x in 0..<w {
+                let top = max(0, Int(ceil(apo.superficialInner.y(Double(x)) + inset)))
+                let bottom = max(top, min(h, Int(floor(apo.deepInner.y(Double(x)) - inset)) + 1))
+                guard y >= top && y < bottom else { continue }
+                expected[y * w + x] = true
+                if y % 2 == 0 && x % 2 == 0 { sampled.append(belly.smooth.pixels[y * w + x - belly.smoothOffset]) }
+            }
+        }
+        #expect(expected.contains(true) && expected.contains(false))
+        #expect(belly.inBelly.count == expected.count)
+        let differing = zip(belly.inBelly, expected).filter { $0 != $1 }.count
+        #expect(differing == 0, "\(differing) pixels differ from the per-pixel test")
+        #expect(belly.level == Stats.greyQuantile(sampled, 0.5))
     }
 
     @Test(arguments: [1, 3, 7, 8, 13, 27, 40])
