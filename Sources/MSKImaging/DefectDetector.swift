@@ -368,9 +368,8 @@ public struct DefectDetector: Sendable {
                 smooth.pixels.withUnsafeBufferPointer { sm in
                     top.withUnsafeBufferPointer { top in
                         bottom.withUnsafeBufferPointer { bottom in
-                            guard let out = values.baseAddress else { return }
+                            guard let out = values.baseAddress, let tp = top.baseAddress, let bp = bottom.baseAddress else { return }
                             var n = 0
-                            guard let tp = top.baseAddress, let bp = bottom.baseAddress else { return }
                             for y in bellyRows {
                                 let m = mask.baseAddress! + y * w, row = sm.baseAddress! + (y * w - smoothOffset)
                                 // In the belly: top <= y < bottom, both differences >= 0, tested
