@@ -34,7 +34,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/sets-lib.sh"
 # Version of the generators' output: bump when synth --background changes (GEN) or synth --randomised
 # changes (RANDOM_GEN, with SimulationParameters.randomisedVersion), so the cache is redone.
-GEN=v2
+GEN=v3
 RANDOM_GEN=v5
 # Seed ranges (Docs/validation.md): dev 1-99999 (tune on these); validation 100000-199999 (semi-synthetic)
 # and 200000-299999 (randomised): never tune on them.

@@ -135,7 +135,9 @@ def reframed_thickness(rows, results, real_rows):
               f"{max(same):.2f} mm over {len(same)} copies")
 
 
-# Bands of the haematoma's drawn grey share (the issue's 0-50 % of the belly's level).
+# Bands of the haematoma's grey share (the issue's 0-50 % of the belly's level): the share it
+# shows (semi-synthetic labels' fluidShownShare: the drawn one, or the background scanner's noise
+# floor where brighter), else the drawn one (fluidEchogenicity).
 SHARE_BANDS = [(0.0, 0.1), (0.1, 0.3), (0.3, 0.5)]
 
 
@@ -148,7 +150,7 @@ def labelled_table(title, key, rows, results):
     # found), where the labels carry it: every labelled frame, a frame without the engine's
     # thickness counting as not found.
     thick_errors, thick_frames, thick_missing, not_found = [], 0, 0, []
-    # Full tears called full by the haematoma's drawn grey share (the labels' fluidEchogenicity).
+    # Full tears called full by the haematoma's grey share (shown, else drawn).
     by_share = {}
     for name, clip, mm in rows:
         lab = labels_for(clip)
@@ -158,7 +160,8 @@ def labelled_table(title, key, rows, results):
         doc, err = load(results, key, name)
         call = doc["finding"]["classification"] if doc else "failed"
         confusion[(truth, call)] = confusion.get((truth, call), 0) + 1
-        share = (lab.get("simulation") or {}).get("fluidEchogenicity")
+        sim = lab.get("simulation") or {}
+        share = sim.get("fluidShownShare", sim.get("fluidEchogenicity"))
         if truth == TEAR and share is not None:
             band = next(b for b in SHARE_BANDS if share < b[1] or b == SHARE_BANDS[-1])
             hits = by_share.setdefault(band, [0, 0])
@@ -234,7 +237,7 @@ def labelled_table(title, key, rows, results):
     spec = (n_non - fp) / n_non if n_non else None
     print(f"\nfull-thickness sensitivity {fmt(sens)} ({tp}/{n_tear}{ci(tp, n_tear)}); specificity {fmt(spec)} ({n_non - fp}/{n_non}{ci(n_non - fp, n_non)})")
     if by_share:
-        print("full-thickness tears called full, by the haematoma's drawn grey share of the belly's: "
+        print("full-thickness tears called full, by the haematoma's grey share of the belly's (shown; drawn where not labelled): "
               + "; ".join(f"{lo:.1f}-{hi:.1f} {by_share[(lo, hi)][0]}/{by_share[(lo, hi)][1]}"
                           for lo, hi in SHARE_BANDS if (lo, hi) in by_share))
     print(f"partial graded right {fmt(100 * part_ok / n_part if n_part else None, 0)} % ({part_ok}/{n_part}{ci(part_ok, n_part)}); "

@@ -220,8 +220,11 @@ public struct SimulationInfo: Codable, Sendable, Equatable {
     /// Semi-synthetic clips: the real clip the frames came from, and every how many of its frames was kept.
     public var background: String?
     public var backgroundStride: Int?
-    /// Mean grey of the fluid or haematoma over the belly's (0...0.5).
+    /// Mean grey of the fluid or haematoma over the belly's (0...0.5), as drawn.
     public var fluidEchogenicity: Double?
+    /// Semi-synthetic clips: the share the fluid shows, the drawn one or, where brighter, the
+    /// background scanner's noise floor over the belly's level (fluid is never darker than it).
+    public var fluidShownShare: Double?
     /// Tilt of the tear's end faces against the vertical, degrees.
     public var obliquityDeg: Double?
     /// `tissue-motion` (estimated from the clip's own motion) or `given`.

@@ -104,9 +104,15 @@ public struct DefectInserter: Sendable {
     /// Per frame, 0...1.
     public let contraction: [Double]
     /// Mean grey of the belly around the defect in the first frame, and the darkest grey the
-    /// scanner shows there (2nd percentile of the region: its noise floor).
+    /// scanner shows there (0.1st percentile of the region: its noise floor, the level fluid
+    /// cannot be drawn under). The 2nd percentile, used up to `semi-synthetic-1`, lies in the
+    /// darkest tissue of an image without anechoic areas: on the real-cine backgrounds 0.36-0.44
+    /// of the belly's level, where their darkest pixels are 0.25-0.35 of it (Docs/simulator.md).
     public let bellyGrey: Double
     public let floorGrey: Double
+    /// The grey share of the belly's level the fluid shows: the drawn `echogenicity`, or the
+    /// floor's share where that is brighter.
+    public var shownFluidShare: Double { max(spec.echogenicity, bellyGrey > 0 ? floorGrey / bellyGrey : 0) }
     /// Speckle grain of the background's belly (FWHM of the autocovariance), mm, lateral and axial:
     /// the fluid's speckle gets the same grain.
     public let grainMm: (x: Double, y: Double)
@@ -174,11 +180,14 @@ public struct DefectInserter: Sendable {
         fieldB = Self.speckleField(width: fw, height: fh, sigmaX: sx, sigmaY: sy, seed: seeds[4])
         var acc = 0, floor = 0
         let total = hist.reduce(0, +)
-        for (v, c) in hist.enumerated() { acc += c; if Double(acc) >= 0.02 * Double(total) { floor = v; break } }
+        for (v, c) in hist.enumerated() { acc += c; if Double(acc) >= Self.floorQuantile * Double(total) { floor = v; break } }
         floorGrey = Double(floor)
     }
 
     public var frameCount: Int { contraction.count }
+
+    /// The share of the region's pixels at or under the noise floor (`floorGrey`).
+    static let floorQuantile = 0.001
 
     /// Complex Gaussian noise blurred by separable Gaussians (sigma in pixels), scaled so the
     /// magnitude has mean 1 (Rayleigh: E|z| = sqrt(pi) / 2 * sqrt(E|z|^2)).

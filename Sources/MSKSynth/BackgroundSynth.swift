@@ -156,13 +156,14 @@ extension Synthesizer {
         doc.fps = outFps
         doc.frameCount = frames.count
         doc.frameSize = [w, h]
-        var info = SimulationInfo(generator: "MSKSimulator/semi-synthetic-1")
+        var info = SimulationInfo(generator: "MSKSimulator/semi-synthetic-2")
         info.restGapMm = job.spec.tearCase == .none ? 0 : job.spec.restGapMm
         info.gapWideningMm = (job.spec.tearCase == .full || job.spec.tearCase == .fullSubtle) ? job.spec.wideningMm : 0
         info.restThicknessMm = (inserter.thicknessMm * 1000).rounded() / 1000
         info.background = (job.background as NSString).lastPathComponent
         info.backgroundStride = stride
         info.fluidEchogenicity = job.spec.tearCase == .none ? nil : (job.spec.echogenicity * 1000).rounded() / 1000
+        info.fluidShownShare = job.spec.tearCase == .none ? nil : (inserter.shownFluidShare * 1000).rounded() / 1000
         info.obliquityDeg = job.spec.tearCase == .none ? nil : (job.spec.obliquityDeg * 10).rounded() / 10
         info.contractionSource = job.contraction == nil ? "tissue-motion" : "given"
         doc.simulation = info

@@ -118,6 +118,51 @@ import Testing
         #expect(Double(column) >= 0.9 * (Self.bottom - Self.top - 4))
     }
 
+    /// A background as the real-cine clips are: no anechoic area, the tissue outside the belly at
+    /// 64 (about half the belly's 120) and the scanner's darkest grey, 30, in a few pixels (0.14 %
+    /// of the region). Fluid drawn at 0.1 of the belly cannot show darker than that floor, 0.25
+    /// of the belly: it must show there, not at the darkest 2 % of the image (64, tissue), and
+    /// the labels say which share it shows.
+    @Test func theFluidShowsDownToTheScannersFloorNotTheDarkestTissue() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func frame(_ k: Int) -> GreyImage {
+            GreyImage(width: Self.width, height: Self.height) { out in
+                for y in 0..<Self.height {
+                    for x in 0..<Self.width {
+                        let v: Int
+                        if y >= Int(Self.top) - 6 && y < Int(Self.top) { v = 210 }
+                        else if y > Int(Self.bottom) && y <= Int(Self.bottom) + 6 { v = 210 }
+                        else if y >= Int(Self.top) && y <= Int(Self.bottom) { v = 120 + ((x / 7 + y / 5) % 2 == 0 ? 4 : -4) }
+                        else if y >= 240 && y < 243 && x >= 20 && x < 60 { v = 30 }
+                        else { v = 64 }
+                        out[y * Self.width + x] = UInt8(v)
+                    }
+                }
+            }
+        }
+        let path = (dir as NSString).appendingPathComponent("lifted.mkv")
+        let writer = try VideoWriter(path: path, width: Self.width, height: Self.height,
+                                     options: VideoWriterOptions(codec: .ffv1, fps: 20, pixels: .grey, reproducible: true))
+        for k in 0..<Self.frames { try writer.write(frame(k)) }
+        _ = try writer.finish()
+        let job = Self.job(path, .full, seed: 11)  // drawn at 0.1, no debris, septa or enhancement
+        let result = try Synthesizer.writeOnBackground(job, into: dir)
+        let doc = try LabelsDocument.decode(from: Data(contentsOf: URL(fileURLWithPath: result.labelsPath)))
+        #expect(doc.simulation?.fluidEchogenicity == 0.1)
+        let shown = try #require(doc.simulation?.fluidShownShare)
+        #expect(abs(shown - 30.0 / result.bellyGrey) < 0.01, "labelled shown share \(shown)")
+        // The fluid at rest, 1 mm either side of the defect centre, over the belly's middle 80 %.
+        let first = try #require(try Self.decode(result.clipPath).first)
+        let cx = Int(result.band.x0), half = Int(1 / Self.mm)
+        var sum = 0.0, n = 0.0
+        for y in Int(Self.top + 14)...Int(Self.bottom - 14) {
+            for x in (cx - half)...(cx + half) { sum += Double(first[x, y]); n += 1 }
+        }
+        let share = sum / n / result.bellyGrey
+        #expect(share > 0.18 && share < 0.34, "the fluid shows at \(share) of the belly")
+    }
+
     @Test func partialTearTruthMatchesTheDrawnDepth() throws {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
