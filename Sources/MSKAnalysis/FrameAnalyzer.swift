@@ -54,8 +54,8 @@ public struct FrameAnalyzer: Sendable {
         obs.continuations = found.continuations
         obs.rejected = found.rejected
         obs.thicknessMm = thickness(apo, width: region.width, excluding: found.defect)
-        // The mask is false outside the belly's rows: only those are summed (all rows when none are given).
-        let rows = found.bellyRows.isEmpty ? 0..<region.height : found.bellyRows
+        // The mask is false outside the belly's rows: only those are summed.
+        let rows = found.bellyRows
         let (sum, count) = Self.maskedSum(region.pixels, mask: found.bellyMask, in: (rows.lowerBound * region.width)..<(rows.upperBound * region.width))
         obs.echoIntensity = count > 0 ? sum / Double(count) : nil
         return obs

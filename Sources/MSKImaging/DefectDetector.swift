@@ -214,7 +214,7 @@ public struct DefectDetector: Sendable {
         /// Belly mask used (true = intact belly), for echo intensity.
         public var bellyMask: [Bool]
         /// The image rows the belly covers: `bellyMask` is false outside them.
-        public var bellyRows: Range<Int> = 0..<0
+        public var bellyRows: Range<Int>
     }
 
     /// `fascicleAngleDeg`: the frame's fascicle angle (physical degrees, `FascicleEstimate`), for the

@@ -106,8 +106,8 @@ public struct DefectInserter: Sendable {
     /// Mean grey of the belly around the defect in the first frame, and the darkest grey the
     /// scanner shows there (0.1st percentile of the region: its noise floor, the level fluid
     /// cannot be drawn under). The 2nd percentile, used up to `semi-synthetic-1`, lies in the
-    /// darkest tissue of an image without anechoic areas: on the real-cine backgrounds 0.36-0.44
-    /// of the belly's level, where their darkest pixels are 0.25-0.35 of it (Docs/simulator.md).
+    /// darkest tissue of an image without anechoic areas: on the real-cine backgrounds about 0.4
+    /// of the belly's level, where their darkest pixels are 0.2-0.3 of it (Docs/simulator.md).
     public let bellyGrey: Double
     public let floorGrey: Double
     /// The grey share of the belly's level the fluid shows: the drawn `echogenicity`, or the

@@ -22,8 +22,9 @@ import Testing
     }
 
     /// Frame k of the background: belly 120 with a faint pattern that moves 0 px (the tracker then
-    /// finds no motion), bands 210, the rest 12 (the scanner's dark floor).
-    static func backgroundFrame(_ k: Int) -> GreyImage {
+    /// finds no motion), bands 210, the rest `outside` (by default 12, the scanner's dark floor),
+    /// except `floorPatch`, a few pixels at 30 (the scanner's floor of a background with no dark area).
+    static func backgroundFrame(_ k: Int, outside: Int = 12, floorPatch: Bool = false) -> GreyImage {
         GreyImage(width: width, height: height) { out in
             for y in 0..<height {
                 for x in 0..<width {
@@ -31,18 +32,19 @@ import Testing
                     if y >= Int(top) - 6 && y < Int(top) { v = 210 }
                     else if y > Int(bottom) && y <= Int(bottom) + 6 { v = 210 }
                     else if y >= Int(top) && y <= Int(bottom) { v = 120 + ((x / 7 + y / 5) % 2 == 0 ? 4 : -4) }
-                    else { v = 12 }
+                    else if floorPatch && y >= 240 && y < 243 && x >= 20 && x < 60 { v = 30 }
+                    else { v = outside }
                     out[y * width + x] = UInt8(v)
                 }
             }
         }
     }
 
-    static func writeBackground(in dir: String) throws -> String {
+    static func writeBackground(in dir: String, outside: Int = 12, floorPatch: Bool = false) throws -> String {
         let path = (dir as NSString).appendingPathComponent("background.mkv")
         let writer = try VideoWriter(path: path, width: width, height: height,
                                      options: VideoWriterOptions(codec: .ffv1, fps: 20, pixels: .grey, reproducible: true))
-        for k in 0..<frames { try writer.write(backgroundFrame(k)) }
+        for k in 0..<frames { try writer.write(backgroundFrame(k, outside: outside, floorPatch: floorPatch)) }
         _ = try writer.finish()
         return path
     }
@@ -126,26 +128,7 @@ import Testing
     @Test func theFluidShowsDownToTheScannersFloorNotTheDarkestTissue() throws {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        func frame(_ k: Int) -> GreyImage {
-            GreyImage(width: Self.width, height: Self.height) { out in
-                for y in 0..<Self.height {
-                    for x in 0..<Self.width {
-                        let v: Int
-                        if y >= Int(Self.top) - 6 && y < Int(Self.top) { v = 210 }
-                        else if y > Int(Self.bottom) && y <= Int(Self.bottom) + 6 { v = 210 }
-                        else if y >= Int(Self.top) && y <= Int(Self.bottom) { v = 120 + ((x / 7 + y / 5) % 2 == 0 ? 4 : -4) }
-                        else if y >= 240 && y < 243 && x >= 20 && x < 60 { v = 30 }
-                        else { v = 64 }
-                        out[y * Self.width + x] = UInt8(v)
-                    }
-                }
-            }
-        }
-        let path = (dir as NSString).appendingPathComponent("lifted.mkv")
-        let writer = try VideoWriter(path: path, width: Self.width, height: Self.height,
-                                     options: VideoWriterOptions(codec: .ffv1, fps: 20, pixels: .grey, reproducible: true))
-        for k in 0..<Self.frames { try writer.write(frame(k)) }
-        _ = try writer.finish()
+        let path = try Self.writeBackground(in: dir, outside: 64, floorPatch: true)
         let job = Self.job(path, .full, seed: 11)  // drawn at 0.1, no debris, septa or enhancement
         let result = try Synthesizer.writeOnBackground(job, into: dir)
         let doc = try LabelsDocument.decode(from: Data(contentsOf: URL(fileURLWithPath: result.labelsPath)))
