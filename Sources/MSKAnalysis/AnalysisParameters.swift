@@ -23,6 +23,11 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// the imaging region's height). Only the scale of the filters depends on it; results are
         /// then reported in pixels.
         public var assumedDepthMm: Double = 40
+        /// A sector image may be measured in its inscribed rectangle (since session 35): a curved
+        /// array's always, another fan's when the aponeuroses are found in under half the buffered
+        /// frames in its bounding rectangle and in more of them in the inscribed one
+        /// (`ClipAnalyzer.sectorRectangle`). Off: always the bounding rectangle.
+        public var sectorInscribed: Bool = true
         public init() {}
     }
 
@@ -167,6 +172,12 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// either there (they are the field again). A defect not seen at rest keeps both: it appears
         /// on contraction.
         public var minWindowFramesSeen: Int = 3
+        /// R10 (since session 35): in a curved array's sector (`ImagingRegion.curvedArray`), whose
+        /// tissue layers are arcs, a tear call (full or partial) is made only when this is on; off,
+        /// the clip is indeterminate with the call the rules would make in its evidence. The defect
+        /// rules were tuned and validated on straight layers; on curved ones they called a healthy
+        /// real clip drawn into a sector full-thickness (Docs/validation.md, session 35).
+        public var tearCallsInCurvedSectors: Bool = false
         public init() {}
     }
 

@@ -126,7 +126,8 @@ public final class ClipAnalyzer {
             notes.append("--depth-mm was not used: the clip is calibrated by its \(options.calibrationSource.rawValue) calibration, which comes first")
         }
         var analysis = ClipFusion(records: records, spacing: spacing, calibrated: used.mmPerPixel != nil, parameters: options.parameters).result(
-            info: info, warnings: notes, options: used, region: region!, regionSource: regionSource)
+            info: info, warnings: notes, options: used, region: region!, regionSource: regionSource,
+            curvedSector: detectedRegion?.curvedArray ?? false)
         analysis.screen = screen
         return analysis
     }
@@ -145,12 +146,11 @@ public final class ClipAnalyzer {
             region = roi
             regionSource = options.roiSource
         } else {
-            // The region's bounds (for a sector image, the fan's bounding rectangle): the fan's
-            // inscribed rectangle was tried and dropped, a linear p6 image taken for a fan got a
-            // 43-pixel-high rectangle and lost its muscle (Docs/methods.md).
-            let detected = ImagingRegionDetector().detect(frames: pending.map(\.grey), rgb: pending.compactMap(\.rgb))
-            region = detected ?? PixelRect(x: 0, y: 0, width: w, height: h)
-            regionSource = detected == nil ? "whole frame (no imaging region found)" : "detected"
+            // The region's bounds (for a sector image, the fan's bounding rectangle, or its
+            // inscribed rectangle below: `sectorRectangle`).
+            detectedRegion = ImagingRegionDetector().detectRegion(frames: pending.map(\.grey), rgb: pending.compactMap(\.rgb))
+            region = detectedRegion?.bounds ?? PixelRect(x: 0, y: 0, width: w, height: h)
+            regionSource = detectedRegion == nil ? "whole frame (no imaging region found)" : "detected"
         }
         if options.mmPerPixel == nil, let bounds = region {
             screen = ScreenCalibration.decide(frames: pending.map(\.grey), region: bounds, depthMm: options.depthMm)
@@ -165,9 +165,40 @@ public final class ClipAnalyzer {
         }
         analyzer = FrameAnalyzer(spacing: spacing, calibrated: calibrated, defectParams: options.parameters.defect,
                                  aponeurosisParams: options.parameters.aponeurosis, fascicleParams: options.parameters.fascicle)
+        if let sector = detectedRegion, options.parameters.region.sectorInscribed, let choice = sectorRectangle(sector) {
+            region = choice.rectangle
+            regionSource = choice.source
+        }
         let buffered = pending
         pending = []
         for frame in buffered { process(frame) }
+    }
+
+    /// The region found by the detector (nil with `--roi` or when none was found).
+    private var detectedRegion: ImagingRegion?
+
+    /// For a sector image, the rectangle the analysis measures in, when not the fan's bounding
+    /// rectangle (nil). A curved array's sector (`ImagingRegion.curvedArray`): its inscribed
+    /// rectangle from the top arc down, when it is at least half as tall and a third as wide as
+    /// the fan; its aponeuroses are arcs, steeper at the fan's sides than the detector follows from
+    /// band to band, and the canvas wedges beside the fan break them up, while in the inscribed
+    /// rectangle they are the arcs' flatter middle. Another fan (a steered linear image) keeps its
+    /// bounds unless the aponeuroses are found in under half the buffered frames there (the share
+    /// the finding needs, R2) and in more of them in its inscribed rectangle: a linear image taken
+    /// for a fan must not lose its muscle in a thin inscribed strip (Docs/methods.md, "Imaging region").
+    private func sectorRectangle(_ found: ImagingRegion) -> (rectangle: PixelRect, source: String)? {
+        guard found.shape == .fan, found.inscribed != found.bounds, found.inscribed.width >= 16, found.inscribed.height >= 16 else { return nil }
+        let r = found.bounds
+        if found.curvedArray, 2 * found.inscribed.height >= r.height, 3 * found.inscribed.width >= r.width {
+            return (found.inscribed, "detected: a curved array's sector (\(r.x),\(r.y),\(r.width)x\(r.height)), measured in its inscribed rectangle")
+        }
+        let detector = AponeurosisDetector(params: options.parameters.aponeurosis)
+        func foundIn(_ rect: PixelRect) -> Int {
+            pending.reduce(0) { $0 + (detector.detect(FloatImage($1.grey, cropping: rect), spacing: spacing) == nil ? 0 : 1) }
+        }
+        let inBounds = foundIn(found.bounds), inInscribed = foundIn(found.inscribed)
+        guard 2 * inBounds < pending.count, inInscribed > inBounds else { return nil }
+        return (found.inscribed, "detected: the sector's inscribed rectangle (the aponeuroses found in \(inInscribed) of the first \(pending.count) frames there, \(inBounds) in the whole fan, \(r.x),\(r.y),\(r.width)x\(r.height))")
     }
 
     private func process(_ frame: Frame) {

@@ -16,12 +16,17 @@ public struct ImagingRegion: Sendable, Equatable {
     /// True when the image was found from temporal change (a cine clip whose image moves); false
     /// when only spatial texture was available (a still, or frames that repeat).
     public var fromMotion: Bool
+    /// A curved (convex) array's sector, whose tissue layers are arcs: a fan widening with depth
+    /// whose sides run straight down to a bottom that turns in, or whose top (the probe's face)
+    /// sags at the centre (`Docs/methods.md`, "Imaging region").
+    public var curvedArray: Bool
 
-    public init(bounds: PixelRect, inscribed: PixelRect, shape: Shape, fromMotion: Bool) {
+    public init(bounds: PixelRect, inscribed: PixelRect, shape: Shape, fromMotion: Bool, curvedArray: Bool = false) {
         self.bounds = bounds
         self.inscribed = inscribed
         self.shape = shape
         self.fromMotion = fromMotion
+        self.curvedArray = curvedArray
     }
 }
 
@@ -79,6 +84,15 @@ public struct ImagingRegionDetector: Sendable {
         /// Deepest nearly black strip dropped from a side after a sharp step down (`paddingDropped`:
         /// the rest of a video codec's 16-pixel block; 0: none).
         public var maxPaddingPx: Int = 16
+        /// The share of a side's rows (from its first with an extent) that must lie on a straight
+        /// slant when the whole side does not: a curved array's bottom arc takes the rest
+        /// (18-28 % of the rows for a 40 mm radius and a 36 mm deep image over +-24 to 30 degrees).
+        public var curvedSideRows: Double = 0.7
+        /// A top that sags in the middle by more than this fraction of the height (and 4 px),
+        /// falling from the sides to the centre, is a curved array's face.
+        public var minTopSagFraction: Double = 0.02
+        /// A slanted side's extents lie within this fraction of the width (RMS) of their line.
+        public var maxSideRMSFraction: Double = 0.03
         /// A side is slanted (a fan) when its extent moves by more than this fraction of the width
         /// (and at least 8 pixels) along a straight line from top to bottom.
         public var slantFraction: Double = 0.04
@@ -457,8 +471,9 @@ public struct ImagingRegionDetector: Sendable {
         let margin = rect.width / 4
         let x0 = max(0, rect.x - margin), x1 = min(w, rect.maxX + margin)
         let window = max(6, rect.width / 60), half = window / 2
-        let cx = rect.x + rect.width / 2
+        let cx = rect.x + rect.width / 2, bridge = max(1, rect.width / 4)
         var left = [Int?](repeating: nil, count: rect.height), right = [Int?](repeating: nil, count: rect.height)
+        var centreDense = [Bool](repeating: false, count: rect.height)
         // Image pixels that also vary down their column (speckle does; the canvas beside the
         // image, into which the 5x5 texture spreads, and a ruler's vertical line do not).
         let yTop = max(1, rect.y - 2), yBottom = min(h - 1, rect.maxY + 2), bw = x1 - x0
@@ -486,22 +501,103 @@ public struct ImagingRegionDetector: Sendable {
                 for i in 0..<bw { prefix[i + 1] = prefix[i] + column[i] }
                 let need = max(1, (yB - yA) * window / 2)
                 func dense(_ a: Int) -> Bool { a >= x0 && a + window <= x1 && prefix[a + window - x0] - prefix[a - x0] >= need }
-                guard dense(cx - half) else { continue }
-                var l = cx - half
-                while dense(l - 1) { l -= 1 }
-                var r = cx - half
-                while dense(r + 1) { r += 1 }
+                // The walk starts at the centre column, or at the nearest image beside it within
+                // `bridge` (an anechoic defect across the centre), and crosses a gap of at most
+                // `bridge` that lies inside the rectangle (such a defect, a vessel), never one
+                // beyond its columns (the canvas between the image and a ruler).
+                var start = cx - half
+                centreDense[j] = dense(start)
+                if !dense(start), let d = (1...bridge).first(where: { dense(cx - half - $0) || dense(cx - half + $0) }) {
+                    start = dense(cx - half - d) ? cx - half - d : cx - half + d
+                }
+                guard dense(start) else { continue }
+                var l = start
+                while true {
+                    while dense(l - 1) { l -= 1 }
+                    var k = l - 2
+                    while k >= rect.x, l - k <= bridge, !dense(k) { k -= 1 }
+                    guard k >= rect.x, l - k <= bridge else { break }
+                    l = k
+                }
+                var r = start
+                while true {
+                    while dense(r + 1) { r += 1 }
+                    var k = r + 2
+                    while k + window <= rect.maxX, k - r <= bridge, !dense(k) { k += 1 }
+                    guard k + window <= rect.maxX, k - r <= bridge else { break }
+                    r = k
+                }
                 left[j] = l + half
                 right[j] = r + window - half
             }
         }
         let slant = max(8.0, params.slantFraction * Double(rect.width))
-        guard let leftFit = Self.lineFit(left), let rightFit = Self.lineFit(right) else { return rectangle }
-        func slanted(_ fit: (slope: Double, intercept: Double, rms: Double)) -> Bool {
-            let travel = abs(fit.slope) * Double(rect.height)
-            return travel > slant && fit.rms < 0.2 * travel
+        // Straight: within a fifth of the travel, and within `maxSideRMSFraction` of the width (a
+        // side whose extents scatter over the image, where dark rows stop the walk at random
+        // columns, has a large travel and a larger scatter).
+        func slanted(_ xs: [Int?]) -> Bool {
+            guard let fit = Self.lineFit(xs) else { return false }
+            let travel = abs(fit.slope) * Double(xs.count)
+            return travel > slant && fit.rms < min(0.2 * travel, params.maxSideRMSFraction * Double(rect.width))
         }
-        guard slanted(leftFit) || slanted(rightFit) else { return rectangle }
+        // A side is straight over every row, or over the upper `curvedSideRows` of the rows with
+        // an extent: a curved array's side runs straight down to the bottom arc, along which the
+        // extents then turn back in.
+        func upper(_ xs: [Int?]) -> (rows: [Int?], first: Int, last: Int)? {
+            let rows = xs.indices.filter { xs[$0] != nil }
+            guard let first = rows.first, let last = rows.last else { return nil }
+            return (Array(xs[first...(first + Int(params.curvedSideRows * Double(last - first)))]), first, last)
+        }
+        // The side's straight upper part leans out: the fan widens with depth (not a steered
+        // parallelogram, whose sides lean one way). `inward` is +1 for the left side, -1 for the
+        // right.
+        func leansOut(_ xs: [Int?], inward: Double) -> Bool {
+            guard let u = upper(xs), slanted(u.rows), let fit = Self.lineFit(u.rows) else { return false }
+            return inward * fit.slope < 0
+        }
+        // Whether the side leans out and its lowest rows (the last 15 %) lie inside the line of its
+        // straight upper part (by more than the least slant, on their median): a curved array's
+        // bottom arc turns both sides of its fan in.
+        func curvesIn(_ xs: [Int?], inward: Double) -> Bool {
+            guard leansOut(xs, inward: inward), let u = upper(xs), let fit = Self.lineFit(u.rows) else { return false }
+            var below: [Double] = []
+            for j in (u.last - (u.last - u.first) * 3 / 20)...u.last {
+                guard let x = xs[j] else { continue }
+                let line = fit.intercept + fit.slope * Double(j - u.first)
+                below.append(inward * (Double(x) - line))
+            }
+            below.sort()
+            return below.count >= 8 && below[below.count / 2] > slant
+        }
+        // Or its top sags and both sides lean out (its bottom unseen, dark): a curved array's face
+        // (the skin under it) is an arc, lowest at the centre, where a linear image, steered or
+        // not, starts on one row. Each column's first image row (3 of a 5-row window varying) at
+        // the centre and at 0.4 and 0.8 of the way to the sides of the first row whose centre is
+        // image (inside the arc's span).
+        func topRow(_ x: Int) -> Int? {
+            let i = x - x0
+            guard i >= 0, i < bw else { return nil }
+            let rows = varying.count / bw
+            var run = 0
+            for j in 0..<rows {
+                run += Int(varying[j * bw + i]) - (j >= 5 ? Int(varying[(j - 5) * bw + i]) : 0)
+                if j >= 4, run >= 3 { return j - 4 }
+            }
+            return nil
+        }
+        let topSpan: Int? = centreDense.firstIndex(of: true).flatMap { j in
+            guard let l = left[j], let r = right[j] else { return nil }
+            return min(cx - l, r - cx)
+        }
+        let tops = [-0.8, -0.4, 0, 0.4, 0.8].map { f in topSpan.flatMap { topRow(cx + Int(f * Double($0))) } }
+        let sags: Bool = {
+            guard let a = tops[0], let b = tops[1], let c = tops[2], let d = tops[3], let e = tops[4] else { return false }
+            let sag = Double(c) - Double(a + e) / 2
+            return sag > max(4, params.minTopSagFraction * Double(rect.height)) && a <= b && b <= c && e <= d && d <= c
+        }()
+        let curved = (curvesIn(left, inward: 1) && curvesIn(right, inward: -1))
+            || (sags && leansOut(left, inward: 1) && leansOut(right, inward: -1))
+        guard slanted(left) || slanted(right) || curved else { return rectangle }
         // A fan: the rows' extents, each the median over 15 rows (a side need not be one straight
         // line); the bounds hold them (1st and 99th percentiles), the inscribed rectangle is the
         // largest one inside every row's extent.
@@ -511,10 +607,15 @@ public struct ImagingRegionDetector: Sendable {
         let bx0 = max(0, ls[ls.count / 100]), bx1 = min(w, rs[rs.count - 1 - rs.count / 100])
         guard bx1 - bx0 >= 16 else { return rectangle }
         let bounds = PixelRect(x: bx0, y: rect.y, width: bx1 - bx0, height: rect.height)
-        guard let inner = Self.largestRectangle(left: lefts, right: rights, top: rect.y), inner.width >= 16, inner.height >= 16 else {
+        // A curved array's: the largest from the first row whose centre is image (the top arc's
+        // lowest point) down, since the largest anywhere lies deep, where the fan is wider, and
+        // cuts off the muscle's top.
+        let firstCentreRow = centreDense.firstIndex(of: true)
+        guard let inner = Self.largestRectangle(left: lefts, right: rights, top: rect.y, fromRow: curved ? firstCentreRow : nil),
+              inner.width >= 16, inner.height >= 16 else {
             return rectangle
         }
-        return ImagingRegion(bounds: bounds, inscribed: inner, shape: .fan, fromMotion: fromMotion)
+        return ImagingRegion(bounds: bounds, inscribed: inner, shape: .fan, fromMotion: fromMotion, curvedArray: curved)
     }
 
     /// Least-squares line through the rows' extents (x against row index), refitted once
@@ -560,12 +661,14 @@ public struct ImagingRegionDetector: Sendable {
         }
     }
 
-    /// The largest axis-aligned rectangle whose every row lies inside that row's extent.
-    static func largestRectangle(left: [Int?], right: [Int?], top: Int) -> PixelRect? {
+    /// The largest axis-aligned rectangle whose every row lies inside that row's extent; with
+    /// `fromRow`, the largest of those whose top is that row.
+    static func largestRectangle(left: [Int?], right: [Int?], top: Int, fromRow: Int? = nil) -> PixelRect? {
         let n = left.count
         var best: PixelRect?
         var bestArea = 0
-        for a in 0..<n {
+        let starts = fromRow.map { $0..<min(n, $0 + 1) } ?? 0..<n
+        for a in starts {
             var lo = Int.min, hi = Int.max
             for b in a..<n {
                 guard let l = left[b], let r = right[b] else { break }
