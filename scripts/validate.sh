@@ -10,14 +10,17 @@
 #   (e) the same real clips reframed (played backwards, from 40 % of the way in, the left or right
 #       80 % of the image alone, the top 91 % of the depth enlarged 1.1 times), as another trial,
 #       probe position or depth setting would give them: target, as (a): 0 tear calls, and the
-#       thickness of a copy that shows the same muscle beside its source's.
+#       thickness of a copy that shows the same muscle beside its source's;
+#   (f) curved (convex) array sectors (since session 35): the real clips of (a), the first 40
+#       clips of (b) and of (c) with square pixels, drawn into sectors (scripts/curved-sector.py):
+#       target 0 tear calls on the real ones; the muscle found, its thickness, and the calls.
 # Sets (b) and (c) are generated from VALIDATION seeds (never to be used for tuning) into
 # $OUT (git-ignored), cached: a clip whose labels exist is not generated again.
 # Usage: scripts/validate.sh [BIN]   (BIN: the mskcine binary, default .build/release/mskcine)
 # Environment: VALIDATE_OUT (default .build-validate), VALIDATE_JOBS (default 2),
 #   VALIDATE_DATA (default ../shared/data), VALIDATE_RANDOM (clips in (c), default 100; 40 until
 #   session 17), VALIDATE_SEMI_TEARS (tears per background in (b): 4, or 2 as until session 17),
-#   VALIDATE_SETS (default "real semi random reexport reframed"), PARAMETERS (a JSON file of analysis parameters to
+#   VALIDATE_SETS (default "real semi random reexport reframed curved"), PARAMETERS (a JSON file of analysis parameters to
 #   lay over the defaults, as `analyze --parameters`; also read by validate-geometry.sh).
 set -euo pipefail
 BIN=${1:-.build/release/mskcine}
@@ -28,7 +31,7 @@ NRANDOM=${VALIDATE_RANDOM:-100}
 # Tears per semi-synthetic background: 2 (the first sets, sessions 1-17) or 4 (two more, with more
 # partial tears, since session 18).
 SEMI_TEARS=${VALIDATE_SEMI_TEARS:-4}
-SETS=${VALIDATE_SETS:-real semi random reexport reframed}
+SETS=${VALIDATE_SETS:-real semi random reexport reframed curved}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/sets-lib.sh
 . "$HERE/sets-lib.sh"
@@ -50,6 +53,8 @@ RAND="$OUT/$RANDOM_GEN/random"
 REEXPORT="$OUT/reexport-v1"
 # The reframed real clips (e): bump when their ffmpeg commands change.
 REFRAMED="$OUT/reframed-v1"
+# The curved-array sectors (f): bump when scripts/curved-sector.py's drawing changes.
+CURVED="$OUT/curved-v1"
 RESULTS="$OUT/results"
 rm -rf "$RESULTS"
 mkdir -p "$SEMI" "$RAND" "$REEXPORT" "$REFRAMED" "$RESULTS"
@@ -180,6 +185,27 @@ if [[ " $SETS " == *" reframed "* ]]; then
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
 fi
 
+# (f): the real clips of (a) (region as in (e)) and the first 40 labelled clips of (b) and (c)
+# with square pixels, drawn into curved arrays' sectors (cached).
+curvedRealJobs() {
+  local f b mm region
+  for f in "$DATA"/real-video/p6_*.mp4 "$DATA"/real-cine/*.wmv; do
+    b=$(basename "${f%.*}")
+    case "$f" in *.wmv) mm=0.108; region=167,61,466,460 ;; *) mm=0.0881; region=212,44,724,576 ;; esac
+    printf '%s\t%s\t%s\t%s\n' "$f" "$mm" "$CURVED/real/cvx_$b.mp4" "$region"
+  done
+}
+if [[ " $SETS " == *" curved "* ]]; then
+  python3 -c "import numpy" 2>/dev/null || { echo "validate: the curved set needs python3-numpy (make deps)" >&2; exit 2; }
+  echo "validate: curved-array sectors in $CURVED (cached)" >&2
+  mkdir -p "$CURVED/real"
+  curvedRealJobs | while IFS=$'\t' read -r f mm out region; do
+    [ -f "$out" ] || printf '%s\0' "python3 '$HERE/curved-sector.py' clip '$f' '$out' $mm $region"
+  done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
+  [ -d "$SEMI" ] && python3 "$HERE/curved-sector.py" labelled "$SEMI" "$CURVED/semi" 40
+  [ -d "$RAND" ] && python3 "$HERE/curved-sector.py" labelled "$RAND" "$CURVED/random" 40
+fi
+
 # Analyse: one result document per clip (never cached: the engine is what is scored).
 echo "validate: analysing (results in $RESULTS)" >&2
 {
@@ -191,6 +217,11 @@ echo "validate: analysing (results in $RESULTS)" >&2
   fi
   if [[ " $SETS " == *" reframed "* ]]; then
     reframedJobs | while IFS=$'\t' read -r _ _ mm out _; do printf 'reframed\t%s\t%s\t%s\n' "$(basename "$out")@$mm" "$out" "$mm"; done
+  fi
+  if [[ " $SETS " == *" curved "* ]]; then
+    curvedRealJobs | while IFS=$'\t' read -r _ mm out _; do [ -f "$out" ] && printf 'curvedreal\t%s\t%s\t%s\n' "$(basename "$out")@$mm" "$out" "$mm"; done
+    labelledList "$CURVED/semi" curvedsemi
+    labelledList "$CURVED/random" curvedrandom
   fi
 } > "$RESULTS/list.tsv"
 analyseListed "$RESULTS/list.tsv" "$BIN" "$RESULTS" "$JOBS"

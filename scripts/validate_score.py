@@ -277,6 +277,12 @@ def main():
         real_table(sets["reframed"], results, "(e) Real healthy clips reframed (played backwards, from 40 % in, left or right 80 % of the image, top 91 % enlarged 1.1 times)", "reframed")
         if "real" in sets:
             reframed_thickness(sets["reframed"], results, sets["real"])
+    if "curvedreal" in sets:
+        real_table(sets["curvedreal"], results, "(f) Curved-array sectors: the real healthy clips of (a) drawn into sectors", "curvedreal")
+    if "curvedsemi" in sets:
+        labelled_table("(f) Curved-array sectors: clips of (b) drawn into sectors", "curvedsemi", sets["curvedsemi"], results)
+    if "curvedrandom" in sets:
+        labelled_table("(f) Curved-array sectors: clips of (c) drawn into sectors", "curvedrandom", sets["curvedrandom"], results)
 
 
 if __name__ == "__main__":
