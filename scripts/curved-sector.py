@@ -86,6 +86,8 @@ def main():
     elif mode == "labelled" and len(sys.argv) in (4, 5):
         src_dir, out_dir = sys.argv[2], sys.argv[3]
         limit = int(sys.argv[4]) if len(sys.argv) == 5 else None
+        if not os.path.isdir(src_dir):
+            sys.exit(f"curved-sector: no folder {src_dir}")
         os.makedirs(out_dir, exist_ok=True)
         done = 0
         for lf in sorted(f for f in os.listdir(src_dir) if f.endswith(".labels.json")):

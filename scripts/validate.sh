@@ -202,8 +202,9 @@ if [[ " $SETS " == *" curved "* ]]; then
   curvedRealJobs | while IFS=$'\t' read -r f mm out region; do
     [ -f "$out" ] || printf '%s\0' "python3 '$HERE/curved-sector.py' clip '$f' '$out' $mm $region"
   done | xargs -0 -r -P "$JOBS" -I{} bash -c '{}'
-  [ -d "$SEMI" ] && python3 "$HERE/curved-sector.py" labelled "$SEMI" "$CURVED/semi" 40
-  [ -d "$RAND" ] && python3 "$HERE/curved-sector.py" labelled "$RAND" "$CURVED/random" 40
+  # From the clips of (b) and (c) cached so far (generated above when those sets are run).
+  python3 "$HERE/curved-sector.py" labelled "$SEMI" "$CURVED/semi" 40
+  python3 "$HERE/curved-sector.py" labelled "$RAND" "$CURVED/random" 40
 fi
 
 # Analyse: one result document per clip (never cached: the engine is what is scored).
@@ -219,7 +220,9 @@ echo "validate: analysing (results in $RESULTS)" >&2
     reframedJobs | while IFS=$'\t' read -r _ _ mm out _; do printf 'reframed\t%s\t%s\t%s\n' "$(basename "$out")@$mm" "$out" "$mm"; done
   fi
   if [[ " $SETS " == *" curved "* ]]; then
-    curvedRealJobs | while IFS=$'\t' read -r _ mm out _; do [ -f "$out" ] && printf 'curvedreal\t%s\t%s\t%s\n' "$(basename "$out")@$mm" "$out" "$mm"; done
+    curvedRealJobs | while IFS=$'\t' read -r _ mm out _; do
+      if [ -f "$out" ]; then printf 'curvedreal\t%s\t%s\t%s\n' "$(basename "$out")@$mm" "$out" "$mm"; fi
+    done
     labelledList "$CURVED/semi" curvedsemi
     labelledList "$CURVED/random" curvedrandom
   fi
