@@ -52,6 +52,9 @@ public struct ImagingRegion: Sendable, Equatable {
 /// 4. The left and right extent of the image in every row tell a fan from a rectangle (a side
 ///    whose extent follows a straight slant); for a fan the bounds take the widest extents and
 ///    `inscribed` is the largest rectangle inside every row's extent.
+/// 5. A fan widening with depth whose sides turn in at the bottom, or whose top sags at the
+///    centre, is a curved array's (`curvedArray`); its `inscribed` rectangle starts at the top
+///    arc's lowest point.
 public struct ImagingRegionDetector: Sendable {
     public struct Params: Sendable {
         /// Local (5x5) standard deviation, in grey levels, above which a pixel counts as textured.
