@@ -33,7 +33,7 @@ def draw(src, out, mm, region, name):
         return None
     W, H = int(fields[0]), int(fields[1])
     num, _, den = fields[2].partition("/")
-    fps = float(num) / float(den or 1) if float(den or 1) else 25.0
+    fps = float(num) / float(den) if den and float(den) else 25.0
     raw = subprocess.run(["ffmpeg", "-v", "error", "-i", src, "-f", "rawvideo", "-pix_fmt", "gray", "-"], capture_output=True).stdout
     frames = np.frombuffer(raw, np.uint8).reshape(-1, H, W)
     x, y, w, h = region
@@ -68,7 +68,8 @@ def draw(src, out, mm, region, name):
         enc.stdin.write(np.where(inside, v, canvas).astype(np.uint8).tobytes())
     enc.stdin.close()
     if enc.wait() != 0:
-        os.remove(tmp) if os.path.exists(tmp) else None
+        if os.path.exists(tmp):
+            os.remove(tmp)
         return None
     os.replace(tmp, out)
     cols, rows = np.where(inside.any(0))[0], np.where(inside.any(1))[0]

@@ -23,10 +23,8 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// the imaging region's height). Only the scale of the filters depends on it; results are
         /// then reported in pixels.
         public var assumedDepthMm: Double = 40
-        /// A sector image may be measured in its inscribed rectangle (since session 35): a curved
-        /// array's always, another fan's when the aponeuroses are found in under half the buffered
-        /// frames in its bounding rectangle and in more of them in the inscribed one
-        /// (`ClipAnalyzer.sectorRectangle`). Off: always the bounding rectangle.
+        /// A curved array's sector is measured in its inscribed rectangle from the top arc down
+        /// (since session 35, `ClipAnalyzer.sectorRectangle`). Off: in its bounding rectangle.
         public var sectorInscribed: Bool = true
         public init() {}
     }

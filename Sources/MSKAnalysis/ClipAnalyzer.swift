@@ -177,28 +177,16 @@ public final class ClipAnalyzer {
     /// The region found by the detector (nil with `--roi` or when none was found).
     private var detectedRegion: ImagingRegion?
 
-    /// For a sector image, the rectangle the analysis measures in, when not the fan's bounding
-    /// rectangle (nil). A curved array's sector (`ImagingRegion.curvedArray`): its inscribed
-    /// rectangle from the top arc down, when it is at least half as tall and a third as wide as
-    /// the fan; its aponeuroses are arcs, steeper at the fan's sides than the detector follows from
-    /// band to band, and the canvas wedges beside the fan break them up, while in the inscribed
-    /// rectangle they are the arcs' flatter middle. Another fan (a steered linear image) keeps its
-    /// bounds unless the aponeuroses are found in under half the buffered frames there (the share
-    /// the finding needs, R2) and in more of them in its inscribed rectangle: a linear image taken
-    /// for a fan must not lose its muscle in a thin inscribed strip (Docs/methods.md, "Imaging region").
+    /// A curved array's sector (`ImagingRegion.curvedArray`) is measured in its inscribed rectangle
+    /// from the top arc down, when it is at least half as tall and a third as wide as the fan: its
+    /// aponeuroses are arcs, steeper at the fan's sides than the detector follows from band to band,
+    /// and the canvas wedges beside the fan break them up, while in that rectangle they are the
+    /// arcs' flatter middle. Any other image keeps its bounding rectangle (nil): a steered linear
+    /// fan's aponeuroses run straight across it (Docs/methods.md, "Imaging region").
     private func sectorRectangle(_ found: ImagingRegion) -> (rectangle: PixelRect, source: String)? {
-        guard found.shape == .fan, found.inscribed != found.bounds, found.inscribed.width >= 16, found.inscribed.height >= 16 else { return nil }
-        let r = found.bounds
-        if found.curvedArray, 2 * found.inscribed.height >= r.height, 3 * found.inscribed.width >= r.width {
-            return (found.inscribed, "detected: a curved array's sector (\(r.x),\(r.y),\(r.width)x\(r.height)), measured in its inscribed rectangle")
-        }
-        let detector = AponeurosisDetector(params: options.parameters.aponeurosis)
-        func foundIn(_ rect: PixelRect) -> Int {
-            pending.reduce(0) { $0 + (detector.detect(FloatImage($1.grey, cropping: rect), spacing: spacing) == nil ? 0 : 1) }
-        }
-        let inBounds = foundIn(found.bounds), inInscribed = foundIn(found.inscribed)
-        guard 2 * inBounds < pending.count, inInscribed > inBounds else { return nil }
-        return (found.inscribed, "detected: the sector's inscribed rectangle (the aponeuroses found in \(inInscribed) of the first \(pending.count) frames there, \(inBounds) in the whole fan, \(r.x),\(r.y),\(r.width)x\(r.height))")
+        let r = found.bounds, inner = found.inscribed
+        guard found.curvedArray, inner != r, 2 * inner.height >= r.height, 3 * inner.width >= r.width else { return nil }
+        return (inner, "detected: a curved array's sector (\(r.x),\(r.y),\(r.width)x\(r.height)), measured in its inscribed rectangle")
     }
 
     private func process(_ frame: Frame) {

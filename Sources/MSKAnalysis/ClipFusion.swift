@@ -297,11 +297,9 @@ struct ClipFusion {
             unit: unit, toUnit: toUnit,
             rejected: records.flatMap(\.observation.rejected).map(\.reason),
             calibrated: calibrated,
-            restFrames: rest.map { records[$0].observation.index }, peakFrames: peak.map { records[$0].observation.index })
-        var finding = evidence.finding()
-        if curvedSector, !parameters.findings.tearCallsInCurvedSectors, finding.classification == .fullThicknessTear || finding.classification == .partialTear {
-            finding = Self.curvedSectorIndeterminate(finding)
-        }
+            restFrames: rest.map { records[$0].observation.index }, peakFrames: peak.map { records[$0].observation.index },
+            curvedSector: curvedSector)
+        let finding = evidence.finding()
 
         var defectBox: PixelRect?
         if let s = series {
@@ -317,15 +315,6 @@ struct ClipFusion {
             opening: series.map { s in s.opening.map { $0.map { Length(toUnit($0), unit) } } } ?? Array(repeating: nil, count: n),
             tissueMotion: (c.motionMm ?? Array(repeating: 0, count: n)).map { Length(toUnit($0), unit) },
             peakField: Self.peakField(motion, contraction: c, rest: rest, peak: peak))
-    }
-
-    /// R10: a tear call in a curved array's sector made indeterminate, the call the rules would
-    /// make kept in its evidence (its last line, the call itself, reworded).
-    static func curvedSectorIndeterminate(_ call: Finding) -> Finding {
-        let name = call.classification == .fullThicknessTear ? "full-thickness tear" : "partial tear"
-        var words = Array(call.evidence.dropLast())
-        words.append("indeterminate: on straight tissue layers the rules would call a \(name) (\(call.rules.joined(separator: ", "))), but the image is a curved array's sector, whose layers are arcs, and the defect rules are not validated there (R10): look at the images")
-        return Finding(classification: .indeterminate, confidence: 0, evidence: words, peetronsGrade: nil, rules: ["R10-curved-sector"] + call.rules)
     }
 
     /// Each frame's measurements and what its overlay draws, from the fused series.

@@ -67,6 +67,8 @@ struct Evidence {
     /// Frame indices of the rest and peak windows.
     var restFrames: [Int]
     var peakFrames: [Int]
+    /// The image is a curved (convex) array's sector (`ImagingRegion.curvedArray`): R10.
+    var curvedSector = false
 
     func length(_ mm: Double) -> String { String(format: "%.1f %@", toUnit(mm), unit.rawValue) }
     func signedLength(_ mm: Double) -> String { String(format: "%+.1f %@", toUnit(mm), unit.rawValue) }
@@ -96,7 +98,21 @@ struct Evidence {
         return values.max()
     }
 
+    /// The call: R1-R9 (`decide`), then R10: in a curved array's sector, whose layers are arcs, a
+    /// tear call is indeterminate unless `findings.tearCallsInCurvedSectors`, the call the rules
+    /// would make kept in the evidence (its last line, the call itself, reworded).
     func finding() -> Finding {
+        let call = decide()
+        guard curvedSector, !parameters.findings.tearCallsInCurvedSectors,
+              call.classification == .fullThicknessTear || call.classification == .partialTear else { return call }
+        let name = call.classification == .fullThicknessTear ? "full-thickness tear" : "partial tear"
+        var words = Array(call.evidence.dropLast())
+        words.append("indeterminate: on straight tissue layers the rules would call a \(name) (\(call.rules.joined(separator: ", "))), but the image is a curved array's sector, whose layers are arcs, and the defect rules are not validated there (R10): look at the images")
+        return Finding(classification: .indeterminate, confidence: 0, evidence: words, peetronsGrade: nil, rules: ["R10-curved-sector"] + call.rules)
+    }
+
+    /// R1-R9, in the order `Docs/findings.md` gives them.
+    private func decide() -> Finding {
         let f = parameters.findings, c = parameters.confidence
         var words: [String] = []
         // R1: enough frames to follow a contraction.

@@ -88,8 +88,8 @@ public struct ImagingRegionDetector: Sendable {
         /// the rest of a video codec's 16-pixel block; 0: none).
         public var maxPaddingPx: Int = 16
         /// The share of a side's rows (from its first with an extent) that must lie on a straight
-        /// slant when the whole side does not: a curved array's bottom arc takes the rest
-        /// (18-28 % of the rows for a 40 mm radius and a 36 mm deep image over +-24 to 30 degrees).
+        /// slant when the whole side does not: a curved array's bottom arc takes the rest (by the
+        /// geometry, 18-28 % of the rows for a 40 mm radius, a 36 mm deep image, +-24 to 30 degrees).
         public var curvedSideRows: Double = 0.7
         /// A top that sags in the middle by more than this fraction of the height (and 4 px),
         /// falling from the sides to the centre, is a curved array's face.
@@ -514,60 +514,51 @@ public struct ImagingRegionDetector: Sendable {
                     start = dense(cx - half - d) ? cx - half - d : cx - half + d
                 }
                 guard dense(start) else { continue }
-                var l = start
-                while true {
-                    while dense(l - 1) { l -= 1 }
-                    var k = l - 2
-                    while k >= rect.x, l - k <= bridge, !dense(k) { k -= 1 }
-                    guard k >= rect.x, l - k <= bridge else { break }
-                    l = k
+                // Out from `start` one column a step (`step` -1 or +1): the last window's column.
+                func walk(_ step: Int) -> Int {
+                    var a = start
+                    while true {
+                        while dense(a + step) { a += step }
+                        var k = a + 2 * step
+                        func inside(_ k: Int) -> Bool { k >= rect.x && k + window <= rect.maxX && abs(k - a) <= bridge }
+                        while inside(k), !dense(k) { k += step }
+                        guard inside(k) else { return a }
+                        a = k
+                    }
                 }
-                var r = start
-                while true {
-                    while dense(r + 1) { r += 1 }
-                    var k = r + 2
-                    while k + window <= rect.maxX, k - r <= bridge, !dense(k) { k += 1 }
-                    guard k + window <= rect.maxX, k - r <= bridge else { break }
-                    r = k
-                }
-                left[j] = l + half
-                right[j] = r + window - half
+                left[j] = walk(-1) + half
+                right[j] = walk(1) + window - half
             }
         }
         let slant = max(8.0, params.slantFraction * Double(rect.width))
         // Straight: within a fifth of the travel, and within `maxSideRMSFraction` of the width (a
         // side whose extents scatter over the image, where dark rows stop the walk at random
         // columns, has a large travel and a larger scatter).
-        func slanted(_ xs: [Int?]) -> Bool {
-            guard let fit = Self.lineFit(xs) else { return false }
+        func slantedLine(_ xs: [Int?]) -> (slope: Double, intercept: Double, rms: Double)? {
+            guard let fit = Self.lineFit(xs) else { return nil }
             let travel = abs(fit.slope) * Double(xs.count)
-            return travel > slant && fit.rms < min(0.2 * travel, params.maxSideRMSFraction * Double(rect.width))
+            return travel > slant && fit.rms < min(0.2 * travel, params.maxSideRMSFraction * Double(rect.width)) ? fit : nil
         }
-        // A side is straight over every row, or over the upper `curvedSideRows` of the rows with
-        // an extent: a curved array's side runs straight down to the bottom arc, along which the
-        // extents then turn back in.
-        func upper(_ xs: [Int?]) -> (rows: [Int?], first: Int, last: Int)? {
-            let rows = xs.indices.filter { xs[$0] != nil }
-            guard let first = rows.first, let last = rows.last else { return nil }
-            return (Array(xs[first...(first + Int(params.curvedSideRows * Double(last - first)))]), first, last)
-        }
-        // The side's straight upper part leans out: the fan widens with depth (not a steered
+        // A curved array's side runs straight down to the bottom arc, along which the extents then
+        // turn back in: the line of its upper `curvedSideRows` (from its first row with an extent),
+        // when that part is slanted and leans out, so that the fan widens with depth (not a steered
         // parallelogram, whose sides lean one way). `inward` is +1 for the left side, -1 for the
-        // right.
-        func leansOut(_ xs: [Int?], inward: Double) -> Bool {
-            guard let u = upper(xs), slanted(u.rows), let fit = Self.lineFit(u.rows) else { return false }
-            return inward * fit.slope < 0
+        // right; `first` and `last` are the side's first and last rows with an extent.
+        func outwardUpperLine(_ xs: [Int?], inward: Double) -> (fit: (slope: Double, intercept: Double, rms: Double), first: Int, last: Int)? {
+            guard let first = xs.firstIndex(where: { $0 != nil }), let last = xs.lastIndex(where: { $0 != nil }),
+                  let fit = slantedLine(Array(xs[first...(first + Int(params.curvedSideRows * Double(last - first)))])),
+                  inward * fit.slope < 0 else { return nil }
+            return (fit, first, last)
         }
-        // Whether the side leans out and its lowest rows (the last 15 %) lie inside the line of its
-        // straight upper part (by more than the least slant, on their median): a curved array's
-        // bottom arc turns both sides of its fan in.
+        // Whether a side's lowest rows (the last 15 %) lie inside the line of its upper part (by
+        // more than the least slant, on their median): a curved array's bottom arc turns both
+        // sides of its fan in.
         func curvesIn(_ xs: [Int?], inward: Double) -> Bool {
-            guard leansOut(xs, inward: inward), let u = upper(xs), let fit = Self.lineFit(u.rows) else { return false }
+            guard let u = outwardUpperLine(xs, inward: inward) else { return false }
             var below: [Double] = []
             for j in (u.last - (u.last - u.first) * 3 / 20)...u.last {
                 guard let x = xs[j] else { continue }
-                let line = fit.intercept + fit.slope * Double(j - u.first)
-                below.append(inward * (Double(x) - line))
+                below.append(inward * (Double(x) - (u.fit.intercept + u.fit.slope * Double(j - u.first))))
             }
             below.sort()
             return below.count >= 8 && below[below.count / 2] > slant
@@ -599,8 +590,8 @@ public struct ImagingRegionDetector: Sendable {
             return sag > max(4, params.minTopSagFraction * Double(rect.height)) && a <= b && b <= c && e <= d && d <= c
         }()
         let curved = (curvesIn(left, inward: 1) && curvesIn(right, inward: -1))
-            || (sags && leansOut(left, inward: 1) && leansOut(right, inward: -1))
-        guard slanted(left) || slanted(right) || curved else { return rectangle }
+            || (sags && outwardUpperLine(left, inward: 1) != nil && outwardUpperLine(right, inward: -1) != nil)
+        guard slantedLine(left) != nil || slantedLine(right) != nil || curved else { return rectangle }
         // A fan: the rows' extents, each the median over 15 rows (a side need not be one straight
         // line); the bounds hold them (1st and 99th percentiles), the inscribed rectangle is the
         // largest one inside every row's extent.

@@ -45,6 +45,31 @@ struct FindingRulesTests {
         #expect(evidence(defect: false).finding().evidence.first == "muscle (both aponeuroses) found in 60 of 60 frames")
     }
 
+    @Test("R10: in a curved array's sector a tear call is indeterminate, the call kept in the evidence; no-tear stands; the switch lets it through")
+    func curvedSector() {
+        var full = evidence(depth: 1.0, widening: 3.0, opening: 2.8)
+        let straight = full.finding()
+        full.curvedSector = true
+        let curved = full.finding()
+        #expect(curved.classification == .indeterminate && curved.peetronsGrade == nil && curved.confidence == 0)
+        #expect(curved.rules == ["R10-curved-sector"] + straight.rules)
+        #expect(Array(curved.evidence.dropLast()) == Array(straight.evidence.dropLast()))
+        #expect(curved.evidence.last?.hasPrefix("indeterminate: on straight tissue layers the rules would call a full-thickness tear (R3-full-depth, R4-retraction)") == true,
+                "\(curved.evidence)")
+        var partial = evidence(depth: 0.5)
+        partial.curvedSector = true
+        #expect(evidence(depth: 0.5).finding().classification == .partialTear)
+        #expect(partial.finding().classification == .indeterminate && partial.finding().evidence.last?.contains("would call a partial tear") == true)
+        var none = evidence(defect: false)
+        none.curvedSector = true
+        #expect(none.finding() == evidence(defect: false).finding())
+        var allowed = AnalysisParameters()
+        allowed.findings.tearCallsInCurvedSectors = true
+        var through = evidence(depth: 1.0, widening: 3.0, opening: 2.8, parameters: allowed)
+        through.curvedSector = true
+        #expect(through.finding() == straight)
+    }
+
     @Test("R3 + R4: full depth while open and the same stumps retracting make a full-thickness tear")
     func fullThickness() {
         let f = evidence(depth: 1.0, widening: 3.0, opening: 2.8).finding()
