@@ -176,6 +176,16 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// rules were tuned and validated on straight layers; on curved ones they called a healthy
         /// real clip drawn into a sector full-thickness (Docs/validation.md, session 35).
         public var tearCallsInCurvedSectors: Bool = false
+        /// R6 shallow against the stumps separating (since session 36): a defect under
+        /// `minPartialDepthFraction` of the thickness is no tear only while nothing says its stumps
+        /// pull apart. When both the image (gap widening or end-separation change, seen or carried,
+        /// at least `retractionMm`) and the tissue beside it (opening at least `openingMm`) do, the
+        /// clip is indeterminate (`R9-shallow-separating`); when one of them does, no tear with its
+        /// confidence lowered by `confidence.shallowSeparatingPenalty`. Off: R6 shallow as before.
+        /// Why: "no tear" beside "the stumps separate by 4.7 mm and the tissue opens by 1.5 mm" is a
+        /// finding that contradicts its own evidence; on development clips those were thin clefts
+        /// (full-subtle tears) lost in a dark belly at peak (Docs/validation.md, session 36).
+        public var shallowSeparating: Bool = true
         public init() {}
     }
 
@@ -214,6 +224,9 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         public var partialBase: Double = 0.55
         public var partialPerPresence: Double = 0.25
         public var partialChangePenalty: Double = 0.1
+        /// R6 shallow with one measure of the stumps separating (`findings.shallowSeparating`):
+        /// `shallow` less this (chosen, as `partialChangePenalty`: one evidence line against).
+        public var shallowSeparatingPenalty: Double = 0.1
         public init() {}
     }
 
@@ -334,6 +347,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             ("confidence.weakOpeningPenalty", c.weakOpeningPenalty), ("confidence.fullWeaklyConfirmed", c.fullWeaklyConfirmed),
             ("confidence.shallow", c.shallow), ("confidence.intermittent", c.intermittent), ("confidence.partialBase", c.partialBase),
             ("confidence.partialPerPresence", c.partialPerPresence), ("confidence.partialChangePenalty", c.partialChangePenalty),
+            ("confidence.shallowSeparatingPenalty", c.shallowSeparatingPenalty),
         ]
         for (name, v) in fractions + weights where !(v.isFinite && v >= 0 && v <= 1) {
             return "'\(name)' must lie in 0...1, not \(v)"

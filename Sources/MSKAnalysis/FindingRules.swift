@@ -232,7 +232,12 @@ struct Evidence {
         // opening of the tissue beside it does not make them retract.
         let approaching = (wideningMm ?? 0) <= -f.noRetractionMm && (separationChangeMm ?? 0) <= -f.noRetractionMm
         if (fullDepth || fieldSaysThrough) && approaching {
-            words.append("indeterminate: the tissue beside the defect opens on contraction, but the image shows the gap narrowing (\(signedLength(wideningMm ?? 0))) and the stump ends coming together (\(signedLength(separationChangeMm ?? 0))): torn ends pull apart, so the evidence contradicts itself and no call is made (R8)")
+            // Says what made the defect look through the thickness: the image's depth, or the field
+            // pulling the tissue apart at every depth (never "opens" when the opening is negative).
+            let through = fullDepth
+                ? "the defect reads through the thickness (above)"
+                : "the tissue beside the defect pulls apart at every depth sampled (\(openingPerDepth()))"
+            words.append("indeterminate: \(through), but the image shows the gap narrowing (\(signedLength(wideningMm ?? 0))) and the stump ends coming together (\(signedLength(separationChangeMm ?? 0))) on contraction: torn ends pull apart, so the evidence contradicts itself and no call is made (R8)")
             return indeterminate("R8-stumps-approach", words)
         }
         if fullDepth {
@@ -262,8 +267,25 @@ struct Evidence {
         }
         // Not through the thickness.
         if d.openDepthFraction < f.minPartialDepthFraction {
+            // Shallow is "within what intact bellies show" only while nothing says its stumps pull
+            // apart: the image's retraction (seen at peak or carried there by the tissue's motion)
+            // and the tissue's opening beside it. Both: indeterminate; one: a line against the call.
+            let imageApart = f.shallowSeparating && imageRetraction >= f.retractionMm
+            let fieldApart = f.shallowSeparating && opening >= f.openingMm
+            let how = peakUnseen ? "its faces carried by the tissue's motion to the peak frames, where the image does not show it," : "the image shows its"
+            let apart = [imageApart ? "\(how) stumps separating by \(length(imageRetraction)) (>= \(length(f.retractionMm)))" : nil,
+                         fieldApart ? "the tissue either side opening by \(signedLength(opening)) (>= \(length(f.openingMm)))" : nil].compactMap { $0 }
+            if imageApart && fieldApart {
+                words.append("indeterminate: the dark region reaches only \(percent(d.openDepthFraction)) of the thickness while open, but on contraction \(apart.joined(separator: " and ")): a dark space of an intact belly does not pull apart, and a tear that reads shallow (a thin cleft lost among the belly's dark spaces) cannot be excluded; nor is it a partial tear, which changes little (R9)")
+                return indeterminate("R9-shallow-separating", words)
+            }
+            var confidence = c.shallow
+            if let against = apart.first {
+                words.append("on contraction \(against): this argues against a shallow dark space of an intact belly and lowers the confidence")
+                confidence -= c.shallowSeparatingPenalty
+            }
             words.append("no tear (Peetrons grade 0): the dark region reaches only \(percent(d.openDepthFraction)) of the thickness (under \(percent(f.minPartialDepthFraction)), R6): within what intact bellies show")
-            return Finding(classification: .noTear, confidence: c.shallow, evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
+            return Finding(classification: .noTear, confidence: max(0, confidence), evidence: words, peetronsGrade: 0, rules: ["R6-shallow"])
         }
         // R9 on the image's own measures of the stumps (since session 26), unless the image shows
         // the defect at rest but not at peak (since session 30): the figure at peak is then its faces

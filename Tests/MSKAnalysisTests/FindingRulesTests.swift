@@ -199,8 +199,15 @@ struct FindingRulesTests {
         let byMotion = evidence(depth: 0.45, widening: -2.4, opening: 1.2, rowOpenings: [1.2, 1.3]).finding()
         #expect(byMotion.classification == .indeterminate && byMotion.rules == ["R8-stumps-approach"], "\(byMotion.rules)")
         #expect(byMotion.evidence.last?.contains("gap narrowing (-2.4 mm)") == true, "\(byMotion.evidence)")
+        #expect(byMotion.evidence.last?.contains("pulls apart at every depth sampled (+1.2 mm at 30% of the depth, +1.3 mm at 70% of the depth)") == true,
+                "\(byMotion.evidence)")
         let fullDepth = evidence(depth: 1.0, widening: -1.0, opening: 2.0).finding()
         #expect(fullDepth.classification == .indeterminate && fullDepth.rules == ["R8-stumps-approach"])
+        // Through by the image's depth, the tissue closing beside it: the line never says it opens.
+        let closing = evidence(depth: 1.0, widening: -1.0, opening: -0.9).finding()
+        #expect(closing.rules == ["R8-stumps-approach"])
+        #expect(closing.evidence.last?.contains("the defect reads through the thickness") == true, "\(closing.evidence)")
+        #expect(closing.evidence.last?.contains("opens") == false, "\(closing.evidence)")
         // Exactly on the limit the stumps approach; just inside it they do not, and the opening decides.
         #expect(evidence(depth: 1.0, widening: -nr, opening: 2.0).finding().rules == ["R8-stumps-approach"])
         let inside = evidence(depth: 1.0, widening: -(nr - 0.01), opening: 2.0).finding()
@@ -319,6 +326,34 @@ struct FindingRulesTests {
         let flicker = evidence(depth: 0.5, presence: Self.p.findings.minPartialPresence - 0.05).finding()
         #expect(flicker.classification == .noTear && flicker.rules == ["R6-intermittent"])
         #expect(evidence(depth: 0.5, presence: Self.p.findings.minPartialPresence).finding().classification == .partialTear)
+    }
+
+    @Test("R6 shallow only while nothing says the stumps pull apart: both the image and the tissue's opening make it indeterminate, one lowers the confidence; on each threshold")
+    func shallowSeparating() throws {
+        let f = Self.p.findings, c = Self.p.confidence
+        let depth = f.minPartialDepthFraction - 0.05
+        // Seen on a development full-subtle tear: 28% deep, the ends +4.7 mm, the tissue +1.5 mm.
+        let both = evidence(depth: depth, widening: f.retractionMm, opening: f.openingMm).finding()
+        #expect(both.classification == .indeterminate && both.rules == ["R9-shallow-separating"], "\(both.rules)")
+        #expect(both.evidence.last?.contains("stumps separating by 1.5 mm") == true && both.evidence.last?.contains("opening by +1.0 mm") == true,
+                "\(both.evidence)")
+        // One measure just under its threshold: no tear, the other measure's line against it.
+        let imageOnly = evidence(depth: depth, widening: f.retractionMm, opening: f.openingMm - 0.01).finding()
+        #expect(imageOnly.rules == ["R6-shallow"] && abs(imageOnly.confidence - (c.shallow - c.shallowSeparatingPenalty)) < 1e-9)
+        #expect(imageOnly.evidence.dropLast().last?.contains("argues against a shallow dark space") == true, "\(imageOnly.evidence)")
+        let fieldOnly = evidence(depth: depth, widening: f.retractionMm - 0.01, opening: f.openingMm).finding()
+        #expect(fieldOnly.rules == ["R6-shallow"] && abs(fieldOnly.confidence - (c.shallow - c.shallowSeparatingPenalty)) < 1e-9)
+        #expect(fieldOnly.evidence.dropLast().last?.contains("the tissue either side opening by +1.0 mm") == true, "\(fieldOnly.evidence)")
+        // Neither: the confidence as it was, no line against.
+        let neither = evidence(depth: depth, widening: f.retractionMm - 0.01, opening: f.openingMm - 0.01).finding()
+        #expect(neither.rules == ["R6-shallow"] && neither.confidence == c.shallow && neither.evidence.count == imageOnly.evidence.count - 1)
+        // Seen at rest and not at peak: the figure is the faces carried, and says so.
+        let carried = evidence(depth: depth, presence: 0.4, widening: 4.7, opening: 1.5).finding()
+        #expect(carried.rules == ["R9-shallow-separating"] && carried.evidence.last?.contains("carried by the tissue's motion") == true, "\(carried.evidence)")
+        // The switch off: R6 shallow whatever the stumps do.
+        let off = try AnalysisParameters.overriding(with: Data(#"{"findings": {"shallowSeparating": false}}"#.utf8), source: "s.json")
+        let asBefore = evidence(depth: depth, widening: 4.7, opening: 1.5, parameters: off).finding()
+        #expect(asBefore.rules == ["R6-shallow"] && asBefore.confidence == c.shallow)
     }
 
     @Test("R4 needs calibration and R5 needs a contraction for any call on a defect; R7 no tear")
