@@ -272,9 +272,13 @@ struct Evidence {
             // and the tissue's opening beside it. Both: indeterminate; one: a line against the call.
             let imageApart = f.shallowSeparating && imageRetraction >= f.retractionMm
             let fieldApart = f.shallowSeparating && opening >= f.openingMm
-            let how = peakUnseen ? "its faces carried by the tissue's motion to the peak frames, where the image does not show it," : "the image shows its"
-            let apart = [imageApart ? "\(how) stumps separating by \(length(imageRetraction)) (>= \(length(f.retractionMm)))" : nil,
-                         fieldApart ? "the tissue either side opening by \(signedLength(opening)) (>= \(length(f.openingMm)))" : nil].compactMap { $0 }
+            // Seen at rest and not at peak, the image's figure is its faces carried by the tissue's
+            // motion (as R9 says): the line says so.
+            let image = peakUnseen
+                ? "its stump faces, carried by the tissue's motion into the peak frames (where the image does not show the region), separate by \(length(imageRetraction)) (>= \(length(f.retractionMm)))"
+                : "the image shows its stumps separating by \(length(imageRetraction)) (>= \(length(f.retractionMm)))"
+            let apart = [imageApart ? image : nil,
+                         fieldApart ? "the tissue either side opens by \(signedLength(opening)) (>= \(length(f.openingMm)))" : nil].compactMap { $0 }
             if imageApart && fieldApart {
                 words.append("indeterminate: the dark region reaches only \(percent(d.openDepthFraction)) of the thickness while open, but on contraction \(apart.joined(separator: " and ")): a dark space of an intact belly does not pull apart, and a tear that reads shallow (a thin cleft lost among the belly's dark spaces) cannot be excluded; nor is it a partial tear, which changes little (R9)")
                 return indeterminate("R9-shallow-separating", words)

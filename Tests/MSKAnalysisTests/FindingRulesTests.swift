@@ -335,7 +335,7 @@ struct FindingRulesTests {
         // Seen on a development full-subtle tear: 28% deep, the ends +4.7 mm, the tissue +1.5 mm.
         let both = evidence(depth: depth, widening: f.retractionMm, opening: f.openingMm).finding()
         #expect(both.classification == .indeterminate && both.rules == ["R9-shallow-separating"], "\(both.rules)")
-        #expect(both.evidence.last?.contains("stumps separating by 1.5 mm") == true && both.evidence.last?.contains("opening by +1.0 mm") == true,
+        #expect(both.evidence.last?.contains("the image shows its stumps separating by 1.5 mm") == true && both.evidence.last?.contains("opens by +1.0 mm") == true,
                 "\(both.evidence)")
         // One measure just under its threshold: no tear, the other measure's line against it.
         let imageOnly = evidence(depth: depth, widening: f.retractionMm, opening: f.openingMm - 0.01).finding()
@@ -343,13 +343,13 @@ struct FindingRulesTests {
         #expect(imageOnly.evidence.dropLast().last?.contains("argues against a shallow dark space") == true, "\(imageOnly.evidence)")
         let fieldOnly = evidence(depth: depth, widening: f.retractionMm - 0.01, opening: f.openingMm).finding()
         #expect(fieldOnly.rules == ["R6-shallow"] && abs(fieldOnly.confidence - (c.shallow - c.shallowSeparatingPenalty)) < 1e-9)
-        #expect(fieldOnly.evidence.dropLast().last?.contains("the tissue either side opening by +1.0 mm") == true, "\(fieldOnly.evidence)")
+        #expect(fieldOnly.evidence.dropLast().last?.contains("the tissue either side opens by +1.0 mm") == true, "\(fieldOnly.evidence)")
         // Neither: the confidence as it was, no line against.
         let neither = evidence(depth: depth, widening: f.retractionMm - 0.01, opening: f.openingMm - 0.01).finding()
         #expect(neither.rules == ["R6-shallow"] && neither.confidence == c.shallow && neither.evidence.count == imageOnly.evidence.count - 1)
         // Seen at rest and not at peak: the figure is the faces carried, and says so.
         let carried = evidence(depth: depth, presence: 0.4, widening: 4.7, opening: 1.5).finding()
-        #expect(carried.rules == ["R9-shallow-separating"] && carried.evidence.last?.contains("carried by the tissue's motion") == true, "\(carried.evidence)")
+        #expect(carried.rules == ["R9-shallow-separating"] && carried.evidence.last?.contains("its stump faces, carried by the tissue's motion into the peak frames") == true, "\(carried.evidence)")
         // The switch off: R6 shallow whatever the stumps do.
         let off = try AnalysisParameters.overriding(with: Data(#"{"findings": {"shallowSeparating": false}}"#.utf8), source: "s.json")
         let asBefore = evidence(depth: depth, widening: 4.7, opening: 1.5, parameters: off).finding()
