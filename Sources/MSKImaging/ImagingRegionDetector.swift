@@ -544,7 +544,8 @@ public struct ImagingRegionDetector: Sendable {
         // when that part is slanted and leans out, so that the fan widens with depth (not a steered
         // parallelogram, whose sides lean one way). `inward` is +1 for the left side, -1 for the
         // right; `first` and `last` are the side's first and last rows with an extent.
-        func outwardUpperLine(_ xs: [Int?], inward: Double) -> (fit: (slope: Double, intercept: Double, rms: Double), first: Int, last: Int)? {
+        typealias UpperLine = (fit: (slope: Double, intercept: Double, rms: Double), first: Int, last: Int)
+        func outwardUpperLine(_ xs: [Int?], inward: Double) -> UpperLine? {
             guard let first = xs.firstIndex(where: { $0 != nil }), let last = xs.lastIndex(where: { $0 != nil }),
                   let fit = slantedLine(Array(xs[first...(first + Int(params.curvedSideRows * Double(last - first)))])),
                   inward * fit.slope < 0 else { return nil }
@@ -553,8 +554,8 @@ public struct ImagingRegionDetector: Sendable {
         // Whether a side's lowest rows (the last 15 %) lie inside the line of its upper part (by
         // more than the least slant, on their median): a curved array's bottom arc turns both
         // sides of its fan in.
-        func curvesIn(_ xs: [Int?], inward: Double) -> Bool {
-            guard let u = outwardUpperLine(xs, inward: inward) else { return false }
+        func curvesIn(_ xs: [Int?], upper: UpperLine?, inward: Double) -> Bool {
+            guard let u = upper else { return false }
             var below: [Double] = []
             for j in (u.last - (u.last - u.first) * 3 / 20)...u.last {
                 guard let x = xs[j] else { continue }
@@ -589,8 +590,10 @@ public struct ImagingRegionDetector: Sendable {
             let sag = Double(c) - Double(a + e) / 2
             return sag > max(4, params.minTopSagFraction * Double(rect.height)) && a <= b && b <= c && e <= d && d <= c
         }()
-        let curved = (curvesIn(left, inward: 1) && curvesIn(right, inward: -1))
-            || (sags && outwardUpperLine(left, inward: 1) != nil && outwardUpperLine(right, inward: -1) != nil)
+        // Each side's upper line, fitted once for both tests.
+        let upperLeft = outwardUpperLine(left, inward: 1), upperRight = outwardUpperLine(right, inward: -1)
+        let curved = (curvesIn(left, upper: upperLeft, inward: 1) && curvesIn(right, upper: upperRight, inward: -1))
+            || (sags && upperLeft != nil && upperRight != nil)
         guard slantedLine(left) != nil || slantedLine(right) != nil || curved else { return rectangle }
         // A fan: the rows' extents, each the median over 15 rows (a side need not be one straight
         // line); the bounds hold them (1st and 99th percentiles), the inscribed rectangle is the
