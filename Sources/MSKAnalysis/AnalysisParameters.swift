@@ -43,6 +43,14 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// When this many consecutive detections disagree with the track, the track is taken to
         /// have drifted: it re-acquires from the detection (said in the evidence).
         public var reacquireAfterFrames: Int = 5
+        /// A clip whose belly can be followed from frame to frame over less than this share of the
+        /// tissue field's nodes (median over its frames, `TissueField.trustedFraction`) is not a
+        /// time series the tracking can follow (frames far apart in time, or independent images):
+        /// its thickness is not fused with the tracking, each frame reports its own detection
+        /// (session 37: the real labelled sequences, frames 0.07 s to several seconds apart or
+        /// unrelated, follow 0.00-0.31 of the nodes; continuous clips 0.34 (a re-export at 15
+        /// frames/s) and more). 0: always fused.
+        public var minSeriesFollowedShare: Double = 0.3
         /// The thinnest muscle the analysis reports (mm); a pair of edges closer than this is not a muscle.
         public var minThicknessMm: Double = 3
         /// An observation of the defect whose gap width differs from the median of the track's
@@ -325,6 +333,7 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
             return "'\(name)' must be a positive number under 1000, not \(v)"
         }
         let fractions: [(String, Double)] = [
+            ("fusion.minSeriesFollowedShare", fusion.minSeriesFollowedShare),
             ("defect.internalEchoFluidFraction", defect.internalEchoFluidFraction),
             ("windows.restMaxContraction", windows.restMaxContraction), ("windows.peakMinContraction", windows.peakMinContraction),
             ("findings.fullDepthFraction", findings.fullDepthFraction), ("findings.minPartialDepthFraction", findings.minPartialDepthFraction),

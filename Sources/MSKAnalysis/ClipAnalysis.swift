@@ -141,6 +141,9 @@ public struct FieldArrow: Sendable, Equatable {
 public struct FrameOverlay: Sendable, Equatable {
     public var superficialInner: Quadratic?
     public var deepInner: Quadratic?
+    /// The edges are not this frame's own detection but carried from the nearest frame whose
+    /// detection agreed with the fused muscle (`ClipFusion.carriedEdges`): drawn dashed.
+    public var edgesCarried: Bool = false
     public var leftFace: SIMD2<Double>?
     public var rightFace: SIMD2<Double>?
     public var midY: Double?
@@ -155,7 +158,7 @@ public struct FrameOverlay: Sendable, Equatable {
     public var fascicleLine: (deep: SIMD2<Double>, superficial: SIMD2<Double>)? = nil
 
     public static func == (a: FrameOverlay, b: FrameOverlay) -> Bool {
-        a.superficialInner == b.superficialInner && a.deepInner == b.deepInner && a.leftFace == b.leftFace && a.rightFace == b.rightFace
+        a.superficialInner == b.superficialInner && a.deepInner == b.deepInner && a.edgesCarried == b.edgesCarried && a.leftFace == b.leftFace && a.rightFace == b.rightFace
             && a.midY == b.midY && a.midLeftX == b.midLeftX && a.midRightX == b.midRightX && a.defectBox == b.defectBox
             && a.defectCentre == b.defectCentre
             && a.fascicleLine?.deep == b.fascicleLine?.deep && a.fascicleLine?.superficial == b.fascicleLine?.superficial

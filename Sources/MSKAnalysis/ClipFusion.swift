@@ -27,6 +27,10 @@ struct ClipFusion {
         var reacquiredAt: [Int]
         /// Per frame: whether the detection agreed with the fused value (within the gate).
         var agrees: [Bool]
+        /// The median share of the belly followed from frame to frame, where it is under
+        /// `fusion.minSeriesFollowedShare`: the frames are not a series the tracking can follow, and
+        /// each frame's detection is reported (nil: fused).
+        var unfollowedShare: Double? = nil
     }
 
     struct ContractionEstimate {
@@ -72,19 +76,34 @@ struct ClipFusion {
             return Thickness(values: nil, rejected: 0, reacquiredAt: [], agrees: records.map { _ in false })
         }
         // Physically bounded: never below the thinnest muscle reported.
-        let values = out.values.map { max(f.minThicknessMm, $0) }
+        var values = out.values.map { max(f.minThicknessMm, $0) }
+        // Frames the tracking cannot link (far apart in time, or independent images): its motion
+        // says nothing about the change of thickness between them, so the fusion would overrule right
+        // detections (`tt4_SampleA`, 15 separate scans: 6 of 15 overruled, reported thickness 14 %
+        // off the observers'). Each frame's own detection is reported; frames without one keep the
+        // fused (carried) value.
+        let followed = records.dropFirst().compactMap { $0.field?.trustedFraction }
+        if let share = Stats.median(followed), share < f.minSeriesFollowedShare {
+            values = zip(detections, values).map { d, v in d ?? v }
+            return Thickness(values: values, rejected: 0, reacquiredAt: [], agrees: detections.map { $0 != nil }, unfollowedShare: share)
+        }
         let gate = f.gateSD * hypot(f.thicknessDetectionNoiseMm, f.thicknessMotionNoiseMm * 3)
         let agrees = zip(detections, values).map { d, v in d.map { abs($0 - v) <= gate } ?? false }
         return Thickness(values: values, rejected: out.rejected, reacquiredAt: out.reacquiredAt, agrees: agrees)
     }
 
-    /// Inner edges for the frames where the aponeuroses were not found but the fused thickness is
-    /// reported (`fuseThickness` carries it through them): the nearest found frame's edges (the
-    /// earlier on a tie), each moved by the tissue's tracked vertical motion at it since that frame
+    /// Inner edges for the frames whose own edges are not the fused muscle's, where the fused
+    /// thickness is reported (`fuseThickness` carries it through them): the frames where the
+    /// aponeuroses were not found, and those whose detection disagreed with the fused thickness
+    /// (`Thickness.agrees` false: another pair, a septum or the next muscle's band, taken in that
+    /// frame). There the edges are the nearest frame's whose detection agreed (the earlier on a tie),
+    /// each moved by the tissue's tracked vertical motion at it since that frame
     /// (`FrameRecord.superficialDy`, `deepDy`), and the deep edge then placed at the fused
-    /// thickness. What the report and the overlay draw there is then what is reported (nil: found
-    /// in that frame, or no thickness reported).
-    func carriedEdges(thickness: [Double]?, width: Int) -> [(superficial: Quadratic, deep: Quadratic)?] {
+    /// thickness. What the report and the overlay draw there is then what is reported, and the
+    /// reported thickness is the distance between the reported edges (nil: the frame's own edges
+    /// are used, or no thickness reported). `agrees` nil: every found frame's detection counts as
+    /// agreeing (only the frames without one are carried).
+    func carriedEdges(thickness: [Double]?, agrees: [Bool]? = nil, width: Int) -> [(superficial: Quadratic, deep: Quadratic)?] {
         let n = records.count
         var out = [(superficial: Quadratic, deep: Quadratic)?](repeating: nil, count: n)
         guard let thickness, thickness.count == n else { return out }
@@ -94,11 +113,14 @@ struct ClipFusion {
             superficialMoved[t] = superficialMoved[t - 1] + (records[t].superficialDy ?? 0)
             deepMoved[t] = deepMoved[t - 1] + (records[t].deepDy ?? 0)
         }
-        // The nearest found frame at or before, and at or after, each frame.
+        // The frames whose own edges are used: found, and agreeing with the fused thickness.
+        let agreeing = agrees?.count == n ? agrees : nil
+        let own = (0..<n).map { t in records[t].observation.aponeuroses != nil && (agreeing?[t] ?? true) }
+        // The nearest such frame at or before, and at or after, each frame.
         var before = [Int?](repeating: nil, count: n), after = [Int?](repeating: nil, count: n)
-        for t in 0..<n { before[t] = records[t].observation.aponeuroses != nil ? t : (t > 0 ? before[t - 1] : nil) }
-        for t in stride(from: n - 1, through: 0, by: -1) { after[t] = records[t].observation.aponeuroses != nil ? t : (t < n - 1 ? after[t + 1] : nil) }
-        for t in 0..<n where records[t].observation.aponeuroses == nil {
+        for t in 0..<n { before[t] = own[t] ? t : (t > 0 ? before[t - 1] : nil) }
+        for t in stride(from: n - 1, through: 0, by: -1) { after[t] = own[t] ? t : (t < n - 1 ? after[t + 1] : nil) }
+        for t in 0..<n where !own[t] {
             var s = before[t] ?? after[t]
             if let b = before[t], let a = after[t], a - t < t - b { s = a }
             // No found frame on either side: nothing to carry.
@@ -221,8 +243,9 @@ struct ClipFusion {
 
         let thickness = fuseThickness()
         let muscleFrames = records.filter { $0.observation.aponeuroses != nil }.count
-        if thickness.rejected > 0 {
-            notes.append("\(thickness.rejected) frame(s) had an aponeurosis detection inconsistent with the tracked tissue; tracking was used there")
+        if let share = thickness.unfollowedShare {
+            notes.append(String(format: "the belly could be followed from one frame to the next over only %.0f %% of it (median over the frames; under %.0f %%): the frames are too far apart in time, or unrelated, for tracking; each frame's thickness is its own detection, not fused with the tracking",
+                                share * 100, parameters.fusion.minSeriesFollowedShare * 100))
         }
         if !thickness.reacquiredAt.isEmpty {
             notes.append("the aponeurosis track re-acquired from detection at " + Evidence.ranges(thickness.reacquiredAt.map { records[$0].observation.index })
@@ -248,10 +271,16 @@ struct ClipFusion {
         let fraction = series?.fraction ?? Array(repeating: 0, count: n)
 
         let thicknessValues = thickness.values
-        let carried = carriedEdges(thickness: thicknessValues, width: region.width)
+        let carried = carriedEdges(thickness: thicknessValues, agrees: thickness.agrees, width: region.width)
         let carriedFrames = carried.indices.filter { carried[$0] != nil }
-        if !carriedFrames.isEmpty {
-            notes.append("the aponeuroses were not found in \(carriedFrames.count) frame(s) (" + Evidence.ranges(carriedFrames.map { records[$0].observation.index })
+        let notFound = carriedFrames.filter { records[$0].observation.aponeuroses == nil }
+        let disagreeing = carriedFrames.filter { records[$0].observation.aponeuroses != nil }
+        if !disagreeing.isEmpty {
+            notes.append("\(disagreeing.count) frame(s) had an aponeurosis detection inconsistent with the tracked tissue (" + Evidence.ranges(disagreeing.map { records[$0].observation.index })
+                         + "); tracking was used there: the tracked thickness, and the edges of the nearest consistent frame moved with the tissue and placed at it")
+        }
+        if !notFound.isEmpty {
+            notes.append("the aponeuroses were not found in \(notFound.count) frame(s) (" + Evidence.ranges(notFound.map { records[$0].observation.index })
                          + "); the edges there are the nearest found frame's, moved with the tissue and placed at the tracked thickness")
         }
         var (frames, overlays) = frameRows(thickness: thickness, contraction: c, series: series, gap: gap, separation: separation,
@@ -346,9 +375,12 @@ struct ClipFusion {
                 muscleDetected: o.aponeuroses != nil,
                 defectDetected: own != nil,
                 quality: quality))
+            // Carried edges (not found here, or a detection inconsistent with the fused muscle) take
+            // the place of the frame's own: the reported thickness is the distance between them.
             overlays.append(FrameOverlay(
-                superficialInner: o.aponeuroses?.superficialInner ?? carried[t]?.superficial,
-                deepInner: o.aponeuroses?.deepInner ?? carried[t]?.deep,
+                superficialInner: carried[t]?.superficial ?? o.aponeuroses?.superficialInner,
+                deepInner: carried[t]?.deep ?? o.aponeuroses?.deepInner,
+                edgesCarried: carried[t] != nil,
                 leftFace: series?.faces[t]?.0, rightFace: series?.faces[t]?.1,
                 midY: own?.midY, midLeftX: own?.midLeftX, midRightX: own?.midRightX,
                 defectBox: own?.box,

@@ -39,9 +39,10 @@ public struct OverlayPainter: Sendable {
         let w = lineWidth
         // Aponeurosis inner edges across the region.
         // The same points the result document reports (`superficialEdgePx`, `deepEdgePx`).
-        // Where the muscle was not found in this frame the edges are carried from the nearest frame
-        // where it was (`ClipFusion.carriedEdges`): dashed, one dash per reported segment.
-        let carried = !analysis.frames[t].muscleDetected
+        // Where the muscle was not found in this frame, or its detection here disagreed with the
+        // fused muscle, the edges are carried from the nearest frame whose detection agreed
+        // (`ClipFusion.carriedEdges`): dashed, one dash per reported segment.
+        let carried = !analysis.frames[t].muscleDetected || o.edgesCarried
         for points in [o.superficialEdge(region: region), o.deepEdge(region: region)] {
             guard let points else { continue }
             if carried {

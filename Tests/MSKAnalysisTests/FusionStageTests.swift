@@ -132,4 +132,87 @@ import Testing
                               calibrated: true, parameters: AnalysisParameters())
         #expect(none.carriedEdges(thickness: thickness, width: 200).allSatisfy { $0 == nil })
     }
+
+    /// A pair of found edges (frame rows `s` and `d` at x = 0) for the fusion tests below.
+    static func pair(_ s: Double, _ d: Double) -> AponeurosisPair {
+        AponeurosisPair(superficialCentre: Quadratic(c0: s - 3, c1: 0.05), superficialInner: Quadratic(c0: s, c1: 0.05),
+                        deepCentre: Quadratic(c0: d + 3, c1: 0.1), deepInner: Quadratic(c0: d, c1: 0.1, c2: 1e-4),
+                        bellyLevel: 80, superficialContrast: 60, deepContrast: 50, coverage: 1)
+    }
+
+    /// A tissue field of ten nodes, `trusted` of them followed.
+    static func field(trusted: Int) -> TissueField {
+        TissueField(positions: (0..<10).map { SIMD2(Double($0) * 20, 50) },
+                    displacements: (0..<10).map { $0 < trusted ? SIMD2(0, 0) : nil }, columns: 10, rows: 1)
+    }
+
+    /// Frames whose detections jump between two thicknesses while the edges' tracking reports no
+    /// change, each frame's field following `trusted` of its ten nodes.
+    static func jumping(trusted: Int, parameters: AnalysisParameters = AnalysisParameters()) -> ClipFusion {
+        let thickness = [10.0, 16.0, 10.2, 16.5, 10.4, 17.0, 10.3]
+        let records = thickness.enumerated().map { t, mm in
+            var o = FrameObservation(index: t, timeS: Double(t) / 10, aponeuroses: pair(50, 50 + mm * 10), candidates: [], rejected: [])
+            o.thicknessMm = mm
+            return ClipAnalyzer.FrameRecord(observation: o, superficialDy: t == 0 ? nil : 0, deepDy: t == 0 ? nil : 0,
+                                            field: t == 0 ? nil : field(trusted: trusted))
+        }
+        return ClipFusion(records: records, spacing: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1), calibrated: true, parameters: parameters)
+    }
+
+    /// Frames the tracking cannot link (the labelled `tt4_*` sequences are 15 separate scans; the
+    /// belly is followed over 0-31 % of the field's nodes on the real labelled sequences, 34 % and
+    /// more on continuous clips): the tracked motion says nothing about how the thickness changed
+    /// between them, so each frame reports its own detection, and no detection is overruled. At
+    /// the share (30 %) and above, the detections are fused with the tracking as before: the
+    /// thickness jumping by 6 mm from frame to frame is overruled where the tracking says it stayed.
+    @Test func framesTheTrackingCannotFollowReportTheirOwnDetections() throws {
+        let detections = [10.0, 16.0, 10.2, 16.5, 10.4, 17.0, 10.3]
+        let unlinked = Self.jumping(trusted: 2).fuseThickness()
+        #expect(unlinked.values == detections)
+        #expect(unlinked.agrees.allSatisfy { $0 } && unlinked.rejected == 0 && unlinked.reacquiredAt.isEmpty)
+        #expect(unlinked.unfollowedShare == 0.2)
+        for trusted in [3, 9] {
+            let fused = Self.jumping(trusted: trusted).fuseThickness()
+            #expect(fused.unfollowedShare == nil)
+            let values = try #require(fused.values)
+            #expect(values[1] < 12 && values[3] < 12 && values[5] < 12, "\(values)")
+            #expect(fused.agrees == [true, false, true, false, true, false, true])
+        }
+        // The rule switched off: fused whatever the share.
+        var off = AnalysisParameters()
+        off.fusion.minSeriesFollowedShare = 0
+        #expect(Self.jumping(trusted: 0, parameters: off).fuseThickness().unfollowedShare == nil)
+        #expect(off.problem == nil)
+        off.fusion.minSeriesFollowedShare = 1.5
+        #expect(off.problem?.contains("fusion.minSeriesFollowedShare") == true, "\(off.problem ?? "accepted")")
+    }
+
+    /// A frame whose detection the fusion overruled (another pair taken there: `Bag1_m0` frame 10
+    /// took the deep edge 4 mm down in the soleus) reports the tracked thickness, so its edges are
+    /// carried as where the muscle was not found: from the nearest frame whose detection agreed,
+    /// moved with the tissue, the deep one at the tracked thickness. What is drawn and reported is
+    /// then the thickness reported; frames that agreed keep their own edges.
+    @Test func framesWhoseDetectionWasOverruledGetTheNearestAgreeingEdges() throws {
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let found: [AponeurosisPair] = [Self.pair(50, 150), Self.pair(50, 190), Self.pair(51, 152), Self.pair(49, 199), Self.pair(52, 154)]
+        let records = found.enumerated().map { t, apo in
+            ClipAnalyzer.FrameRecord(observation: FrameObservation(index: t, timeS: Double(t) / 10, aponeuroses: apo, candidates: [], rejected: []),
+                                     superficialDy: t == 0 ? nil : 0.5, deepDy: t == 0 ? nil : 0.8, field: nil)
+        }
+        let fusion = ClipFusion(records: records, spacing: spacing, calibrated: true, parameters: AnalysisParameters())
+        let thickness = [10.0, 10.1, 10.2, 10.3, 10.4]
+        let agrees = [true, false, true, false, true]
+        let carried = fusion.carriedEdges(thickness: thickness, agrees: agrees, width: 200)
+        #expect(carried[0] == nil && carried[2] == nil && carried[4] == nil)
+        // Frame 1: a tie between frames 0 and 2, from frame 0 (+0.5 px); frame 3 a tie, from frame 2 (+0.5 px).
+        for (t, superficial) in [(1, 50.5), (3, 51.5)] {
+            let e = try #require(carried[t])
+            #expect(abs(e.superficial.c0 - superficial) < 1e-9)
+            let mm = try #require(FrameAnalyzer.thicknessMm(superficial: e.superficial, deep: e.deep, width: 200, spacing: spacing))
+            #expect(abs(mm - thickness[t]) < 1e-3)
+        }
+        // Without the agreement (or with it for every frame) only frames without the muscle are carried.
+        #expect(fusion.carriedEdges(thickness: thickness, width: 200).allSatisfy { $0 == nil })
+        #expect(fusion.carriedEdges(thickness: thickness, agrees: Array(repeating: true, count: 5), width: 200).allSatisfy { $0 == nil })
+    }
 }

@@ -135,4 +135,19 @@ struct CanvasTests {
             #expect(dashed == 116, "row \(row): \(dashed)")
         }
     }
+
+    /// Found, but its detection overruled by the fusion: the edges drawn are carried
+    /// (`FrameOverlay.edgesCarried`), dashed like those of a frame without the muscle.
+    @Test func overruledDetectionsEdgesAreDrawnDashed() throws {
+        var a = try Self.analysis()
+        a.frames[1].muscleDetected = true
+        a.overlays[1].edgesCarried = true
+        for row in [50, 150] {
+            var painter = OverlayPainter(analysis: a)
+            var canvas = Canvas(grey: GreyImage(width: 220, height: 180))
+            painter.draw(on: &canvas, frame: 1)
+            let dashed = (0..<canvas.width).count { canvas.pixel($0, row) == .aponeurosis }
+            #expect(dashed == 116, "row \(row): \(dashed)")
+        }
+    }
 }
