@@ -59,6 +59,16 @@ struct ClipFusion {
 
     // MARK: Stage 1: thickness
 
+    /// The median share of the belly's tissue field followed from one frame to the next
+    /// (`TissueField.trustedFraction`), when it is under `fusion.minSeriesFollowedShare`: the frames
+    /// are too far apart in time, or unrelated, for the tracking to follow the tissue between them
+    /// (nil: a series the tracking follows, or no field measured).
+    func unlinkedShare() -> Double? {
+        let followed = records.dropFirst().compactMap { $0.field?.trustedFraction }
+        guard let share = Stats.median(followed), share < parameters.fusion.minSeriesFollowedShare else { return nil }
+        return share
+    }
+
     func fuseThickness() -> Thickness {
         let f = parameters.fusion
         let sy = spacing.mmPerPixelY
@@ -82,8 +92,7 @@ struct ClipFusion {
         // detections (`tt4_SampleA`, 15 separate scans: 6 of 15 overruled, reported thickness 14 %
         // off the observers'). Each frame's own detection is reported; frames without one keep the
         // fused (carried) value.
-        let followed = records.dropFirst().compactMap { $0.field?.trustedFraction }
-        if let share = Stats.median(followed), share < f.minSeriesFollowedShare {
+        if let share = unlinkedShare() {
             values = zip(detections, values).map { d, v in d ?? v }
             return Thickness(values: values, rejected: 0, reacquiredAt: [], agrees: detections.map { $0 != nil }, unfollowedShare: share)
         }
@@ -144,6 +153,11 @@ struct ClipFusion {
     func contraction(_ motion: TissueMotion) -> ContractionEstimate {
         let p = parameters.contraction
         let n = records.count
+        // Frames the tracking cannot link: what it reports between them is not the tissue's motion,
+        // so no contraction is read from it (the finding needs one for any call: R5).
+        if unlinkedShare() != nil {
+            return ContractionEstimate(values: Array(repeating: 0, count: n), seen: false, motionRangeMm: nil, motionMm: nil)
+        }
         guard let raw = motion.motionMagnitude(spacing: spacing, referenceFrames: p.referenceFrames) else {
             return ContractionEstimate(values: Array(repeating: 0, count: n), seen: false, motionRangeMm: nil, motionMm: nil)
         }
@@ -244,7 +258,7 @@ struct ClipFusion {
         let thickness = fuseThickness()
         let muscleFrames = records.filter { $0.observation.aponeuroses != nil }.count
         if let share = thickness.unfollowedShare {
-            notes.append(String(format: "the belly could be followed from one frame to the next over only %.0f %% of it (median over the frames; under %.0f %%): the frames are too far apart in time, or unrelated, for tracking; each frame's thickness is its own detection, not fused with the tracking",
+            notes.append(String(format: "the belly could be followed from one frame to the next over only %.0f %% of it (median over the frames; under %.0f %%): the frames are too far apart in time, or unrelated, for tracking: no contraction is read from the tissue's motion, and each frame's thickness is its own detection, not fused with the tracking",
                                 share * 100, parameters.fusion.minSeriesFollowedShare * 100))
         }
         if !thickness.reacquiredAt.isEmpty {

@@ -141,20 +141,20 @@ import Testing
     }
 
     /// A tissue field of ten nodes, `trusted` of them followed.
-    static func field(trusted: Int) -> TissueField {
+    static func field(trusted: Int, step: SIMD2<Double> = .zero) -> TissueField {
         TissueField(positions: (0..<10).map { SIMD2(Double($0) * 20, 50) },
-                    displacements: (0..<10).map { $0 < trusted ? SIMD2(0, 0) : nil }, columns: 10, rows: 1)
+                    displacements: (0..<10).map { $0 < trusted ? step : nil }, columns: 10, rows: 1)
     }
 
     /// Frames whose detections jump between two thicknesses while the edges' tracking reports no
     /// change, each frame's field following `trusted` of its ten nodes.
-    static func jumping(trusted: Int, parameters: AnalysisParameters = AnalysisParameters()) -> ClipFusion {
+    static func jumping(trusted: Int, step: SIMD2<Double> = .zero, parameters: AnalysisParameters = AnalysisParameters()) -> ClipFusion {
         let thickness = [10.0, 16.0, 10.2, 16.5, 10.4, 17.0, 10.3]
         let records = thickness.enumerated().map { t, mm in
             var o = FrameObservation(index: t, timeS: Double(t) / 10, aponeuroses: pair(50, 50 + mm * 10), candidates: [], rejected: [])
             o.thicknessMm = mm
             return ClipAnalyzer.FrameRecord(observation: o, superficialDy: t == 0 ? nil : 0, deepDy: t == 0 ? nil : 0,
-                                            field: t == 0 ? nil : field(trusted: trusted))
+                                            field: t == 0 ? nil : field(trusted: trusted, step: step))
         }
         return ClipFusion(records: records, spacing: Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1), calibrated: true, parameters: parameters)
     }
@@ -171,6 +171,13 @@ import Testing
         #expect(unlinked.values == detections)
         #expect(unlinked.agrees.allSatisfy { $0 } && unlinked.rejected == 0 && unlinked.reacquiredAt.isEmpty)
         #expect(unlinked.unfollowedShare == 0.2)
+        // Nor is a contraction read from what the tracking reports between such frames (R5): the
+        // followed nodes move 3 px a frame, a contraction in a series (4 of 10 followed).
+        for (trusted, seen) in [(2, false), (4, true)] {
+            let fusion = Self.jumping(trusted: trusted, step: SIMD2(3, 0))
+            let c = fusion.contraction(TissueMotion(fields: fusion.records.map(\.field)))
+            #expect(c.seen == seen && (c.motionRangeMm == nil) == !seen, "\(trusted) followed: \(c.seen), \(String(describing: c.motionRangeMm))")
+        }
         for trusted in [3, 9] {
             let fused = Self.jumping(trusted: trusted).fuseThickness()
             #expect(fused.unfollowedShare == nil)
