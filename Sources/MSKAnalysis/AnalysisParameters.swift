@@ -48,8 +48,8 @@ public struct AnalysisParameters: Sendable, Codable, Equatable {
         /// time series the tracking can follow (frames far apart in time, or independent images):
         /// its thickness is not fused with the tracking, each frame reports its own detection
         /// (session 37: the real labelled sequences, frames 0.07 s to several seconds apart or
-        /// unrelated, follow 0.00-0.31 of the nodes; continuous clips 0.34 (a re-export at 15
-        /// frames/s) and more). 0: always fused.
+        /// unrelated, follow 0.00-0.31 of the nodes; real continuous clips 0.34 (a re-export at 15
+        /// frames/s) and more; a poorly followed continuous clip can fall under it too). 0: always fused.
         public var minSeriesFollowedShare: Double = 0.3
         /// The thinnest muscle the analysis reports (mm); a pair of edges closer than this is not a muscle.
         public var minThicknessMm: Double = 3

@@ -23,7 +23,6 @@ struct ClipFusion {
 
     struct Thickness {
         var values: [Double]?
-        var rejected: Int
         var reacquiredAt: [Int]
         /// Per frame: whether the detection agreed with the fused value (within the gate).
         var agrees: [Bool]
@@ -83,7 +82,7 @@ struct ClipFusion {
         let smoother = TrackSmoother(motionNoise: f.thicknessMotionNoiseMm, detectionNoise: f.thicknessDetectionNoiseMm,
                                      gate: f.gateSD, reacquireAfter: f.reacquireAfterFrames)
         guard let out = smoother.smooth(motion: motion, detections: detections) else {
-            return Thickness(values: nil, rejected: 0, reacquiredAt: [], agrees: records.map { _ in false })
+            return Thickness(values: nil, reacquiredAt: [], agrees: records.map { _ in false })
         }
         // Physically bounded: never below the thinnest muscle reported.
         var values = out.values.map { max(f.minThicknessMm, $0) }
@@ -94,11 +93,11 @@ struct ClipFusion {
         // fused (carried) value.
         if let share = unlinkedShare() {
             values = zip(detections, values).map { d, v in d ?? v }
-            return Thickness(values: values, rejected: 0, reacquiredAt: [], agrees: detections.map { $0 != nil }, unfollowedShare: share)
+            return Thickness(values: values, reacquiredAt: [], agrees: detections.map { $0 != nil }, unfollowedShare: share)
         }
         let gate = f.gateSD * hypot(f.thicknessDetectionNoiseMm, f.thicknessMotionNoiseMm * 3)
         let agrees = zip(detections, values).map { d, v in d.map { abs($0 - v) <= gate } ?? false }
-        return Thickness(values: values, rejected: out.rejected, reacquiredAt: out.reacquiredAt, agrees: agrees)
+        return Thickness(values: values, reacquiredAt: out.reacquiredAt, agrees: agrees)
     }
 
     /// Inner edges for the frames whose own edges are not the fused muscle's, where the fused

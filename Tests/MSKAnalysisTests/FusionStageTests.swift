@@ -169,7 +169,7 @@ import Testing
         let detections = [10.0, 16.0, 10.2, 16.5, 10.4, 17.0, 10.3]
         let unlinked = Self.jumping(trusted: 2).fuseThickness()
         #expect(unlinked.values == detections)
-        #expect(unlinked.agrees.allSatisfy { $0 } && unlinked.rejected == 0 && unlinked.reacquiredAt.isEmpty)
+        #expect(unlinked.agrees.allSatisfy { $0 } && unlinked.reacquiredAt.isEmpty)
         #expect(unlinked.unfollowedShare == 0.2)
         // Nor is a contraction read from what the tracking reports between such frames (R5): the
         // followed nodes move 3 px a frame, a contraction in a series (4 of 10 followed).
