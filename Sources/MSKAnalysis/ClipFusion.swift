@@ -26,10 +26,6 @@ struct ClipFusion {
         var reacquiredAt: [Int]
         /// Per frame: whether the detection agreed with the fused value (within the gate).
         var agrees: [Bool]
-        /// The median share of the belly followed from frame to frame, where it is under
-        /// `fusion.minSeriesFollowedShare`: the frames are not a series the tracking can follow, and
-        /// each frame's detection is reported (nil: fused).
-        var unfollowedShare: Double? = nil
     }
 
     struct ContractionEstimate {
@@ -68,7 +64,8 @@ struct ClipFusion {
         return share
     }
 
-    func fuseThickness() -> Thickness {
+    /// `unlinked`: `unlinkedShare()`, found once for this stage and the contraction's.
+    func fuseThickness(unlinked: Double?) -> Thickness {
         let f = parameters.fusion
         let sy = spacing.mmPerPixelY
         let detections: [Double?] = records.map { r in
@@ -91,9 +88,9 @@ struct ClipFusion {
         // detections (`tt4_SampleA`, 15 separate scans: 6 of 15 overruled, reported thickness 14 %
         // off the observers'). Each frame's own detection is reported; frames without one keep the
         // fused (carried) value.
-        if let share = unlinkedShare() {
+        if unlinked != nil {
             values = zip(detections, values).map { d, v in d ?? v }
-            return Thickness(values: values, reacquiredAt: [], agrees: detections.map { $0 != nil }, unfollowedShare: share)
+            return Thickness(values: values, reacquiredAt: [], agrees: detections.map { $0 != nil })
         }
         let gate = f.gateSD * hypot(f.thicknessDetectionNoiseMm, f.thicknessMotionNoiseMm * 3)
         let agrees = zip(detections, values).map { d, v in d.map { abs($0 - v) <= gate } ?? false }
@@ -149,12 +146,12 @@ struct ClipFusion {
 
     // MARK: Stage 2: contraction
 
-    func contraction(_ motion: TissueMotion) -> ContractionEstimate {
+    func contraction(_ motion: TissueMotion, unlinked: Double?) -> ContractionEstimate {
         let p = parameters.contraction
         let n = records.count
         // Frames the tracking cannot link: what it reports between them is not the tissue's motion,
         // so no contraction is read from it (the finding needs one for any call: R5).
-        if unlinkedShare() != nil {
+        if unlinked != nil {
             return ContractionEstimate(values: Array(repeating: 0, count: n), seen: false, motionRangeMm: nil, motionMm: nil)
         }
         guard let raw = motion.motionMagnitude(spacing: spacing, referenceFrames: p.referenceFrames) else {
@@ -254,9 +251,10 @@ struct ClipFusion {
         let toUnit: (Double) -> Double = { calibrated ? $0 : $0 / spacing.mmPerPixelX }
         var notes = warnings
 
-        let thickness = fuseThickness()
+        let unlinked = unlinkedShare()
+        let thickness = fuseThickness(unlinked: unlinked)
         let muscleFrames = records.filter { $0.observation.aponeuroses != nil }.count
-        if let share = thickness.unfollowedShare {
+        if let share = unlinked {
             notes.append(String(format: "the belly could be followed from one frame to the next over only %.0f %% of it (median over the frames; under %.0f %%): the frames are too far apart in time, or unrelated, for tracking: no contraction is read from the tissue's motion, and each frame's thickness is its own detection, not fused with the tracking",
                                 share * 100, parameters.fusion.minSeriesFollowedShare * 100))
         }
@@ -266,7 +264,7 @@ struct ClipFusion {
         }
 
         let motion = TissueMotion(fields: records.map(\.field))
-        let c = contraction(motion)
+        let c = contraction(motion, unlinked: unlinked)
         let w = parameters.windows
         let rest = (0..<n).filter { c.values[$0] <= w.restMaxContraction }
         let peak = c.seen ? (0..<n).filter { c.values[$0] >= w.peakMinContraction } : []

@@ -42,7 +42,7 @@ public struct OverlayPainter: Sendable {
         // Where the muscle was not found in this frame, or its detection here disagreed with the
         // fused muscle, the edges are carried from the nearest frame whose detection agreed
         // (`ClipFusion.carriedEdges`): dashed, one dash per reported segment.
-        let carried = !analysis.frames[t].muscleDetected || o.edgesCarried
+        let carried = o.edgesCarried
         for points in [o.superficialEdge(region: region), o.deepEdge(region: region)] {
             guard let points else { continue }
             if carried {

@@ -167,20 +167,22 @@ import Testing
     /// thickness jumping by 6 mm from frame to frame is overruled where the tracking says it stayed.
     @Test func framesTheTrackingCannotFollowReportTheirOwnDetections() throws {
         let detections = [10.0, 16.0, 10.2, 16.5, 10.4, 17.0, 10.3]
-        let unlinked = Self.jumping(trusted: 2).fuseThickness()
+        let sparse = Self.jumping(trusted: 2)
+        #expect(sparse.unlinkedShare() == 0.2)
+        let unlinked = sparse.fuseThickness(unlinked: sparse.unlinkedShare())
         #expect(unlinked.values == detections)
         #expect(unlinked.agrees.allSatisfy { $0 } && unlinked.reacquiredAt.isEmpty)
-        #expect(unlinked.unfollowedShare == 0.2)
         // Nor is a contraction read from what the tracking reports between such frames (R5): the
         // followed nodes move 3 px a frame, a contraction in a series (4 of 10 followed).
         for (trusted, seen) in [(2, false), (4, true)] {
             let fusion = Self.jumping(trusted: trusted, step: SIMD2(3, 0))
-            let c = fusion.contraction(TissueMotion(fields: fusion.records.map(\.field)))
+            let c = fusion.contraction(TissueMotion(fields: fusion.records.map(\.field)), unlinked: fusion.unlinkedShare())
             #expect(c.seen == seen && (c.motionRangeMm == nil) == !seen, "\(trusted) followed: \(c.seen), \(String(describing: c.motionRangeMm))")
         }
         for trusted in [3, 9] {
-            let fused = Self.jumping(trusted: trusted).fuseThickness()
-            #expect(fused.unfollowedShare == nil)
+            let fusion = Self.jumping(trusted: trusted)
+            #expect(fusion.unlinkedShare() == nil)
+            let fused = fusion.fuseThickness(unlinked: fusion.unlinkedShare())
             let values = try #require(fused.values)
             #expect(values[1] < 12 && values[3] < 12 && values[5] < 12, "\(values)")
             #expect(fused.agrees == [true, false, true, false, true, false, true])
@@ -188,7 +190,7 @@ import Testing
         // The rule switched off: fused whatever the share.
         var off = AnalysisParameters()
         off.fusion.minSeriesFollowedShare = 0
-        #expect(Self.jumping(trusted: 0, parameters: off).fuseThickness().unfollowedShare == nil)
+        #expect(Self.jumping(trusted: 0, parameters: off).unlinkedShare() == nil)
         #expect(off.problem == nil)
         off.fusion.minSeriesFollowedShare = 1.5
         #expect(off.problem?.contains("fusion.minSeriesFollowedShare") == true, "\(off.problem ?? "accepted")")

@@ -100,8 +100,8 @@ struct CanvasTests {
 }
 
 /// The overlay draws the aponeurosis edges whole where the muscle was found in the frame, and dashed
-/// where they were carried from the nearest found frame (`ClipFusion.carriedEdges`, `muscleDetected`
-/// false): the same points, every other segment.
+/// where they were carried from the nearest frame whose detection agreed (`ClipFusion.carriedEdges`,
+/// `FrameOverlay.edgesCarried`): the same points, every other segment.
 @Suite struct OverlayEdgeStyleTests {
     /// A sample's analysis cut to two frames, found and not found, reporting the same flat edges
     /// (region rows 30 and 130) in a 200 x 150 region at (10, 20), and nothing else to draw.
@@ -112,6 +112,7 @@ struct CanvasTests {
         a.frames[0].muscleDetected = true
         a.frames[1].muscleDetected = false
         a.overlays = Array(repeating: FrameOverlay(superficialInner: Quadratic(c0: 30), deepInner: Quadratic(c0: 130)), count: 2)
+        a.overlays[1].edgesCarried = true
         a.defectBox = nil
         a.peakField = []
         return a
@@ -141,7 +142,6 @@ struct CanvasTests {
     @Test func overruledDetectionsEdgesAreDrawnDashed() throws {
         var a = try Self.analysis()
         a.frames[1].muscleDetected = true
-        a.overlays[1].edgesCarried = true
         for row in [50, 150] {
             var painter = OverlayPainter(analysis: a)
             var canvas = Canvas(grey: GreyImage(width: 220, height: 180))
