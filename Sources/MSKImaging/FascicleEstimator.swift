@@ -103,8 +103,29 @@ public struct FascicleEstimator: Sendable {
     public init(params: Params = Params()) { self.params = params }
 
     /// The fascicle geometry in `image` (the imaging region) between `apo`'s inner edges, or nil
-    /// when the belly is too small to tell.
+    /// when the belly is too small to tell or shows no direction: the belly's cells projected
+    /// (steps 1-3 of the method, `bellyProjection`), the dominant direction searched (steps 4-5,
+    /// `dominantDirection`), then the aponeuroses' angles, pennation and length at the centre column.
     public func estimate(_ image: FloatImage, aponeuroses apo: AponeurosisPair, spacing: Spacing) -> FascicleEstimate? {
+        guard var bins = bellyProjection(image, aponeuroses: apo, spacing: spacing) else { return nil }
+        // Aponeurosis directions at the centre column (pixel slopes, y down).
+        let xc = Double(image.width) / 2
+        let aspect = spacing.mmPerPixelY / spacing.mmPerPixelX
+        func physicalDeg(pixelSlope: Double) -> Double { atan(-pixelSlope * aspect) * 180 / .pi }
+        let deepDeg = physicalDeg(pixelSlope: apo.deepInner.slope(xc))
+        let supDeg = physicalDeg(pixelSlope: apo.superficialInner.slope(xc))
+        guard let best = dominantDirection(&bins, deepDeg: deepDeg, superficialDeg: supDeg, spacing: spacing) else { return nil }
+        let fascicleDeg = atan(tan(best.pixelDeg * .pi / 180) * aspect) * 180 / .pi
+        let geometry = Self.length(superficial: apo.superficialInner, deep: apo.deepInner, fasciclePixelDeg: best.pixelDeg, centreX: xc, spacing: spacing)
+        return FascicleEstimate(fascicleAngleDeg: fascicleDeg, deepAponeurosisAngleDeg: deepDeg, superficialAponeurosisAngleDeg: supDeg,
+                                pennationAngleDeg: fascicleDeg - deepDeg, fascicleLengthMm: geometry?.lengthMm,
+                                deepPoint: geometry?.deep, superficialPoint: geometry?.superficial, strength: best.f)
+    }
+
+    /// Steps 1-3 of the method: the belly band's block means, high-passed, the cells in the middle
+    /// `bellyFraction` of each column's thickness gathered for projection. Nil when the band is under
+    /// 8 x 4 cells or holds fewer than `minCells` belly cells.
+    func bellyProjection(_ image: FloatImage, aponeuroses apo: AponeurosisPair, spacing: Spacing) -> Projection? {
         let w = image.width, h = image.height
         let cell = max(1, Int((params.cellMm / min(spacing.mmPerPixelX, spacing.mmPerPixelY)).rounded()))
         let gw = w / cell, gh = h / cell
@@ -164,14 +185,15 @@ public struct FascicleEstimator: Sendable {
             let end = (first..<rows).first { !inBand($0) } ?? rows
             bins.append(column: gx, fromRow: first, (first..<end).lazy.map { gy in cells[gy * gw + gx] - local.pixels[gy * gw + gx] })
         }
-        guard bins.cellCount >= params.minCells else { return nil }
+        return bins.cellCount >= params.minCells ? bins : nil
+    }
 
-        // Aponeurosis directions at the centre column (pixel slopes, y down).
-        let xc = Double(w) / 2
-        let aspect = spacing.mmPerPixelY / spacing.mmPerPixelX
-        func physicalDeg(pixelSlope: Double) -> Double { atan(-pixelSlope * aspect) * 180 / .pi }
-        let deepDeg = physicalDeg(pixelSlope: apo.deepInner.slope(xc))
-        let supDeg = physicalDeg(pixelSlope: apo.superficialInner.slope(xc))
+    /// Steps 4-5 of the method: the direction (pixel-angle degrees, cells are square) whose F ratio
+    /// less `mirrorWeight` times its mirror image's about the aponeuroses' mean direction scores
+    /// highest, away from the aponeuroses' own directions; coarse, then fine, then a parabola. `f`
+    /// is the F ratio at that direction. Nil when no direction has F over 1 and a positive score.
+    /// `bins` is inout for the projection's scratch buffers, reused from angle to angle.
+    func dominantDirection(_ bins: inout Projection, deepDeg: Double, superficialDeg supDeg: Double, spacing: Spacing) -> (pixelDeg: Double, f: Double)? {
         // Search in pixel-angle space (cells are square): tan(pixel angle) = tan(physical) / aspect.
         let apoPixelDeg = Self.pixelDegrees((deepDeg + supDeg) / 2, spacing: spacing)
         // Angles within `minPennationDeg` of either aponeurosis' own direction, or of their mean, are
@@ -219,11 +241,7 @@ public struct FascicleEstimator: Sendable {
             let denom = a - 2 * b + c
             if denom < 0 { pixelDeg += max(-0.5, min(0.5, 0.5 * (a - c) / denom)) * params.fineStepDeg }
         }
-        let fascicleDeg = atan(tan(pixelDeg * .pi / 180) * aspect) * 180 / .pi
-        let geometry = Self.length(superficial: apo.superficialInner, deep: apo.deepInner, fasciclePixelDeg: pixelDeg, centreX: xc, spacing: spacing)
-        return FascicleEstimate(fascicleAngleDeg: fascicleDeg, deepAponeurosisAngleDeg: deepDeg, superficialAponeurosisAngleDeg: supDeg,
-                                pennationAngleDeg: fascicleDeg - deepDeg, fascicleLengthMm: geometry?.lengthMm,
-                                deepPoint: geometry?.deep, superficialPoint: geometry?.superficial, strength: best.f)
+        return (pixelDeg, best.f)
     }
 
     /// The fascicle length rule. A straight line at the fascicle angle through the belly's centre

@@ -1,5 +1,5 @@
 import Foundation
-import MSKImaging
+@testable import MSKImaging
 import Testing
 
 /// The fascicle estimator on synthetic oriented textures with a known angle, both signs.
@@ -165,6 +165,43 @@ import Testing
         let slope = (cut.superficial.y - cut.deep.y) / (cut.superficial.x - cut.deep.x)
         #expect(abs(slope + tan(30 * Double.pi / 180)) < 1e-9)
         #expect(abs(cut.lengthMm - 0.1 * hypot(cut.superficial.x - cut.deep.x, cut.superficial.y - cut.deep.y)) < 1e-9)
+    }
+
+    @Test("The belly's projection (steps 1-3) sits on minCells: as many cells as it holds is enough, one more is not")
+    func bellyProjectionOnItsThreshold() throws {
+        let (image, apo) = Self.texture(angleDeg: 20)
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let cells = try #require(FascicleEstimator().bellyProjection(image, aponeuroses: apo, spacing: spacing)).cellCount
+        // 0.3 mm cells (3 px) over 320 px, the middle 80 % of a 152-px belly: about 106 x 40 cells.
+        #expect(cells > 3000 && cells < 5000, "\(cells) cells")
+        var params = FascicleEstimator.Params()
+        params.minCells = cells
+        #expect(FascicleEstimator(params: params).bellyProjection(image, aponeuroses: apo, spacing: spacing) != nil)
+        params.minCells = cells + 1
+        #expect(FascicleEstimator(params: params).bellyProjection(image, aponeuroses: apo, spacing: spacing) == nil)
+        #expect(FascicleEstimator(params: params).estimate(image, aponeuroses: apo, spacing: spacing) == nil)
+    }
+
+    @Test("The direction search (steps 4-5) finds the striations and never a direction within minPennationDeg of the aponeuroses")
+    func dominantDirectionStage() throws {
+        let spacing = Spacing(mmPerPixelX: 0.1, mmPerPixelY: 0.1)
+        let estimator = FascicleEstimator()
+        let (image, apo) = Self.texture(angleDeg: -25, seed: 7)
+        var bins = try #require(estimator.bellyProjection(image, aponeuroses: apo, spacing: spacing))
+        let found = try #require(estimator.dominantDirection(&bins, deepDeg: 0, superficialDeg: 0, spacing: spacing))
+        #expect(abs(found.pixelDeg + 25) < 1, "\(found.pixelDeg)")
+        #expect(found.f > 3)
+        // Striations at 3 degrees lie within 5 degrees of the (flat) aponeuroses: not searched there.
+        let (flat, flatApo) = Self.texture(angleDeg: 3, seed: 8)
+        var flatBins = try #require(estimator.bellyProjection(flat, aponeuroses: flatApo, spacing: spacing))
+        if let near = estimator.dominantDirection(&flatBins, deepDeg: 0, superficialDeg: 0, spacing: spacing) {
+            #expect(abs(near.pixelDeg) >= estimator.params.minPennationDeg - estimator.params.fineStepDeg, "\(near.pixelDeg)")
+        }
+        // Told the aponeuroses run at -25 degrees, the search leaves that direction out.
+        var again = try #require(estimator.bellyProjection(image, aponeuroses: apo, spacing: spacing))
+        if let other = estimator.dominantDirection(&again, deepDeg: -25, superficialDeg: -25, spacing: spacing) {
+            #expect(abs(other.pixelDeg + 25) >= estimator.params.minPennationDeg - estimator.params.fineStepDeg, "\(other.pixelDeg)")
+        }
     }
 }
 
