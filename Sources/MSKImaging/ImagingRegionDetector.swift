@@ -466,11 +466,54 @@ public struct ImagingRegionDetector: Sendable {
 
     // MARK: - Shape: rectangle or fan
 
+    /// The region's shape: a rectangle, or a fan (a sector image: slanted sides, or a curved
+    /// array's arcs) with its bounds and the largest rectangle inside it. Stages: each row's extent
+    /// (`rowExtents`), whether the extents draw a curved array (`isCurvedArray`), then the fan's
+    /// bounds and inscribed rectangle from the extents.
     func shaped(_ rect: PixelRect, mask: [Bool], meanGrey: [Float], width w: Int, height h: Int, fromMotion: Bool) -> ImagingRegion {
         let rectangle = ImagingRegion(bounds: rect, inscribed: rect, shape: .rectangle, fromMotion: fromMotion)
-        // Each row's extent, walking out from the rectangle's centre column while a window of the
-        // row (5 rows high) is at least half image; searched a little beyond the rectangle, since
-        // a fan's slanted side has low column coverage and may be cut by the column profile.
+        let e = rowExtents(rect, mask: mask, meanGrey: meanGrey, width: w, height: h)
+        let curved = isCurvedArray(e, rect: rect)
+        guard slantedLine(e.left, rect: rect) != nil || slantedLine(e.right, rect: rect) != nil || curved else { return rectangle }
+        // A fan: the rows' extents, each the median over 15 rows (a side need not be one straight
+        // line); the bounds hold them (1st and 99th percentiles), the inscribed rectangle is the
+        // largest one inside every row's extent.
+        let lefts = Self.runningMedian(e.left, radius: 7), rights = Self.runningMedian(e.right, radius: 7)
+        let ls = lefts.compactMap { $0 }.sorted(), rs = rights.compactMap { $0 }.sorted()
+        guard ls.count > rect.height / 2, rs.count > rect.height / 2 else { return rectangle }
+        let bx0 = max(0, ls[ls.count / 100]), bx1 = min(w, rs[rs.count - 1 - rs.count / 100])
+        guard bx1 - bx0 >= 16 else { return rectangle }
+        let bounds = PixelRect(x: bx0, y: rect.y, width: bx1 - bx0, height: rect.height)
+        // A curved array's: the largest from the first row whose centre is image (the top arc's
+        // lowest point) down, since the largest anywhere lies deep, where the fan is wider, and
+        // cuts off the muscle's top.
+        let firstCentreRow = e.centreDense.firstIndex(of: true)
+        guard let inner = Self.largestRectangle(left: lefts, right: rights, top: rect.y, fromRow: curved ? firstCentreRow : nil),
+              inner.width >= 16, inner.height >= 16 else {
+            return rectangle
+        }
+        return ImagingRegion(bounds: bounds, inscribed: inner, shape: .fan, fromMotion: fromMotion, curvedArray: curved)
+    }
+
+    /// Each row's extent across the image, for `shaped`.
+    struct RowExtents {
+        /// Per row of the rectangle: the first and last image column (nil: no image found there).
+        var left: [Int?]
+        var right: [Int?]
+        /// Per row: whether the window at the rectangle's centre column is image.
+        var centreDense: [Bool]
+        /// Pixels that vary down their column, over columns x0 ..< x0 + bw from row yTop.
+        var varying: [UInt8]
+        var x0: Int
+        var bw: Int
+        /// The rectangle's centre column.
+        var cx: Int
+    }
+
+    /// Each row's extent, walking out from the rectangle's centre column while a window of the
+    /// row (5 rows high) is at least half image; searched a little beyond the rectangle, since a
+    /// fan's slanted side has low column coverage and may be cut by the column profile.
+    func rowExtents(_ rect: PixelRect, mask: [Bool], meanGrey: [Float], width w: Int, height h: Int) -> RowExtents {
         let margin = rect.width / 4
         let x0 = max(0, rect.x - margin), x1 = min(w, rect.maxX + margin)
         let window = max(6, rect.width / 60), half = window / 2
@@ -530,15 +573,27 @@ public struct ImagingRegionDetector: Sendable {
                 right[j] = walk(1) + window - half
             }
         }
-        let slant = max(8.0, params.slantFraction * Double(rect.width))
-        // Straight: within a fifth of the travel, and within `maxSideRMSFraction` of the width (a
-        // side whose extents scatter over the image, where dark rows stop the walk at random
-        // columns, has a large travel and a larger scatter).
-        func slantedLine(_ xs: [Int?]) -> (slope: Double, intercept: Double, rms: Double)? {
-            guard let fit = Self.lineFit(xs) else { return nil }
-            let travel = abs(fit.slope) * Double(xs.count)
-            return travel > slant && fit.rms < min(0.2 * travel, params.maxSideRMSFraction * Double(rect.width)) ? fit : nil
-        }
+        return RowExtents(left: left, right: right, centreDense: centreDense, varying: varying, x0: x0, bw: bw, cx: cx)
+    }
+
+    /// The least slant a fan's side travels over the rectangle's rows (px).
+    func leastSlant(_ rect: PixelRect) -> Double { max(8.0, params.slantFraction * Double(rect.width)) }
+
+    /// The line through a side's extents when it is slanted and straight: it travels more than
+    /// `leastSlant`, within a fifth of the travel and within `maxSideRMSFraction` of the width (a
+    /// side whose extents scatter over the image, where dark rows stop the walk at random columns,
+    /// has a large travel and a larger scatter).
+    func slantedLine(_ xs: [Int?], rect: PixelRect) -> (slope: Double, intercept: Double, rms: Double)? {
+        guard let fit = Self.lineFit(xs) else { return nil }
+        let travel = abs(fit.slope) * Double(xs.count)
+        return travel > leastSlant(rect) && fit.rms < min(0.2 * travel, params.maxSideRMSFraction * Double(rect.width)) ? fit : nil
+    }
+
+    /// Whether the row extents draw a curved (convex) array's fan: both sides run straight down
+    /// and lean out, then turn in along the bottom arc; or the top sags (the probe's face is an
+    /// arc, lowest at the centre) with both sides leaning out.
+    func isCurvedArray(_ e: RowExtents, rect: PixelRect) -> Bool {
+        let slant = leastSlant(rect)
         // A curved array's side runs straight down to the bottom arc, along which the extents then
         // turn back in: the line of its upper `curvedSideRows` (from its first row with an extent),
         // when that part is slanted and leans out, so that the fan widens with depth (not a steered
@@ -547,7 +602,7 @@ public struct ImagingRegionDetector: Sendable {
         typealias UpperLine = (fit: (slope: Double, intercept: Double, rms: Double), first: Int, last: Int)
         func outwardUpperLine(_ xs: [Int?], inward: Double) -> UpperLine? {
             guard let first = xs.firstIndex(where: { $0 != nil }), let last = xs.lastIndex(where: { $0 != nil }),
-                  let fit = slantedLine(Array(xs[first...(first + Int(params.curvedSideRows * Double(last - first)))])),
+                  let fit = slantedLine(Array(xs[first...(first + Int(params.curvedSideRows * Double(last - first)))]), rect: rect),
                   inward * fit.slope < 0 else { return nil }
             return (fit, first, last)
         }
@@ -570,18 +625,19 @@ public struct ImagingRegionDetector: Sendable {
         // the centre and at 0.4 and 0.8 of the way to the sides of the first row whose centre is
         // image (inside the arc's span).
         func topRow(_ x: Int) -> Int? {
-            let i = x - x0
-            guard i >= 0, i < bw else { return nil }
-            let rows = varying.count / bw
+            let i = x - e.x0
+            guard i >= 0, i < e.bw else { return nil }
+            let rows = e.varying.count / e.bw
             var run = 0
             for j in 0..<rows {
-                run += Int(varying[j * bw + i]) - (j >= 5 ? Int(varying[(j - 5) * bw + i]) : 0)
+                run += Int(e.varying[j * e.bw + i]) - (j >= 5 ? Int(e.varying[(j - 5) * e.bw + i]) : 0)
                 if j >= 4, run >= 3 { return j - 4 }
             }
             return nil
         }
-        let topSpan: Int? = centreDense.firstIndex(of: true).flatMap { j in
-            guard let l = left[j], let r = right[j] else { return nil }
+        let cx = e.cx
+        let topSpan: Int? = e.centreDense.firstIndex(of: true).flatMap { j in
+            guard let l = e.left[j], let r = e.right[j] else { return nil }
             return min(cx - l, r - cx)
         }
         let tops = [-0.8, -0.4, 0, 0.4, 0.8].map { f in topSpan.flatMap { topRow(cx + Int(f * Double($0))) } }
@@ -591,28 +647,9 @@ public struct ImagingRegionDetector: Sendable {
             return sag > max(4, params.minTopSagFraction * Double(rect.height)) && a <= b && b <= c && e <= d && d <= c
         }()
         // Each side's upper line, fitted once for both tests.
-        let upperLeft = outwardUpperLine(left, inward: 1), upperRight = outwardUpperLine(right, inward: -1)
-        let curved = (curvesIn(left, upper: upperLeft, inward: 1) && curvesIn(right, upper: upperRight, inward: -1))
+        let upperLeft = outwardUpperLine(e.left, inward: 1), upperRight = outwardUpperLine(e.right, inward: -1)
+        return (curvesIn(e.left, upper: upperLeft, inward: 1) && curvesIn(e.right, upper: upperRight, inward: -1))
             || (sags && upperLeft != nil && upperRight != nil)
-        guard slantedLine(left) != nil || slantedLine(right) != nil || curved else { return rectangle }
-        // A fan: the rows' extents, each the median over 15 rows (a side need not be one straight
-        // line); the bounds hold them (1st and 99th percentiles), the inscribed rectangle is the
-        // largest one inside every row's extent.
-        let lefts = Self.runningMedian(left, radius: 7), rights = Self.runningMedian(right, radius: 7)
-        let ls = lefts.compactMap { $0 }.sorted(), rs = rights.compactMap { $0 }.sorted()
-        guard ls.count > rect.height / 2, rs.count > rect.height / 2 else { return rectangle }
-        let bx0 = max(0, ls[ls.count / 100]), bx1 = min(w, rs[rs.count - 1 - rs.count / 100])
-        guard bx1 - bx0 >= 16 else { return rectangle }
-        let bounds = PixelRect(x: bx0, y: rect.y, width: bx1 - bx0, height: rect.height)
-        // A curved array's: the largest from the first row whose centre is image (the top arc's
-        // lowest point) down, since the largest anywhere lies deep, where the fan is wider, and
-        // cuts off the muscle's top.
-        let firstCentreRow = centreDense.firstIndex(of: true)
-        guard let inner = Self.largestRectangle(left: lefts, right: rights, top: rect.y, fromRow: curved ? firstCentreRow : nil),
-              inner.width >= 16, inner.height >= 16 else {
-            return rectangle
-        }
-        return ImagingRegion(bounds: bounds, inscribed: inner, shape: .fan, fromMotion: fromMotion, curvedArray: curved)
     }
 
     /// Least-squares line through the rows' extents (x against row index), refitted once
