@@ -187,20 +187,38 @@ public struct DepthScaleReader: Sendable {
         return (mean, w, h, usable.count)
     }
 
-    /// The ruler's ticks and, when its numbers can be read, the scale; otherwise the reason.
+    /// The ruler's ticks and, when its numbers can be read, the scale; otherwise the reason. Stages:
+    /// the mean of the frames, the ruler's run of ticks beside the image (`tickRun`), the numbers
+    /// beside them (`readLabels`), and the scale those numbers give (`scaleFromLabels`).
     public func examine(frames: [GreyImage], region: PixelRect) -> DepthScaleReading {
         let none = DepthScaleReading(scale: nil, ticks: nil, failure: .noRuler)
         guard let (mean, w, h, frameCount) = Self.meanImage(frames) else { return none }
         let r = region.clamped(width: w, height: h)
-        guard r.height >= 40 else { return none }
+        guard let (run, x) = tickRun(mean: mean, width: w, height: h, region: r) else { return none }
+        let side: DepthScale.Side = x < r.x ? .left : .right
+        let ticks = RulerTicks(rows: run.ticks, indices: run.indices, spacingPx: run.spacing, residualPx: run.rms,
+                               column: x, side: side, zeroRow: run.intercept)
+        let labels = readLabels(mean: mean, width: w, height: h, region: r, ticks: ticks)
+        guard !labels.isEmpty else {
+            return DepthScaleReading(scale: nil, ticks: ticks, failure: .labelsUnreadable(ticks: run.ticks.count, spacingPx: run.spacing))
+        }
+        return scaleFromLabels(labels, run: run, ticks: ticks, region: r, frames: frameCount)
+    }
+
+    /// The ruler: on the mean image, outside the region `r`, the column whose tick centres form the
+    /// longest accepted regular run (`regularRun`, `accepted`), each tick refined to its
+    /// contrast-weighted centre and the run fitted again by least squares; with that column. Nil
+    /// when the region is under 40 rows or no column holds an accepted run.
+    func tickRun(mean: [Float], width w: Int, height h: Int, region r: PixelRect) -> (run: Run, column: Int)? {
+        guard r.height >= 40 else { return nil }
         let margin = r.height / 10
         let y0 = max(3, r.y - margin), y1 = min(h - 3, r.maxY + margin)
-        guard y1 - y0 > 40 else { return none }
+        guard y1 - y0 > 40 else { return nil }
         // Tick response per pixel of the search band (outside the image), +1 bright, -1 dark, 0 none.
         var columns: [Int] = []
         if r.x >= 4 { columns += Array(1..<(r.x - 1)) }
         if r.maxX + 2 < w - 1 { columns += Array((r.maxX + 1)..<(w - 1)) }
-        guard !columns.isEmpty else { return none }
+        guard !columns.isEmpty else { return nil }
         let bandH = y1 - y0
         var response = [Int8](repeating: 0, count: w * bandH)
         let c = params.contrast
@@ -242,7 +260,7 @@ public struct DepthScaleReader: Sendable {
                 best = (run, x)
             }
         }
-        guard let (coarse, x) = best else { return none }
+        guard let (coarse, x) = best else { return nil }
         // Sub-pixel: each tick's centre is the contrast-weighted mean row over the tick's rows in
         // its three columns (the contrast against the rows 4 above and below), then the whole run is
         // fitted again by least squares.
@@ -258,14 +276,15 @@ public struct DepthScaleReader: Sendable {
             }
             return sw > 0 ? swy / sw : yc
         }
-        let run = Self.fit(ticks: refined, indices: coarse.indices) ?? coarse
-        let side: DepthScale.Side = x < r.x ? .left : .right
-        let ticks = RulerTicks(rows: run.ticks, indices: run.indices, spacingPx: run.spacing, residualPx: run.rms,
-                               column: x, side: side, zeroRow: run.intercept)
-        let labels = readLabels(mean: mean, width: w, height: h, region: r, ticks: ticks)
-        guard !labels.isEmpty else {
-            return DepthScaleReading(scale: nil, ticks: ticks, failure: .labelsUnreadable(ticks: run.ticks.count, spacingPx: run.spacing))
-        }
+        return (Self.fit(ticks: refined, indices: coarse.indices) ?? coarse, x)
+    }
+
+    /// The scale the numbers read beside the ruler's ticks give: one orientation (all mirrored or
+    /// none), on one line through 0 at the top tick within 1 %, in the unit (mm or cm) that makes the
+    /// tick interval a usual one and the scale and depth plausible, with a confidence from the
+    /// ticks' completeness, coverage and regularity and the numbers' agreement; otherwise the reason.
+    func scaleFromLabels(_ labels: [TickLabel], run: Run, ticks: RulerTicks, region r: PixelRect, frames frameCount: Int) -> DepthScaleReading {
+        let x = ticks.column, side = ticks.side
         // One orientation for the whole ruler: the labels read as mirrored glyphs, or not.
         let mirroredShare = Double(labels.filter(\.mirrored).count) / Double(labels.count)
         guard mirroredShare == 0 || mirroredShare == 1 else {
