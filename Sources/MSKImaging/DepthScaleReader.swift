@@ -360,32 +360,65 @@ public struct DepthScaleReader: Sendable {
     /// `labelContrast`) within `labelReach` of the tick column, outside the image, grouped into
     /// numbers by row, each glyph recognised (`DigitFont`), each number given to the nearest tick
     /// (within half a period). A number with one unread glyph is dropped; two numbers on one tick
-    /// are both dropped.
+    /// are both dropped. Stages: the band beside the ticks (`labelBand`), its blobs
+    /// (`blobs(in:)`), the side the ticks point to (`tickPointing`), the blobs grouped into numbers
+    /// (`numberGroups`), each number read and placed (`label(_:band:ticks:)`).
     func readLabels(mean: [Float], width w: Int, height h: Int, region r: PixelRect, ticks: RulerTicks) -> [TickLabel] {
+        guard let band = labelBand(mean: mean, width: w, height: h, region: r, ticks: ticks) else { return [] }
+        let pointing = tickPointing(mean: mean, width: w, height: h, band: band, ticks: ticks)
+        var labels = numberGroups(blobs(in: band), band: band, ticks: ticks, pointing: pointing)
+            .filter { $0.count <= 3 }
+            .compactMap { label($0, band: band, ticks: ticks) }
+        // Two numbers on one tick: neither is believed.
+        let counts = Dictionary(grouping: labels, by: \.tick).mapValues(\.count)
+        labels = labels.filter { counts[$0.tick] == 1 }
+        // Orientation from the asymmetric numbers: a symmetric one ("0") follows them.
+        if labels.contains(where: \.mirrored) {
+            labels = labels.map { l in var m = l; if l.text.allSatisfy({ $0 == "0" || $0 == "8" }) { m.mirrored = true }; return m }
+        }
+        return labels.sorted { $0.tick < $1.tick }
+    }
+
+    /// The band the numbers are looked for in: within `reach` of the tick column (0.07 of the
+    /// frame's height, at least 32 px), never inside the image, over the ticks' rows and half a
+    /// period beyond; its canvas level (the band's median) and each pixel's difference from it.
+    struct LabelBand {
+        var xa: Int, ya: Int, bw: Int, bh: Int
+        var reach: Int
+        var canvas: Float
+        var diff: [Float]
+    }
+
+    /// A connected blob of the band (8-neighbours), in band coordinates.
+    struct Blob {
+        var x0: Int, y0: Int, x1: Int, y1: Int, count: Int
+        var width: Int { x1 - x0 + 1 }
+        var height: Int { y1 - y0 + 1 }
+    }
+
+    func labelBand(mean: [Float], width w: Int, height h: Int, region r: PixelRect, ticks: RulerTicks) -> LabelBand? {
         let reach = max(32, Int(0.07 * Double(h)))
         var xa = max(0, ticks.column - reach), xb = min(w, ticks.column + reach + 1)
         if ticks.side == .left { xb = min(xb, r.x) } else { xa = max(xa, r.maxX) }
         let ya = max(0, Int(ticks.rows.first! - ticks.spacingPx / 2)), yb = min(h, Int(ticks.rows.last! + ticks.spacingPx / 2) + 1)
         let bw = xb - xa, bh = yb - ya
-        guard bw >= 4, bh >= 8 else { return [] }
+        guard bw >= 4, bh >= 8 else { return nil }
         var values: [Float] = []
         values.reserveCapacity(bw * bh)
         for y in ya..<yb { for x in xa..<xb { values.append(mean[y * w + x]) } }
         let canvas = values.sorted()[values.count / 2]
         var diff = [Float](repeating: 0, count: bw * bh)
-        var mask = [Bool](repeating: false, count: bw * bh)
         for j in 0..<bh {
-            for i in 0..<bw {
-                let d = abs(mean[(ya + j) * w + xa + i] - canvas)
-                diff[j * bw + i] = d
-                mask[j * bw + i] = d > params.labelContrast
-            }
+            for i in 0..<bw { diff[j * bw + i] = abs(mean[(ya + j) * w + xa + i] - canvas) }
         }
-        // Connected blobs (8-neighbours).
-        struct Blob { var x0: Int, y0: Int, x1: Int, y1: Int, count: Int
-            var width: Int { x1 - x0 + 1 }
-            var height: Int { y1 - y0 + 1 }
-        }
+        return LabelBand(xa: xa, ya: ya, bw: bw, bh: bh, reach: reach, canvas: canvas, diff: diff)
+    }
+
+    /// The band's connected blobs (8-neighbours) of pixels differing from the canvas by more than
+    /// `labelContrast`.
+    func blobs(in band: LabelBand) -> [Blob] {
+        let bw = band.bw, bh = band.bh
+        let mask = band.diff.map { $0 > params.labelContrast }
         var seen = [Bool](repeating: false, count: bw * bh)
         var blobs: [Blob] = []
         var stack: [Int] = []
@@ -408,43 +441,51 @@ public struct DepthScaleReader: Sendable {
             }
             blobs.append(b)
         }
-        // Which way the ticks point: along each tick's row, how far the marks run left and right of
-        // the tick column. Where a vertical ruler line holds the ticks at one end, the numbers are on
-        // the side the ticks point to (a "2" in a box on the far side of the line is not a label).
-        let pointing: Int = {
-            func differs(_ x: Int, _ y: Int) -> Bool { x >= 0 && x < w && y >= 0 && y < h && abs(mean[y * w + x] - canvas) > params.labelContrast }
-            var lefts: [Int] = [], rights: [Int] = []
-            for row in ticks.rows {
-                let y = Int(row.rounded())
-                var l = 0, rr = 0
-                while l < reach, differs(ticks.column - l - 1, y) { l += 1 }
-                while rr < reach, differs(ticks.column + rr + 1, y) { rr += 1 }
-                lefts.append(l); rights.append(rr)
-            }
-            let l = lefts.sorted()[lefts.count / 2], rr = rights.sorted()[rights.count / 2]
-            // The line: a column at a tick's end that differs from the canvas over 80 % of the rows between the ticks.
-            let top = Int(ticks.rows.first!.rounded()), bottom = Int(ticks.rows.last!.rounded())
-            func isLine(_ x: Int) -> Bool {
-                guard bottom > top else { return false }
-                var n = 0
-                for y in top...bottom where differs(x, y) { n += 1 }
-                return Double(n) >= 0.8 * Double(bottom - top + 1)
-            }
-            // The line at either end of the ticks (the one nearest the tick column); the ticks point away from it.
-            guard let line = (-(l + 1)...(rr + 1)).sorted(by: { abs($0) < abs($1) }).first(where: { isLine(ticks.column + $0) }).map({ ticks.column + $0 }) else { return 0 }
-            let extentRight = ticks.column + rr - line, extentLeft = line - (ticks.column - l)
-            if extentRight >= 3 && extentLeft <= 1 { return 1 }
-            if extentLeft >= 3 && extentRight <= 1 { return -1 }
-            return 0
-        }()
-        // Glyph-sized: taller than wide (a little slack), 5 to 40 rows and under 0.8 period tall.
+        return blobs
+    }
+
+    /// Which way the ticks point (+1 right, -1 left, 0 not known): along each tick's row, how far
+    /// the marks run left and right of the tick column. Where a vertical ruler line holds the ticks
+    /// at one end, the numbers are on the side the ticks point to (a "2" in a box on the far side of
+    /// the line is not a label).
+    func tickPointing(mean: [Float], width w: Int, height h: Int, band: LabelBand, ticks: RulerTicks) -> Int {
+        let reach = band.reach, canvas = band.canvas
+        func differs(_ x: Int, _ y: Int) -> Bool { x >= 0 && x < w && y >= 0 && y < h && abs(mean[y * w + x] - canvas) > params.labelContrast }
+        var lefts: [Int] = [], rights: [Int] = []
+        for row in ticks.rows {
+            let y = Int(row.rounded())
+            var l = 0, rr = 0
+            while l < reach, differs(ticks.column - l - 1, y) { l += 1 }
+            while rr < reach, differs(ticks.column + rr + 1, y) { rr += 1 }
+            lefts.append(l); rights.append(rr)
+        }
+        let l = lefts.sorted()[lefts.count / 2], rr = rights.sorted()[rights.count / 2]
+        // The line: a column at a tick's end that differs from the canvas over 80 % of the rows between the ticks.
+        let top = Int(ticks.rows.first!.rounded()), bottom = Int(ticks.rows.last!.rounded())
+        func isLine(_ x: Int) -> Bool {
+            guard bottom > top else { return false }
+            var n = 0
+            for y in top...bottom where differs(x, y) { n += 1 }
+            return Double(n) >= 0.8 * Double(bottom - top + 1)
+        }
+        // The line at either end of the ticks (the one nearest the tick column); the ticks point away from it.
+        guard let line = (-(l + 1)...(rr + 1)).sorted(by: { abs($0) < abs($1) }).first(where: { isLine(ticks.column + $0) }).map({ ticks.column + $0 }) else { return 0 }
+        let extentRight = ticks.column + rr - line, extentLeft = line - (ticks.column - l)
+        if extentRight >= 3 && extentLeft <= 1 { return 1 }
+        if extentLeft >= 3 && extentRight <= 1 { return -1 }
+        return 0
+    }
+
+    /// Numbers: blobs side by side (rows overlapping by 60 %, gap under 0.8 height). Every blob
+    /// takes part, so a number with a mark beside it that is no glyph is not read short ("6" of a
+    /// "60" whose "0" is cut). A number is kept when every blob is glyph-shaped (taller than wide,
+    /// with a little slack; 5 to 40 rows and under 0.8 period tall), its heights within 1.3x, it is
+    /// not cut by the band's edge, and it lies on the side the ticks point to (`pointing`).
+    func numberGroups(_ blobs: [Blob], band: LabelBand, ticks: RulerTicks, pointing: Int) -> [[Blob]] {
         let maxHeight = min(40.0, 0.8 * ticks.spacingPx)
         func glyphShaped(_ b: Blob) -> Bool {
             b.height >= 5 && Double(b.height) <= maxHeight && Double(b.width) <= 1.2 * Double(b.height) && b.count >= 4
         }
-        // Numbers: blobs side by side (rows overlapping by 60 %, similar heights, gap under 0.8
-        // height). Every blob takes part, so a number with a mark beside it that is no glyph is
-        // not read short ("6" of a "60" whose "0" is cut).
         var groups: [[Blob]] = []
         for g in blobs.filter({ $0.count >= 4 && $0.height >= 4 }).sorted(by: { $0.x0 < $1.x0 }) {
             if let k = groups.firstIndex(where: { grp in
@@ -459,58 +500,54 @@ public struct DepthScaleReader: Sendable {
                 groups.append([g])
             }
         }
-        groups = groups.filter { grp in
+        return groups.filter { grp in
             guard grp.allSatisfy(glyphShaped) else { return false }
             let hs = grp.map(\.height)
             guard Double(hs.max()!) <= 1.3 * Double(hs.min()!) else { return false }
             // Not cut by the band's edge (the image, the frame, or the reach).
             let x0 = grp.map(\.x0).min()!, x1 = grp.map(\.x1).max()!, y0 = grp.map(\.y0).min()!, y1 = grp.map(\.y1).max()!
-            guard x0 > 0, x1 < bw - 1, y0 > 0, y1 < bh - 1 else { return false }
-            if pointing > 0 && xa + x0 <= ticks.column { return false }
-            if pointing < 0 && xa + x1 >= ticks.column { return false }
+            guard x0 > 0, x1 < band.bw - 1, y0 > 0, y1 < band.bh - 1 else { return false }
+            if pointing > 0 && band.xa + x0 <= ticks.column { return false }
+            if pointing < 0 && band.xa + x1 >= ticks.column { return false }
             return true
         }
-        var labels: [TickLabel] = []
-        for grp in groups where grp.count <= 3 {
-            func readAs(mirrored: Bool) -> (String, Double)? {
-                var text = "", worst = 1.0
-                for g in (mirrored ? grp.reversed() : grp) {
-                    let cells = DigitFont.sample(width: g.width, height: g.height) { x, y in diff[(g.y0 + y) * bw + g.x0 + x] }
-                    guard let m = DigitFont.recognise(cells: cells, aspect: Double(g.width) / Double(g.height), mirrored: mirrored) else { return nil }
-                    text += String(m.digit)
-                    worst = min(worst, m.score)
-                }
-                return (text, worst)
+    }
+
+    /// One number read (each glyph recognised, as printed or mirrored, the better reading kept;
+    /// symmetric glyphs read the same either way) and given to the nearest tick within half a
+    /// period; nil when a glyph is unread or no tick is that near.
+    func label(_ grp: [Blob], band: LabelBand, ticks: RulerTicks) -> TickLabel? {
+        let bw = band.bw, ya = band.ya
+        func readAs(mirrored: Bool) -> (String, Double)? {
+            var text = "", worst = 1.0
+            for g in (mirrored ? grp.reversed() : grp) {
+                let cells = DigitFont.sample(width: g.width, height: g.height) { x, y in band.diff[(g.y0 + y) * bw + g.x0 + x] }
+                guard let m = DigitFont.recognise(cells: cells, aspect: Double(g.width) / Double(g.height), mirrored: mirrored) else { return nil }
+                text += String(m.digit)
+                worst = min(worst, m.score)
             }
-            let plain = readAs(mirrored: false), flipped = readAs(mirrored: true)
-            var chosen: (String, Double, Bool)?
-            if let p = plain, let f = flipped {
-                // Symmetric glyphs ("0", "8") read both ways: the same number either way, or the better reading.
-                chosen = p.0 == f.0 ? (p.0, max(p.1, f.1), false) : (p.1 >= f.1 ? (p.0, p.1, false) : (f.0, f.1, true))
-            } else if let p = plain {
-                chosen = (p.0, p.1, false)
-            } else if let f = flipped {
-                chosen = (f.0, f.1, true)
-            }
-            guard let (text, score, mirrored) = chosen, let value = Double(text) else { continue }
-            let x0 = grp.map(\.x0).min()!, x1 = grp.map(\.x1).max()!, gy0 = grp.map(\.y0).min()!, gy1 = grp.map(\.y1).max()!
-            let centre = Double(ya + gy0 + ya + gy1) / 2
-            // The nearest tick, within half a period.
-            guard let k = ticks.rows.indices.min(by: { abs(ticks.rows[$0] - centre) < abs(ticks.rows[$1] - centre) }),
-                  abs(ticks.rows[k] - centre) <= ticks.spacingPx / 2 else { continue }
-            let symmetric = text.allSatisfy { $0 == "0" || $0 == "8" }
-            labels.append(TickLabel(tick: ticks.indices[k], row: ticks.rows[k], text: text, value: value,
-                                    box: PixelRect(x: xa + x0, y: ya + gy0, width: x1 - x0 + 1, height: gy1 - gy0 + 1),
-                                    mirrored: symmetric ? false : mirrored, score: score))
+            return (text, worst)
         }
-        // Two numbers on one tick: neither is believed.
-        let counts = Dictionary(grouping: labels, by: \.tick).mapValues(\.count)
-        labels = labels.filter { counts[$0.tick] == 1 }
-        // Orientation from the asymmetric numbers: a symmetric one ("0") follows them.
-        if labels.contains(where: \.mirrored) {
-            labels = labels.map { l in var m = l; if l.text.allSatisfy({ $0 == "0" || $0 == "8" }) { m.mirrored = true }; return m }
+        let plain = readAs(mirrored: false), flipped = readAs(mirrored: true)
+        var chosen: (String, Double, Bool)?
+        if let p = plain, let f = flipped {
+            // Symmetric glyphs ("0", "8") read both ways: the same number either way, or the better reading.
+            chosen = p.0 == f.0 ? (p.0, max(p.1, f.1), false) : (p.1 >= f.1 ? (p.0, p.1, false) : (f.0, f.1, true))
+        } else if let p = plain {
+            chosen = (p.0, p.1, false)
+        } else if let f = flipped {
+            chosen = (f.0, f.1, true)
         }
-        return labels.sorted { $0.tick < $1.tick }
+        guard let (text, score, mirrored) = chosen, let value = Double(text) else { return nil }
+        let x0 = grp.map(\.x0).min()!, x1 = grp.map(\.x1).max()!, gy0 = grp.map(\.y0).min()!, gy1 = grp.map(\.y1).max()!
+        let centre = Double(ya + gy0 + ya + gy1) / 2
+        // The nearest tick, within half a period.
+        guard let k = ticks.rows.indices.min(by: { abs(ticks.rows[$0] - centre) < abs(ticks.rows[$1] - centre) }),
+              abs(ticks.rows[k] - centre) <= ticks.spacingPx / 2 else { return nil }
+        let symmetric = text.allSatisfy { $0 == "0" || $0 == "8" }
+        return TickLabel(tick: ticks.indices[k], row: ticks.rows[k], text: text, value: value,
+                         box: PixelRect(x: band.xa + x0, y: ya + gy0, width: x1 - x0 + 1, height: gy1 - gy0 + 1),
+                         mirrored: symmetric ? false : mirrored, score: score)
     }
 
     /// A regular run of tick rows: the rows, their indices along the run (gaps for missing ticks),

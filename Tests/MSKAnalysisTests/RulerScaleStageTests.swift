@@ -92,4 +92,26 @@ struct RulerScaleStageTests {
         short.height = 39
         #expect(reader.tickRun(mean: mean, width: w, height: h, region: short) == nil)
     }
+
+    @Test("Numbers from blobs: side by side within 0.8 of a height is one number; cut by the band's edge, of mixed heights, or behind the ruler's line, none")
+    func numberGroups() {
+        let reader = DepthScaleReader()
+        let band = DepthScaleReader.LabelBand(xa: 100, ya: 0, bw: 60, bh: 200, reach: 32, canvas: 0, diff: [])
+        let ticks = RulerTicks(rows: [20, 70, 120, 170], indices: [0, 1, 2, 3], spacingPx: 50, residualPx: 0.1, column: 110, side: .right, zeroRow: 20)
+        func glyph(_ x0: Int, _ y0: Int, width: Int = 7, height: Int = 10) -> DepthScaleReader.Blob {
+            DepthScaleReader.Blob(x0: x0, y0: y0, x1: x0 + width - 1, y1: y0 + height - 1, count: width * height / 2)
+        }
+        // "50": two glyphs 8 px apart (0.8 of their height): one number.
+        #expect(reader.numberGroups([glyph(20, 65), glyph(35, 65)], band: band, ticks: ticks, pointing: 0).map(\.count) == [2])
+        // 9 px apart: two numbers.
+        #expect(reader.numberGroups([glyph(20, 65), glyph(36, 65)], band: band, ticks: ticks, pointing: 0).map(\.count) == [1, 1])
+        // Touching the band's left edge: cut, dropped.
+        #expect(reader.numberGroups([glyph(0, 65)], band: band, ticks: ticks, pointing: 0).isEmpty)
+        // Heights 10 and 14 (over 1.3x): not one font's number.
+        #expect(reader.numberGroups([glyph(20, 65), glyph(29, 63, height: 14)], band: band, ticks: ticks, pointing: 0).isEmpty)
+        // Ticks pointing right (+1): a number left of the tick column (x 105-111 here) is behind the line.
+        #expect(reader.numberGroups([glyph(5, 65)], band: band, ticks: ticks, pointing: 1).isEmpty)
+        #expect(reader.numberGroups([glyph(5, 65)], band: band, ticks: ticks, pointing: 0).map(\.count) == [1])
+    }
 }
+
