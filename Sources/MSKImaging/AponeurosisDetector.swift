@@ -113,6 +113,39 @@ public struct AponeurosisDetector: Sendable {
     /// a third of the superficial one's contrast is not a strong path, yet it is the same band the
     /// frame before showed). The result then has `followed` set.
     public func detect(_ image: FloatImage, spacing: Spacing, following previous: AponeurosisPair? = nil) -> AponeurosisPair? {
+        guard let bands = bandProfiles(image, spacing: spacing) else { return nil }
+        // Link ridges into paths, strongest first, each ridge used once.
+        let paths = linkPaths(bands.candidates, centres: bands.centres, heights: bands.heights)
+        guard let strongest = paths.map(\.contrast).max(), strongest > 0 else { return nil }
+        let strong = paths.filter { $0.contrast >= Float(params.strongFraction) * strongest && $0.coverage >= 0.5 }
+            .sorted { $0.meanY < $1.meanY }
+        let long = paths.filter { $0.coverage >= 0.5 }
+        let centres = bands.centres
+        var chosen = strong.count >= 2 ? choosePair(strong: strong, long: long, spacing: spacing, height: image.height, bandStep: centres.count > 1 ? centres[1] - centres[0] : 1) : nil
+        var followed = false
+        if chosen == nil, let previous {
+            chosen = followPair(long, previous: previous, centres: centres, spacing: spacing)
+            followed = chosen != nil
+        }
+        guard let (upper, lower) = chosen, var pair = innerEdges(bands, upper: upper, lower: lower, width: image.width, spacing: spacing) else { return nil }
+        pair.followed = followed
+        return pair
+    }
+
+    /// The region cut into column bands about `bandWidthMm` wide: each band's mean vertical
+    /// profile (smoothed by `profileSigmaMm`), whether it holds tissue (not flat canvas), its
+    /// ridges on a smoother profile (`ridgeSigmaMm`) and each row's height above its
+    /// +-`ridgeBackgroundMm` mean. Nil when the region is under 20 rows, under 3 bands wide, or
+    /// fewer than 3 bands hold tissue.
+    struct Bands {
+        var profiles: [[Float]]
+        var centres: [Double]
+        var candidates: [[Candidate]]
+        var active: [Bool]
+        var heights: [[Float]]
+    }
+
+    func bandProfiles(_ image: FloatImage, spacing: Spacing) -> Bands? {
         let w = image.width, h = image.height
         let bandW = min(max(4, spacing.px(x: params.bandWidthMm)), max(4, w / 6))
         let bands = max(1, w / bandW)
@@ -121,7 +154,6 @@ public struct AponeurosisDetector: Sendable {
         let backgroundRadius = spacing.px(y: params.ridgeBackgroundMm)
         let ridgeSigma = params.ridgeSigmaMm / spacing.mmPerPixelY
 
-        // Band profiles and their ridges.
         var profiles: [[Float]] = []
         var centres: [Double] = []
         var candidates: [[Candidate]] = []
@@ -152,27 +184,22 @@ public struct AponeurosisDetector: Sendable {
             heights.append(above)
             candidates.append(ridges(ridgeProfile, heights: above))
         }
+        guard active.filter({ $0 }).count >= 3 else { return nil }
+        return Bands(profiles: profiles, centres: centres, candidates: candidates, active: active, heights: heights)
+    }
 
-        // Link ridges into paths, strongest first, each ridge used once.
-        let activeCount = active.filter { $0 }.count
-        guard activeCount >= 3 else { return nil }
-        let paths = linkPaths(candidates, centres: centres, heights: heights)
-        guard let strongest = paths.map(\.contrast).max(), strongest > 0 else { return nil }
-        let strong = paths.filter { $0.contrast >= Float(params.strongFraction) * strongest && $0.coverage >= 0.5 }
-            .sorted { $0.meanY < $1.meanY }
-        let long = paths.filter { $0.coverage >= 0.5 }
-        var chosen = strong.count >= 2 ? choosePair(strong: strong, long: long, spacing: spacing, height: h, bandStep: bands > 1 ? centres[1] - centres[0] : 1) : nil
-        var followed = false
-        if chosen == nil, let previous {
-            chosen = followPair(long, previous: previous, centres: centres, spacing: spacing)
-            followed = chosen != nil
-        }
-        guard let (upper, lower) = chosen else { return nil }
-
+    /// The chosen paths' inner edges: the belly level (median of the band profiles between the two
+    /// paths, 1 mm away from each), each band's inner edge at the `edgeFraction` crossing between
+    /// its peak and that level (`halfCrossing`), and a quadratic through each edge's and each
+    /// centre line's points across the bands. Nil when either edge has fewer than 3 points or the
+    /// edges do not enclose the region's centre column.
+    func innerEdges(_ bands: Bands, upper: Path, lower: Path, width w: Int, spacing: Spacing) -> AponeurosisPair? {
+        let profiles = bands.profiles, centres = bands.centres, active = bands.active
+        let count = profiles.count
         // Belly level: median of band profiles between the two paths (away from the bands).
         var bellyValues: [Float] = []
         let margin = spacing.px(y: 1.0)
-        for b in 0..<bands where active[b] {
+        for b in 0..<count where active[b] {
             guard let u = upper.ys[b] ?? upper.interpolated(b), let l = lower.ys[b] ?? lower.interpolated(b) else { continue }
             let a = Int(u) + margin, z = Int(l) - margin
             if a < z { bellyValues.append(contentsOf: profiles[b][a..<z]) }
@@ -184,7 +211,7 @@ public struct AponeurosisDetector: Sendable {
         var deepX: [Double] = [], deepY: [Double] = [], deepC: [Double] = []
         var supContrast: [Float] = [], deepContrast: [Float] = []
         var both = 0
-        for b in 0..<bands {
+        for b in 0..<count {
             let p = profiles[b]
             var found = 0
             if let u = upper.ys[b], let e = halfCrossing(p, peak: u, level: belly, downward: true) {
@@ -202,13 +229,11 @@ public struct AponeurosisDetector: Sendable {
               let sCentre = Quadratic.fit(x: supX, y: supC), let dCentre = Quadratic.fit(x: deepX, y: deepC) else { return nil }
         let mid = Double(w) / 2
         guard dInner.y(mid) - sInner.y(mid) > 0 else { return nil }
-        var pair = AponeurosisPair(superficialCentre: sCentre, superficialInner: sInner, deepCentre: dCentre, deepInner: dInner,
-                                   bellyLevel: belly,
-                                   superficialContrast: Stats.quantile(supContrast, 0.5) ?? 0,
-                                   deepContrast: Stats.quantile(deepContrast, 0.5) ?? 0,
-                                   coverage: Double(both) / Double(bands))
-        pair.followed = followed
-        return pair
+        return AponeurosisPair(superficialCentre: sCentre, superficialInner: sInner, deepCentre: dCentre, deepInner: dInner,
+                               bellyLevel: belly,
+                               superficialContrast: Stats.quantile(supContrast, 0.5) ?? 0,
+                               deepContrast: Stats.quantile(deepContrast, 0.5) ?? 0,
+                               coverage: Double(both) / Double(count))
     }
 
     /// The paths (crossing at least half the bands) nearest the previous frame's two band centre
