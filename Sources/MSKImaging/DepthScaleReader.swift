@@ -202,7 +202,7 @@ public struct DepthScaleReader: Sendable {
         guard !labels.isEmpty else {
             return DepthScaleReading(scale: nil, ticks: ticks, failure: .labelsUnreadable(ticks: run.ticks.count, spacingPx: run.spacing))
         }
-        return scaleFromLabels(labels, run: run, ticks: ticks, region: r, frames: frameCount)
+        return scaleFromLabels(labels, ticks: ticks, region: r, frames: frameCount)
     }
 
     /// The ruler: on the mean image, outside the region `r`, the column whose tick centres form the
@@ -283,7 +283,7 @@ public struct DepthScaleReader: Sendable {
     /// none), on one line through 0 at the top tick within 1 %, in the unit (mm or cm) that makes the
     /// tick interval a usual one and the scale and depth plausible, with a confidence from the
     /// ticks' completeness, coverage and regularity and the numbers' agreement; otherwise the reason.
-    func scaleFromLabels(_ labels: [TickLabel], run: Run, ticks: RulerTicks, region r: PixelRect, frames frameCount: Int) -> DepthScaleReading {
+    func scaleFromLabels(_ labels: [TickLabel], ticks: RulerTicks, region r: PixelRect, frames frameCount: Int) -> DepthScaleReading {
         let x = ticks.column, side = ticks.side
         // One orientation for the whole ruler: the labels read as mirrored glyphs, or not.
         let mirroredShare = Double(labels.filter(\.mirrored).count) / Double(labels.count)
@@ -311,7 +311,7 @@ public struct DepthScaleReader: Sendable {
         var fits: [(unit: String, tickMm: Double)] = []
         for (unit, factor) in [("mm", 1.0), ("cm", 10.0)] {
             let tickMm = u * factor
-            let mmPerPixel = tickMm / run.spacing
+            let mmPerPixel = tickMm / ticks.spacingPx
             guard usualTickMm.contains(where: { abs($0 - tickMm) < 1e-6 * $0 }),
                   params.plausibleMmPerPixel.contains(mmPerPixel), params.plausibleDepthMm.contains(mmPerPixel * Double(r.height)) else { continue }
             fits.append((unit, tickMm))
@@ -320,21 +320,21 @@ public struct DepthScaleReader: Sendable {
             let detail = String(format: "%g per tick", u) + (fits.isEmpty ? ": neither mm nor cm gives a plausible depth" : ": both mm and cm plausible")
             return DepthScaleReading(scale: nil, ticks: ticks, failure: .unitUndecided(detail))
         }
-        let mmPerPixel = fit.tickMm / run.spacing
-        let span = run.span
-        let expected = Int((span / run.spacing).rounded()) + 1
-        let completeness = Double(run.ticks.count) / Double(expected)
+        let mmPerPixel = fit.tickMm / ticks.spacingPx
+        let span = ticks.rows.last! - ticks.rows.first!
+        let expected = Int((span / ticks.spacingPx).rounded()) + 1
+        let completeness = Double(ticks.rows.count) / Double(expected)
         let coverage = min(1, span / (0.8 * Double(r.height)))
-        let regularity = max(0, 1 - run.rms / (params.maximumResidual * run.spacing))
+        let regularity = max(0, 1 - ticks.residualPx / (params.maximumResidual * ticks.spacingPx))
         // Two numbers agreeing check each other; one number leans on depth 0 at the top tick.
         let agreement = nonZero.count + (labels.count > nonZero.count ? 1 : 0) >= 2 ? 1.0 : 0.85
         let confidence = completeness * coverage * (0.5 + 0.5 * regularity) * agreement
         guard confidence >= params.minimumConfidence else {
             return DepthScaleReading(scale: nil, ticks: ticks, failure: .labelsInconsistent(String(format: "confidence %.2f below %.2f", confidence, params.minimumConfidence)))
         }
-        let scale = DepthScale(mmPerPixelY: mmPerPixel, tickSpacingPx: run.spacing, tickSpacingMm: fit.tickMm, ticks: run.ticks.count,
-                               firstTickY: run.ticks.first!, lastTickY: run.ticks.last!, column: x, side: side, basis: .labels,
-                               residualPx: run.rms, confidence: confidence, tickRows: run.ticks, tickIndices: run.indices,
+        let scale = DepthScale(mmPerPixelY: mmPerPixel, tickSpacingPx: ticks.spacingPx, tickSpacingMm: fit.tickMm, ticks: ticks.rows.count,
+                               firstTickY: ticks.rows.first!, lastTickY: ticks.rows.last!, column: x, side: side, basis: .labels,
+                               residualPx: ticks.residualPx, confidence: confidence, tickRows: ticks.rows, tickIndices: ticks.indices,
                                labels: labels, labelUnit: fit.unit, frames: frameCount)
         return DepthScaleReading(scale: scale, ticks: ticks, failure: nil)
     }

@@ -506,8 +506,6 @@ public struct ImagingRegionDetector: Sendable {
         var varying: [UInt8]
         var x0: Int
         var bw: Int
-        /// The rectangle's centre column.
-        var cx: Int
     }
 
     /// Each row's extent, walking out from the rectangle's centre column while a window of the
@@ -573,7 +571,7 @@ public struct ImagingRegionDetector: Sendable {
                 right[j] = walk(1) + window - half
             }
         }
-        return RowExtents(left: left, right: right, centreDense: centreDense, varying: varying, x0: x0, bw: bw, cx: cx)
+        return RowExtents(left: left, right: right, centreDense: centreDense, varying: varying, x0: x0, bw: bw)
     }
 
     /// The least slant a fan's side travels over the rectangle's rows (px).
@@ -635,7 +633,7 @@ public struct ImagingRegionDetector: Sendable {
             }
             return nil
         }
-        let cx = e.cx
+        let cx = rect.x + rect.width / 2
         let topSpan: Int? = e.centreDense.firstIndex(of: true).flatMap { j in
             guard let l = e.left[j], let r = e.right[j] else { return nil }
             return min(cx - l, r - cx)

@@ -10,7 +10,6 @@ import Testing
 struct RulerScaleStageTests {
     /// A Telemed-like ruler: 6 ticks 113.5 px apart from row 43, right of a 579-row image.
     static let rows = (0...5).map { 43 + 113.5 * Double($0) }
-    static let run = DepthScaleReader.Run(ticks: rows, indices: Array(0...5), spacing: 113.5, rms: 0.2, intercept: 43)
     static let ticks = RulerTicks(rows: rows, indices: Array(0...5), spacingPx: 113.5, residualPx: 0.2, column: 950, side: .right, zeroRow: 43)
     static let region = PixelRect(x: 210, y: 43, width: 727, height: 579)
 
@@ -20,7 +19,7 @@ struct RulerScaleStageTests {
     }
 
     static func read(_ labels: [TickLabel]) -> DepthScaleReading {
-        DepthScaleReader().scaleFromLabels(labels, run: run, ticks: ticks, region: region, frames: 12)
+        DepthScaleReader().scaleFromLabels(labels, ticks: ticks, region: region, frames: 12)
     }
 
     static func inconsistent(_ r: DepthScaleReading) -> String? {
